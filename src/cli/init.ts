@@ -1,0 +1,36 @@
+/** `ward init`: writes a commented example ward.yaml and a development master key. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { configPath } from '../config/load.js';
+import { EXAMPLE_CONFIG, EXAMPLE_KEY_FILE } from '../config/example.js';
+import { devKeyFileText } from '../crypto/master-key.js';
+import { type GlobalOptions, UsageError } from './run.js';
+
+export function initConfig(file: string, force: boolean): { config: string; key: string } {
+  const key = resolve(dirname(file), EXAMPLE_KEY_FILE);
+  if (!force && existsSync(file)) throw new UsageError(`${file} already exists; pass --force to overwrite it`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, EXAMPLE_CONFIG, { mode: 0o644 });
+  if (force || !existsSync(key)) {
+    mkdirSync(dirname(key), { recursive: true, mode: 0o700 });
+    writeFileSync(key, devKeyFileText(), { mode: 0o600 });
+  }
+  return { config: file, key };
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('write an example ward.yaml and a development master key (nonproduction)')
+    .option('--force', 'overwrite an existing ward.yaml and key file')
+    .action((opts: { force?: boolean }) => {
+      const global = program.opts<GlobalOptions>();
+      const out = initConfig(configPath(global.config), opts.force ?? false);
+      const rel = (p: string) => relative(process.cwd(), p) || p;
+      process.stdout.write(
+        `wrote ${rel(out.config)} and a development master key in ${rel(out.key)}\n` +
+          'next: ward records create patients --json \'{"mrn": "MRN-0001", "name": "Ada Example"}\'\n',
+      );
+    });
+}

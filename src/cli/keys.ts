@@ -1,0 +1,44 @@
+/** `ward migrate` and `ward keys ...`. */
+import type { Command } from 'commander';
+import { WardError } from '../errors.js';
+import { migrate } from '../store/migrate.js';
+import { openDb } from '../vault/open.js';
+import { config, type GlobalOptions, printJson, withVault } from './run.js';
+
+export function registerKeys(program: Command): void {
+  const g = () => program.opts<GlobalOptions>();
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (safe to re-run)')
+    .action(async () => {
+      const db = await openDb(config(g()));
+      try {
+        const applied = await migrate(db);
+        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database schema is up to date\n');
+      } finally {
+        await db.close();
+      }
+    });
+
+  const keys = program.command('keys').description('data keys: status and rotation');
+
+  keys
+    .command('status')
+    .description('print each collection\'s data key versions and how many records each protects')
+    .action(() => withVault(g(), async (v) => printJson({ collections: await v.keyring.status() })));
+
+  keys
+    .command('rotate [collection]')
+    .description('add a new data key version; new writes use it, older records stay readable')
+    .option('--all', 'rotate every collection')
+    .action((collection: string | undefined, o: { all?: boolean }) =>
+      withVault(g(), async (v) => {
+        const names = o.all ? [...v.collections.keys()] : collection ? [v.collection(collection).name] : [];
+        if (!names.length) throw new WardError('invalid_request', 'name a collection to rotate, or pass --all');
+        const rotated: Record<string, number> = {};
+        for (const name of names) rotated[name] = await v.keyring.rotate(name);
+        printJson({ rotated });
+      }),
+    );
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/** The `ward` command line: thin adapters over the same services the HTTP API uses. */
+import { Command } from 'commander';
+import { registerInit } from './init.js';
+import { registerKeys } from './keys.js';
+import { registerRecords } from './records.js';
+import { report } from './run.js';
+
+export function buildProgram(): Command {
+  const program = new Command('ward')
+    .description('Ward: a self-hosted PHI vault with HIPAA guardrails')
+    .option('-c, --config <file>', 'path of ward.yaml (default: $WARD_CONFIG or ./ward.yaml)')
+    .showHelpAfterError();
+  registerInit(program);
+  registerKeys(program);
+  registerRecords(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch(report);

@@ -1,0 +1,87 @@
+/** The commented ward.yaml that `ward init` writes: a nonproduction space with every option shown. */
+
+export const EXAMPLE_KEY_FILE = '.ward/dev-master.key';
+
+export const EXAMPLE_CONFIG = `# ward.yaml: the configuration of one Ward space.
+# Every setting is checked when Ward starts; unknown settings are errors.
+
+space:
+  name: local-dev            # lowercase letters, digits and dashes
+  tier: nonproduction        # production | nonproduction. Production refuses dev keys,
+                             # the embedded database and database connections without TLS.
+
+database:
+  # A PostgreSQL server. The DATABASE_URL environment variable wins over this setting.
+  # Production needs TLS: postgres://ward_app@db.internal:5432/ward?sslmode=verify-full
+  # url: postgres://postgres@127.0.0.1:5432/ward
+  # With no url (and no DATABASE_URL), Ward uses the embedded database (PGlite) in this
+  # directory, relative to this file. For development only.
+  embedded: .ward/pgdata
+
+keys:
+  # The master key wraps the per-collection data keys stored in the database.
+  # WARD_MASTER_KEY (base64 of 32 bytes) wins when set.
+  provider: file             # file | env
+  file: ${EXAMPLE_KEY_FILE}   # written by \`ward init\`: a development key, refused in production
+
+collections:
+  patients:
+    description: Synthetic example patients
+    retention: 7y            # how long a record is kept: 90d, 12w, 18m, 7y
+    fields:
+      # type:     string text name ssn mrn date email phone zip integer number boolean enum
+      # class:    identifier (a HIPAA identifier, encrypted) | clinical (health data,
+      #           encrypted, never searchable) | public (not PHI, stored as it is)
+      # search:   exact: equality search through a blind index (keyed HMAC)
+      # unique:   no two records share the value (needs search: exact)
+      # token:    random (a pointer token) | deterministic (same value, same token)
+      # mask:     full last4 initials email year zip3: how a masked view shows it
+      # required: the field must be present on create
+      mrn:
+        type: mrn
+        class: identifier
+        required: true
+        search: exact
+        unique: true
+      name:
+        type: name
+        class: identifier
+        required: true
+        search: exact
+        mask: initials
+      ssn:
+        type: ssn
+        class: identifier
+        token: deterministic
+        mask: last4
+      dob:
+        type: date
+        class: identifier
+        mask: year
+      email:
+        type: email
+        class: identifier
+        search: exact
+        token: random
+        mask: email
+      phone:
+        type: phone
+        class: identifier
+        mask: last4
+      zip:
+        type: zip
+        class: identifier
+        mask: zip3
+      diagnosis:
+        type: string
+        class: clinical
+        description: ICD-10 code and label
+      notes:
+        type: text
+        class: clinical
+        mask: full
+      plan:
+        type: enum
+        values: [bronze, silver, gold, medicare, medicaid]
+        class: public
+`;

@@ -1,0 +1,93 @@
+/**
+ * Loads ward.yaml and the environment into one validated, resolved configuration.
+ * Every error names the file, the setting's path and the fix, and is raised at start-up.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { WardError } from '../errors.js';
+import { type CollectionConfig, configSchema, fieldRules, type RawConfig } from './schema.js';
+
+export type DatabaseSetting =
+  | { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' }
+  | { kind: 'embedded'; dir: string };
+
+export interface WardConfig {
+  /** Absolute path of the ward.yaml this came from. */
+  file: string;
+  space: RawConfig['space'];
+  database: DatabaseSetting;
+  keys: { provider: 'file' | 'env'; file?: string };
+  collections: Record<string, CollectionConfig>;
+}
+
+export const DEFAULT_CONFIG = 'ward.yaml';
+export const DEFAULT_EMBEDDED_DIR = '.ward/pgdata';
+
+/** The config path from the flag, then WARD_CONFIG, then ./ward.yaml. */
+export function configPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.WARD_CONFIG ?? DEFAULT_CONFIG);
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): WardConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new WardError('config_invalid', `${file}: cannot read the file; create one with \`ward init\` or pass --config`);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): WardConfig {
+  const raw = parseYaml(text, file);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw configError(file, parsed.error.issues);
+  const rules = Object.entries(parsed.data.collections).flatMap(([c, col]) =>
+    Object.entries(col.fields).flatMap(([f, spec]) =>
+      fieldRules(spec).map((r) => `collections.${c}.fields.${f}.${r.key}: ${r.message}`),
+    ),
+  );
+  if (parsed.data.keys.provider === 'file' && !parsed.data.keys.file)
+    rules.push('keys.file: is required when keys.provider is file: name the master key file');
+  if (rules.length) throw new WardError('config_invalid', `${file}:\n  ${rules.join('\n  ')}`);
+  return resolveConfig(parsed.data, file, env);
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const at = lineCounter.linePos(first.pos[0]);
+    throw new WardError('config_invalid', `${file}:${at.line}:${at.col}: not valid YAML (${first.code}); fix the syntax there`);
+  }
+  return doc.toJS() ?? {};
+}
+
+function configError(file: string, issues: readonly z.core.$ZodIssue[]): WardError {
+  const lines = issues.map((i) => {
+    const path = i.path.map(String).join('.');
+    if (i.code === 'unrecognized_keys') {
+      const where = path ? `${path}.` : '';
+      return i.keys.map((k) => `${where}${k}: unknown setting; remove it or check its spelling`).join('\n  ');
+    }
+    const message = i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message;
+    return `${path || '(top level)'}: ${message}`;
+  });
+  return new WardError('config_invalid', `${file}:\n  ${lines.join('\n  ')}`);
+}
+
+function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): WardConfig {
+  const dir = dirname(file);
+  const envUrl = env.DATABASE_URL?.trim();
+  const database: DatabaseSetting = envUrl
+    ? { kind: 'url', url: envUrl, source: 'DATABASE_URL' }
+    : raw.database.url
+      ? { kind: 'url', url: raw.database.url, source: 'ward.yaml' }
+      : { kind: 'embedded', dir: resolve(dir, raw.database.embedded ?? DEFAULT_EMBEDDED_DIR) };
+  const keys: WardConfig['keys'] = { provider: raw.keys.provider };
+  if (raw.keys.file) keys.file = resolve(dir, raw.keys.file);
+  return { file, space: raw.space, database, keys, collections: raw.collections };
+}

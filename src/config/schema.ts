@@ -1,0 +1,83 @@
+/**
+ * The shape of ward.yaml. Unknown settings are errors (data minimization starts with the
+ * config); cross-field rules that zod cannot express per key live in `refineCollections`.
+ */
+import { z } from 'zod';
+import { MASK_NAMES } from '../schema/mask.js';
+import { FIELD_TYPE_NAMES } from '../schema/types.js';
+
+const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
+const identMessage = 'must start with a lowercase letter and use only a-z, 0-9 and _ (at most 63 characters)';
+
+const oneOf = (values: readonly string[]) => ({
+  error: (iss: { input?: unknown }) =>
+    iss.input === undefined ? 'is required' : `must be one of: ${values.join(', ')}`,
+});
+
+const DURATION = /^(\d{1,4})(d|w|m|y)$/;
+
+export const fieldSchema = z.strictObject({
+  type: z.enum(FIELD_TYPE_NAMES as [string, ...string[]], oneOf(FIELD_TYPE_NAMES)),
+  class: z.enum(['identifier', 'clinical', 'public'], oneOf(['identifier', 'clinical', 'public'])),
+  description: z.string().optional(),
+  values: z.array(z.string().min(1)).min(1).optional(),
+  required: z.boolean().optional(),
+  search: z.enum(['exact'], oneOf(['exact'])).optional(),
+  unique: z.boolean().optional(),
+  token: z.enum(['random', 'deterministic'], oneOf(['random', 'deterministic'])).optional(),
+  mask: z.enum(MASK_NAMES as [string, ...string[]], oneOf(MASK_NAMES)).optional(),
+});
+
+export const collectionSchema = z.strictObject({
+  description: z.string().optional(),
+  retention: z
+    .string()
+    .regex(DURATION, 'must be a duration such as 90d, 12w, 18m or 7y')
+    .optional(),
+  fields: z.record(z.string().regex(IDENT, identMessage), fieldSchema).refine((f) => Object.keys(f).length > 0, {
+    message: 'must declare at least one field',
+  }),
+});
+
+export const configSchema = z.strictObject({
+  space: z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+    tier: z.enum(['production', 'nonproduction'], oneOf(['production', 'nonproduction'])),
+  }),
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      embedded: z.string().min(1).optional(),
+    })
+    .default({}),
+  keys: z.strictObject({
+    provider: z.enum(['file', 'env'], oneOf(['file', 'env'])),
+    file: z.string().min(1).optional(),
+  }),
+  collections: z.record(z.string().regex(IDENT, identMessage), collectionSchema),
+});
+
+export type FieldConfig = z.infer<typeof fieldSchema>;
+export type CollectionConfig = z.infer<typeof collectionSchema>;
+export type RawConfig = z.infer<typeof configSchema>;
+
+/** Rules between settings of one field; each issue carries a path and a fix. */
+export function fieldRules(f: FieldConfig): { key: string; message: string }[] {
+  const out: { key: string; message: string }[] = [];
+  if (f.type === 'enum' && !f.values) out.push({ key: 'values', message: 'is required for type enum: list the allowed values' });
+  if (f.type !== 'enum' && f.values) out.push({ key: 'values', message: 'is only allowed with type enum: remove it' });
+  if (f.search && f.class === 'clinical')
+    out.push({ key: 'search', message: 'is not allowed on a clinical field: clinical data is never searchable' });
+  if (f.unique && !f.search) out.push({ key: 'unique', message: 'needs search: exact on the same field' });
+  if (f.token && f.class === 'public') out.push({ key: 'token', message: 'is only for identifier or clinical fields' });
+  if (f.mask && f.class === 'public') out.push({ key: 'mask', message: 'is only for identifier or clinical fields' });
+  return out;
+}
+
+/** Retention in days from a duration such as `7y`; months are 30 days, years 365. */
+export function retentionDays(duration: string): number {
+  const m = DURATION.exec(duration);
+  if (!m) throw new Error(`bad duration ${duration}`);
+  const n = Number(m[1]);
+  return n * { d: 1, w: 7, m: 30, y: 365 }[m[2] as 'd' | 'w' | 'm' | 'y'];
+}

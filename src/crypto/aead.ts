@@ -1,0 +1,69 @@
+/**
+ * AES-256-GCM with a self-describing envelope: [format][key version u32][iv][tag][ciphertext].
+ * The caller's additional data binds a ciphertext to its place (collection, record, field, key
+ * version). Every failure to open is the same opaque integrity error.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { WardError } from '../errors.js';
+
+interface Algorithm {
+  cipher: 'aes-256-gcm';
+  ivLength: number;
+  tagLength: number;
+}
+
+/** Envelope formats by their first byte; unknown bytes fail closed. */
+const FORMATS: Readonly<Record<number, Algorithm>> = {
+  1: { cipher: 'aes-256-gcm', ivLength: 12, tagLength: 16 },
+};
+const CURRENT = 1;
+const HEADER = 5;
+
+export const integrityError = () => new WardError('integrity_error');
+
+function algorithm(format: number | undefined): Algorithm {
+  return (format !== undefined && FORMATS[format]) || unsupported();
+}
+
+function unsupported(): never {
+  throw integrityError();
+}
+
+export function sealWith(key: Buffer, keyVersion: number, aad: Buffer, plaintext: Buffer): Buffer {
+  const alg = algorithm(CURRENT);
+  const iv = randomBytes(alg.ivLength);
+  const cipher = createCipheriv(alg.cipher, key, iv, { authTagLength: alg.tagLength });
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const header = Buffer.allocUnsafe(HEADER);
+  header.writeUInt8(CURRENT, 0);
+  header.writeUInt32BE(keyVersion, 1);
+  return Buffer.concat([header, iv, cipher.getAuthTag(), body]);
+}
+
+/** The key version a sealed blob claims; it is authenticated when the blob is opened. */
+export function keyVersionOf(blob: Buffer): number {
+  if (blob.length < HEADER) throw integrityError();
+  return blob.readUInt32BE(1);
+}
+
+export function openWith(
+  keyFor: (version: number) => Buffer | undefined,
+  aadFor: (version: number) => Buffer,
+  blob: Buffer,
+): Buffer {
+  const alg = algorithm(blob[0]);
+  const version = keyVersionOf(blob);
+  const key = keyFor(version);
+  if (!key || blob.length < HEADER + alg.ivLength + alg.tagLength) throw integrityError();
+  const iv = blob.subarray(HEADER, HEADER + alg.ivLength);
+  const tag = blob.subarray(HEADER + alg.ivLength, HEADER + alg.ivLength + alg.tagLength);
+  try {
+    const decipher = createDecipheriv(alg.cipher, key, iv, { authTagLength: alg.tagLength });
+    decipher.setAAD(aadFor(version));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(blob.subarray(HEADER + alg.ivLength + alg.tagLength)), decipher.final()]);
+  } catch {
+    throw integrityError();
+  }
+}

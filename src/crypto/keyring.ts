@@ -1,0 +1,142 @@
+/**
+ * The keyring: per-collection data keys (versioned, rotatable) and index root keys, stored
+ * wrapped by the master key and cached unwrapped in memory. A wrong master key is refused at
+ * open, before any data is read.
+ */
+import { randomBytes } from 'node:crypto';
+import { WardError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import * as keys from '../store/keys.js';
+import { constantTimeEqual, type DerivedPurpose, fieldKey } from './derive.js';
+import type { MasterKey } from './master-key.js';
+
+export interface DataKey {
+  version: number;
+  key: Buffer;
+}
+
+export interface KeyStatus {
+  collection: string;
+  activeVersion: number;
+  versions: { version: number; active: boolean; createdAt: Date; records: number }[];
+}
+
+/** How long a process trusts its cached idea of the active version after another rotates. */
+const ACTIVE_TTL_MS = 5_000;
+
+const wrapAad = (collection: string, purpose: keys.KeyPurpose, version: number) =>
+  `ward/key/v1/${collection}/${purpose}/${version}`;
+
+export class Keyring {
+  private readonly unwrapped = new Map<string, Buffer>();
+  private readonly active = new Map<string, { key: DataKey; at: number }>();
+  private readonly derived = new Map<string, Buffer>();
+
+  private constructor(
+    private readonly db: Db,
+    private readonly master: MasterKey,
+    /** True when the database's keys were first wrapped by a development master key. */
+    readonly createdWithDevKey: boolean,
+  ) {}
+
+  /** Checks the master key against the database, then makes sure each collection has keys. */
+  static async open(db: Db, master: MasterKey, collections: readonly string[]): Promise<Keyring> {
+    const check = master.checkValue();
+    await keys.insertMasterCheck(db, check, master.dev);
+    const stored = await keys.readMasterCheck(db);
+    if (!stored || !constantTimeEqual(stored.checkValue, check))
+      throw new WardError(
+        'master_key_mismatch',
+        `the master key from ${master.source} is not the key this database's keys were wrapped with; set the right WARD_MASTER_KEY or keys.file`,
+      );
+    const ring = new Keyring(db, master, stored.dev);
+    for (const c of collections) {
+      for (const purpose of ['data', 'index'] as const)
+        await keys.insertFirstKey(db, c, purpose, master.wrap(randomBytes(32), wrapAad(c, purpose, 1)));
+      await ring.loadIndexRoot(c);
+    }
+    return ring;
+  }
+
+  /** The key new writes use; re-read at most every few seconds so rotations elsewhere apply. */
+  async activeDataKey(collection: string): Promise<DataKey> {
+    const hit = this.active.get(collection);
+    if (hit && Date.now() - hit.at < ACTIVE_TTL_MS) return hit.key;
+    const row = await keys.selectActiveKey(this.db, collection, 'data');
+    if (!row) throw new WardError('unknown_collection', `collection ${collection} has no data key`);
+    const key = { version: row.version, key: this.unwrap(row) };
+    this.active.set(collection, { key, at: Date.now() });
+    return key;
+  }
+
+  /** The data key of one version, for reading; undefined when no such version exists. */
+  async dataKey(collection: string, version: number): Promise<Buffer | undefined> {
+    const cached = this.unwrapped.get(`${collection}/data/${version}`);
+    if (cached) return cached;
+    const row = await keys.selectKey(this.db, collection, 'data', version);
+    return row && this.unwrap(row);
+  }
+
+  /** A cached data key; callers load it first with `dataKey`. */
+  cachedDataKey(collection: string, version: number): Buffer | undefined {
+    return this.unwrapped.get(`${collection}/data/${version}`);
+  }
+
+  /** The per-field key for blind indexes or deterministic tokens. */
+  derivedKey(collection: string, purpose: DerivedPurpose, field: string): Buffer {
+    const id = `${collection}/${purpose}/${field}`;
+    let key = this.derived.get(id);
+    if (!key) {
+      const root = this.unwrapped.get(`${collection}/index/1`);
+      if (!root) throw new WardError('unknown_collection', `collection ${collection} has no index key`);
+      key = fieldKey(root, purpose, field);
+      this.derived.set(id, key);
+    }
+    return key;
+  }
+
+  /** Adds a new data key version and makes it active; old versions stay for reading. */
+  async rotate(collection: string): Promise<number> {
+    const version = await this.db.transaction(async (tx) => {
+      const max = await keys.lockDataKeys(tx, collection);
+      if (max === 0) throw new WardError('unknown_collection', `collection ${collection} has no data key to rotate`);
+      await keys.insertActiveDataKey(tx, collection, max + 1, this.master.wrap(randomBytes(32), wrapAad(collection, 'data', max + 1)));
+      return max + 1;
+    });
+    this.active.delete(collection);
+    return version;
+  }
+
+  async status(): Promise<KeyStatus[]> {
+    const rows = (await keys.selectKeys(this.db)).filter((r) => r.purpose === 'data');
+    const counts = await keys.countRecordsByKeyVersion(this.db);
+    const out = new Map<string, KeyStatus>();
+    for (const r of rows) {
+      const s = out.get(r.collection) ?? { collection: r.collection, activeVersion: 0, versions: [] };
+      if (r.active) s.activeVersion = r.version;
+      const records = counts.find((c) => c.collection === r.collection && c.keyVersion === r.version)?.count ?? 0;
+      s.versions.push({ version: r.version, active: r.active, createdAt: r.createdAt, records });
+      out.set(r.collection, s);
+    }
+    return [...out.values()];
+  }
+
+  private async loadIndexRoot(collection: string): Promise<void> {
+    const row = await keys.selectKey(this.db, collection, 'index', 1);
+    if (row) this.unwrap(row);
+  }
+
+  private unwrap(row: keys.KeyRow): Buffer {
+    const id = `${row.collection}/${row.purpose}/${row.version}`;
+    let key = this.unwrapped.get(id);
+    if (!key) {
+      try {
+        key = this.master.unwrap(row.wrapped, wrapAad(row.collection, row.purpose, row.version));
+      } catch {
+        throw new WardError('master_key_mismatch', `key ${id} cannot be unwrapped with the master key from ${this.master.source}`);
+      }
+      this.unwrapped.set(id, key);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Ward's one error type. Every failure a caller can see carries a `code` from the closed
+ * registry below, which also fixes its HTTP status and default title. Messages name settings,
+ * fields and rules; they never contain a submitted or stored value.
+ */
+
+export const ERROR_CODES = {
+  config_invalid: { status: 500, title: 'Configuration is invalid' },
+  unsafe_production: { status: 500, title: 'Unsafe setting for a production space' },
+  master_key_invalid: { status: 500, title: 'Master key is missing or malformed' },
+  master_key_mismatch: { status: 500, title: 'Master key does not match this database' },
+  schema_outdated: { status: 503, title: 'Database schema is not up to date' },
+  migration_changed: { status: 500, title: 'An applied migration was changed' },
+  integrity_error: { status: 500, title: 'Stored data failed its integrity check' },
+  unknown_collection: { status: 404, title: 'Unknown collection' },
+  unknown_field: { status: 422, title: 'Unknown field' },
+  validation_failed: { status: 422, title: 'Validation failed' },
+  not_searchable: { status: 422, title: 'Field is not searchable' },
+  not_found: { status: 404, title: 'Record not found' },
+  unique_violation: { status: 409, title: 'Unique field already holds this value' },
+  invalid_token: { status: 422, title: 'Token is malformed or unknown' },
+  invalid_request: { status: 400, title: 'Request is malformed' },
+  database_error: { status: 503, title: 'Database operation failed' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A problem with one field of a submitted record: the field's name and the rule it broke. */
+export interface FieldIssue {
+  field: string;
+  reason: string;
+}
+
+export class WardError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: readonly FieldIssue[];
+
+  constructor(code: ErrorCode, message?: string, issues: readonly FieldIssue[] = []) {
+    super(message ?? ERROR_CODES[code].title);
+    this.name = 'WardError';
+    this.code = code;
+    this.issues = issues;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function isWardError(e: unknown, code?: ErrorCode): e is WardError {
+  return e instanceof WardError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,138 @@
+/**
+ * Collections compiled from ward.yaml: typed fields with a class, and the validation of a
+ * submitted record against them. Unknown fields are rejected (data minimization); issues name
+ * the field and the rule, never the value.
+ */
+import { type FieldIssue, WardError } from '../errors.js';
+import type { MaskName } from './mask.js';
+import { type FieldType, type FieldTypeName, type FieldValue, fieldType } from './types.js';
+
+export type FieldClass = 'identifier' | 'clinical' | 'public';
+
+/** A field as declared in ward.yaml (structurally the config's field settings). */
+export interface FieldSpec {
+  type: string;
+  class: string;
+  values?: string[] | undefined;
+  required?: boolean | undefined;
+  search?: string | undefined;
+  unique?: boolean | undefined;
+  token?: string | undefined;
+  mask?: string | undefined;
+}
+
+export interface Field {
+  name: string;
+  typeName: FieldTypeName;
+  type: FieldType;
+  class: FieldClass;
+  required: boolean;
+  searchable: boolean;
+  unique: boolean;
+  token: 'random' | 'deterministic' | undefined;
+  mask: MaskName | undefined;
+  /** Identifier and clinical fields are encrypted; public ones are stored as they are. */
+  encrypted: boolean;
+}
+
+export interface Collection {
+  name: string;
+  fields: ReadonlyMap<string, Field>;
+  /** Days a record is kept after it is created; undefined keeps it until deleted. */
+  retentionDays: number | undefined;
+}
+
+export function compileCollection(
+  name: string,
+  specs: Record<string, FieldSpec>,
+  retentionDays: number | undefined,
+): Collection {
+  const fields = new Map<string, Field>();
+  for (const [fieldName, s] of Object.entries(specs)) {
+    fields.set(fieldName, {
+      name: fieldName,
+      typeName: s.type as FieldTypeName,
+      type: fieldType(s.type as FieldTypeName, s.values),
+      class: s.class as FieldClass,
+      required: s.required ?? false,
+      searchable: s.search === 'exact',
+      unique: s.unique ?? false,
+      token: s.token as Field['token'],
+      mask: s.mask as MaskName | undefined,
+      encrypted: s.class !== 'public',
+    });
+  }
+  return { name, fields, retentionDays };
+}
+
+export type RecordValues = Map<string, FieldValue>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Checks a submitted record. With `partial`, missing required fields are allowed and `null`
+ * removes a field (the merged result is checked again for required fields by the caller).
+ */
+export function validateRecord(
+  c: Collection,
+  input: unknown,
+  mode: 'full' | 'partial' = 'full',
+): { values: RecordValues; removed: string[] } {
+  if (!isPlainObject(input)) throw new WardError('validation_failed', 'the record must be a JSON object of fields');
+  const issues: FieldIssue[] = [];
+  const values: RecordValues = new Map();
+  const removed: string[] = [];
+  for (const key of Object.keys(input)) {
+    const field = c.fields.get(key);
+    if (!field) {
+      issues.push({ field: safeName(key), reason: `is not a field of collection ${c.name}` });
+      continue;
+    }
+    const raw = input[key];
+    if (raw === null || raw === undefined) {
+      if (mode === 'partial') removed.push(key);
+      continue;
+    }
+    const r = field.type.parse(raw);
+    if (r.ok) values.set(key, r.value);
+    else issues.push({ field: key, reason: r.reason });
+  }
+  if (mode === 'full') issues.push(...missingRequired(c, values));
+  if (issues.length) throw validationError(issues);
+  return { values, removed };
+}
+
+export function missingRequired(c: Collection, values: RecordValues): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  for (const f of c.fields.values()) if (f.required && !values.has(f.name)) out.push({ field: f.name, reason: 'is required' });
+  return out;
+}
+
+export function validationError(issues: FieldIssue[]): WardError {
+  const summary = issues.map((i) => `${i.field}: ${i.reason}`).join('; ');
+  return new WardError('validation_failed', `invalid record: ${summary}`, issues);
+}
+
+/**
+ * An unknown key is named in errors only when it looks like an identifier; anything else
+ * could be a value pasted in the wrong place, so it is not repeated back.
+ */
+export function safeName(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key) && key !== '__proto__' ? key : '(unnamed field)';
+}
+
+/** Resolves requested field names, rejecting unknown ones. */
+export function selectFields(c: Collection, names: readonly string[] | undefined): Field[] {
+  if (!names) return [...c.fields.values()];
+  const unknown = names.filter((n) => !c.fields.has(n));
+  if (unknown.length)
+    throw new WardError(
+      'unknown_field',
+      `unknown field${unknown.length > 1 ? 's' : ''} for collection ${c.name}: ${unknown.map(safeName).join(', ')}`,
+    );
+  return names.map((n) => c.fields.get(n) as Field);
+}

@@ -1,0 +1,57 @@
+/**
+ * The one database interface: node-postgres or PGlite behind it, the same SQL for both.
+ * Driver errors are translated here so no driver message (which may quote a value) escapes.
+ */
+import { WardError } from '../errors.js';
+
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pg' | 'pglite';
+  /** Runs `fn` in one transaction: commit on return, rollback and rethrow on throw. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A unique constraint on a blind index was hit; `field` names the field, never the value. */
+export class UniqueViolation extends WardError {
+  constructor(readonly field: string | undefined) {
+    super('unique_violation', field ? `field ${field}: another record already holds this value` : undefined);
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', '08004', '28P01', '28000', '3D000']);
+
+/** Maps a driver error to a WardError that carries the SQLSTATE, not the driver's message. */
+export function storeError(e: unknown): WardError {
+  if (e instanceof WardError) return e;
+  const err = e as { code?: unknown; detail?: unknown; constraint?: unknown };
+  const code = typeof err.code === 'string' ? err.code : 'unknown';
+  if (code === '23505' && typeof err.detail === 'string' && String(err.constraint).startsWith('ward_blind_index')) {
+    return new UniqueViolation(/=\([^,]+, ([a-z][a-z0-9_]*),/.exec(err.detail)?.[1]);
+  }
+  if (CONNECTION_CODES.has(code))
+    return new WardError('database_error', `cannot reach or log in to the database (${code}): check database.url or DATABASE_URL`);
+  return new WardError('database_error', `database operation failed (SQLSTATE ${code})`);
+}
+
+export async function translated<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw storeError(e);
+  }
+}
+
+/** bytea comes back as Buffer from pg and Uint8Array from PGlite. */
+export function asBuffer(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw new WardError('integrity_error');
+}

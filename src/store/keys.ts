@@ -1,0 +1,86 @@
+/** SQL for wrapped keys and the master key check value. No rules here: see crypto/keyring. */
+import { asBuffer, type Queryable } from './db.js';
+
+export type KeyPurpose = 'data' | 'index';
+
+export interface KeyRow {
+  collection: string;
+  purpose: KeyPurpose;
+  version: number;
+  wrapped: Buffer;
+  active: boolean;
+  createdAt: Date;
+}
+
+const toKeyRow = (r: Record<string, unknown>): KeyRow => ({
+  collection: r.collection as string,
+  purpose: r.purpose as KeyPurpose,
+  version: r.version as number,
+  wrapped: asBuffer(r.wrapped),
+  active: r.active as boolean,
+  createdAt: r.created_at as Date,
+});
+
+export async function readMasterCheck(q: Queryable): Promise<{ checkValue: Buffer; dev: boolean } | undefined> {
+  const [row] = await q.query('SELECT check_value, dev FROM ward_master_check');
+  return row && { checkValue: asBuffer(row.check_value), dev: row.dev as boolean };
+}
+
+export async function insertMasterCheck(q: Queryable, checkValue: Buffer, dev: boolean): Promise<void> {
+  await q.query('INSERT INTO ward_master_check (check_value, dev) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [checkValue, dev]);
+}
+
+/** Inserts a first (version 1, active) key unless the collection already has one. */
+export async function insertFirstKey(q: Queryable, collection: string, purpose: KeyPurpose, wrapped: Buffer): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_keys (collection, purpose, version, wrapped, active) VALUES ($1, $2, 1, $3, true)
+     ON CONFLICT DO NOTHING`,
+    [collection, purpose, wrapped],
+  );
+}
+
+export async function selectKeys(q: Queryable, collection?: string): Promise<KeyRow[]> {
+  const rows = collection
+    ? await q.query('SELECT * FROM ward_keys WHERE collection = $1 ORDER BY purpose, version', [collection])
+    : await q.query('SELECT * FROM ward_keys ORDER BY collection, purpose, version');
+  return rows.map(toKeyRow);
+}
+
+export async function selectKey(q: Queryable, collection: string, purpose: KeyPurpose, version: number): Promise<KeyRow | undefined> {
+  const [row] = await q.query('SELECT * FROM ward_keys WHERE collection = $1 AND purpose = $2 AND version = $3', [
+    collection,
+    purpose,
+    version,
+  ]);
+  return row && toKeyRow(row);
+}
+
+export async function selectActiveKey(q: Queryable, collection: string, purpose: KeyPurpose): Promise<KeyRow | undefined> {
+  const [row] = await q.query('SELECT * FROM ward_keys WHERE collection = $1 AND purpose = $2 AND active', [collection, purpose]);
+  return row && toKeyRow(row);
+}
+
+/** Locks a collection's data keys and returns the highest version (inside a transaction). */
+export async function lockDataKeys(q: Queryable, collection: string): Promise<number> {
+  const rows = await q.query<{ version: number }>(
+    "SELECT version FROM ward_keys WHERE collection = $1 AND purpose = 'data' ORDER BY version FOR UPDATE",
+    [collection],
+  );
+  return rows.reduce((max, r) => Math.max(max, r.version), 0);
+}
+
+export async function insertActiveDataKey(q: Queryable, collection: string, version: number, wrapped: Buffer): Promise<void> {
+  await q.query("UPDATE ward_keys SET active = false WHERE collection = $1 AND purpose = 'data' AND active", [collection]);
+  await q.query("INSERT INTO ward_keys (collection, purpose, version, wrapped, active) VALUES ($1, 'data', $2, $3, true)", [
+    collection,
+    version,
+    wrapped,
+  ]);
+}
+
+export async function countRecordsByKeyVersion(q: Queryable): Promise<{ collection: string; keyVersion: number; count: number }[]> {
+  const rows = await q.query<{ collection: string; key_version: number; n: number }>(
+    'SELECT collection, key_version, count(*)::int AS n FROM ward_records GROUP BY collection, key_version ORDER BY 1, 2',
+  );
+  return rows.map((r) => ({ collection: r.collection, keyVersion: r.key_version, count: r.n }));
+}

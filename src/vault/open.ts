@@ -1,0 +1,65 @@
+/**
+ * Start-up: load the master key, check production rules, connect, check or apply migrations,
+ * open the keyring. Every misconfiguration fails here with a message that names the fix.
+ */
+import type { WardConfig } from '../config/load.js';
+import { retentionDays } from '../config/schema.js';
+import { assertProductionSafe } from '../config/safety.js';
+import { Keyring } from '../crypto/keyring.js';
+import { loadMasterKey } from '../crypto/master-key.js';
+import { WardError } from '../errors.js';
+import { type Collection, compileCollection } from '../schema/collection.js';
+import type { Db } from '../store/db.js';
+import { migrate, pending } from '../store/migrate.js';
+import { pgDb } from '../store/pg.js';
+import { pgliteDb } from '../store/pglite.js';
+import { Vault } from './vault.js';
+
+export interface OpenOptions {
+  env?: NodeJS.ProcessEnv;
+  /**
+   * `auto` applies pending migrations; `check` refuses to start when some are pending.
+   * Default: `auto` on the embedded database, `check` on a server (run `ward migrate`).
+   */
+  migrations?: 'auto' | 'check';
+  /** Use this database instead of the configured one (tests, embedding). */
+  db?: Db;
+  /** Connection pool size for a server database; default 10. */
+  poolSize?: number;
+}
+
+/** Connects to the configured database without checking keys or migrations. */
+export async function openDb(cfg: WardConfig, poolSize?: number): Promise<Db> {
+  return cfg.database.kind === 'url'
+    ? pgDb(cfg.database.url, poolSize === undefined ? {} : { max: poolSize })
+    : pgliteDb(cfg.database.dir);
+}
+
+export function compileCollections(cfg: WardConfig): Map<string, Collection> {
+  return new Map(
+    Object.entries(cfg.collections).map(([name, col]) => [
+      name,
+      compileCollection(name, col.fields, col.retention ? retentionDays(col.retention) : undefined),
+    ]),
+  );
+}
+
+export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Promise<Vault> {
+  const master = loadMasterKey(cfg.keys, options.env ?? process.env);
+  assertProductionSafe(cfg, master);
+  const collections = compileCollections(cfg);
+  const db = options.db ?? (await openDb(cfg, options.poolSize));
+  try {
+    const mode = options.migrations ?? (db.kind === 'pglite' ? 'auto' : 'check');
+    const todo = await pending(db);
+    if (todo.length && mode === 'check')
+      throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
+    if (todo.length) await migrate(db);
+    const keyring = await Keyring.open(db, master, [...collections.keys()]);
+    assertProductionSafe(cfg, master, keyring.createdWithDevKey);
+    return new Vault(db, keyring, collections);
+  } catch (e) {
+    if (!options.db) await db.close().catch(() => {});
+    throw e;
+  }
+}
