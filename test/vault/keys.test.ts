@@ -1,0 +1,101 @@
+/** Key rotation and the master key: old data stays readable, a wrong key reads nothing. */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isWardError } from '../../src/errors.js';
+import { openVault } from '../../src/vault/open.js';
+import { canaryPatient, DRIVERS, exampleConfig, freshDb, newMasterKey, type TestDb, type TestVault, testVault } from '../helpers.js';
+
+describe.each(DRIVERS)('key rotation on %s', (driver) => {
+  let t: TestVault;
+  beforeAll(async () => {
+    t = await testVault(driver);
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+
+  const keyVersionOf = async (id: string) =>
+    (await t.db.query<{ key_version: number }>('SELECT key_version FROM ward_records WHERE id = $1', [id]))[0]?.key_version;
+
+  it('new writes use the new version; old records stay readable and move on update', async () => {
+    const old = canaryPatient();
+    const a = await t.vault.create('patients', old);
+    expect(await keyVersionOf(a.id)).toBe(1);
+    expect(await t.vault.keyring.rotate('patients')).toBe(2);
+    const b = await t.vault.create('patients', canaryPatient());
+    expect(await keyVersionOf(b.id)).toBe(2);
+    const { ids } = await t.vault.createMany('patients', [canaryPatient()]);
+    expect(await keyVersionOf(ids[0] as string)).toBe(2);
+    expect((await t.vault.get('patients', a.id)).fields).toEqual(old);
+    expect((await t.vault.search('patients', { mrn: old.mrn })).map((r) => r.id)).toEqual([a.id]);
+    expect(await t.vault.detokenize([a.tokens.ssn])).toEqual({ [a.tokens.ssn as string]: old.ssn });
+    await t.vault.update('patients', a.id, { plan: 'silver' });
+    expect(await keyVersionOf(a.id)).toBe(2);
+    expect((await t.vault.get('patients', a.id)).fields).toEqual({ ...old, plan: 'silver' });
+    const [status] = await t.vault.keyring.status();
+    expect(status?.activeVersion).toBe(2);
+    expect(status?.versions.map((v) => [v.version, v.active, v.records])).toEqual([
+      [1, false, 0],
+      [2, true, 3],
+    ]);
+  });
+
+  it('a rotation made by another process applies to this one within seconds', async () => {
+    const other = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
+    const before = (await t.vault.keyring.activeDataKey('patients')).version;
+    const v = await other.keyring.rotate('patients');
+    expect(v).toBe(before + 1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 6_000);
+      const { id } = await t.vault.create('patients', canaryPatient());
+      expect(await keyVersionOf(id)).toBe(v);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe.each(DRIVERS)('master key on %s', (driver) => {
+  let t: TestDb;
+  const key = newMasterKey();
+  let id = '';
+  const p = canaryPatient();
+  beforeAll(async () => {
+    t = await freshDb(driver);
+    const v = await openVault(exampleConfig(), { env: { WARD_MASTER_KEY: key }, db: t.db, migrations: 'auto' });
+    id = (await v.create('patients', p)).id;
+  });
+  afterAll(() => t.dispose());
+
+  it('a wrong master key is refused at open with a clear message, before any data is read', async () => {
+    let vault: unknown;
+    let error: unknown;
+    try {
+      vault = await openVault(exampleConfig(), { env: { WARD_MASTER_KEY: newMasterKey() }, db: t.db });
+    } catch (e) {
+      error = e;
+    }
+    expect(vault).toBeUndefined();
+    expect(isWardError(error, 'master_key_mismatch')).toBe(true);
+    expect((error as Error).message).toMatch(/master key from WARD_MASTER_KEY is not the key this database's keys were wrapped with/);
+  });
+
+  it('a missing or malformed master key is refused with the setting to fix', async () => {
+    const cfg = { ...exampleConfig(), keys: { provider: 'env' as const } };
+    await expect(openVault(cfg, { env: {}, db: t.db })).rejects.toMatchObject({
+      code: 'master_key_invalid',
+      message: expect.stringContaining('WARD_MASTER_KEY is not set'),
+    });
+    for (const bad of ['not base64!', Buffer.alloc(16).toString('base64')])
+      await expect(openVault(exampleConfig(), { env: { WARD_MASTER_KEY: bad }, db: t.db })).rejects.toMatchObject({
+        code: 'master_key_invalid',
+        message: 'WARD_MASTER_KEY: the master key must be base64 of exactly 32 bytes',
+      });
+  });
+
+  it('the right key reads the data back', async () => {
+    const v = await openVault(exampleConfig(), { env: { WARD_MASTER_KEY: key }, db: t.db });
+    expect((await v.get('patients', id)).fields).toEqual(p);
+  });
+});
