@@ -73,7 +73,9 @@ function configError(file: string, issues: readonly z.core.$ZodIssue[]): WardErr
       const where = path ? `${path}.` : '';
       return i.keys.map((k) => `${where}${k}: unknown setting; remove it or check its spelling`).join('\n  ');
     }
-    const message = i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message;
+    // a bad record key (a collection or field name) carries its own issue inside
+    const inner = i.code === 'invalid_key' ? i.issues[0] : undefined;
+    const message = inner ? inner.message : i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message;
     return `${path || '(top level)'}: ${message}`;
   });
   return new WardError('config_invalid', `${file}:\n  ${lines.join('\n  ')}`);

@@ -28,9 +28,13 @@ export function migrations(dir = DIR): Migration[] {
     });
 }
 
+/** Creates the bookkeeping table under the lock: concurrent IF NOT EXISTS creations can collide. */
 async function ensureTable(db: Db): Promise<void> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS ward_migrations (
-    name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS ward_migrations (
+      name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
 }
 
 async function applied(db: Db): Promise<Map<string, string>> {

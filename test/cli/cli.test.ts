@@ -1,0 +1,135 @@
+/** The `ward` command line end to end: the built CLI in a temp directory, as a user runs it. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { canaryPatient, freshDb } from '../helpers.js';
+
+const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+const run = promisify(execFile);
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _db, WARD_MASTER_KEY: _key, WARD_CONFIG: _cfg, ...rest } = process.env;
+  return rest;
+}
+
+async function ward(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd, env: { ...baseEnv(), ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+const json = (r: Result) => {
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+describe('ward CLI on the embedded database', () => {
+  let dir: string;
+  const p = canaryPatient(7);
+  let id: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ward-cli-'));
+    const init = await ward(dir, ['init']);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain('wrote ward.yaml and a development master key in .ward/dev-master.key');
+  });
+
+  it('init writes a config and a private dev key, and refuses to overwrite them', async () => {
+    expect(readFileSync(join(dir, 'ward.yaml'), 'utf8')).toContain('tier: nonproduction');
+    expect(statSync(join(dir, '.ward/dev-master.key')).mode & 0o777).toBe(0o600);
+    const again = await ward(dir, ['init']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exists; pass --force to overwrite it');
+  });
+
+  it('create, get, search, update and delete print JSON', async () => {
+    const created = json(await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(p)]));
+    id = created.id;
+    expect(created).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), version: 1 });
+    expect(json(await ward(dir, ['records', 'get', 'patients', id])).fields).toEqual(p);
+    const masked = json(await ward(dir, ['records', 'get', 'patients', id, '--fields', 'ssn,plan', '--masked']));
+    expect(masked.fields).toEqual({ ssn: `***-**-${p.ssn.slice(-4)}`, plan: 'gold' });
+    const found = json(await ward(dir, ['records', 'search', 'patients', '--where', `name=${p.name.toLowerCase()}`, '--where', `mrn=${p.mrn}`]));
+    expect(found.records.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(json(await ward(dir, ['records', 'update', 'patients', id, '--json', '{"plan":"silver"}']))).toEqual({ id, version: 2 });
+    const batch = json(await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify([canaryPatient(8), canaryPatient(9)])]));
+    expect(batch.ids).toHaveLength(2);
+    expect(json(await ward(dir, ['detokenize', created.tokens.ssn])).values).toEqual({ [created.tokens.ssn]: p.ssn });
+    expect(json(await ward(dir, ['records', 'delete', 'patients', batch.ids[0]]))).toEqual({ deleted: batch.ids[0] });
+    const gone = await ward(dir, ['records', 'get', 'patients', batch.ids[0]]);
+    expect(gone).toMatchObject({ code: 1, stdout: '', stderr: 'ward: no such record in collection patients [not_found]\n' });
+  });
+
+  it('keys status and rotate', async () => {
+    expect(json(await ward(dir, ['keys', 'rotate', 'patients']))).toEqual({ rotated: { patients: 2 } });
+    const status = json(await ward(dir, ['keys', 'status']));
+    expect(status.collections[0]).toMatchObject({ collection: 'patients', activeVersion: 2 });
+    const none = await ward(dir, ['keys', 'rotate']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('name a collection to rotate, or pass --all');
+  });
+
+  it('errors go to stderr with a code and a non-zero exit, never echoing the input', async () => {
+    const bad = { ...canaryPatient(10), ssn: '999-99-9999', email: `${p.notes}@nowhere` };
+    const r = await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(bad)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'ward: invalid record: ssn: has an SSN area number that is never issued; email: must be an email address [validation_failed]\n',
+    );
+    const notJson = await ward(dir, ['records', 'create', 'patients', '--json', `{"ssn": "${p.ssn}"`]);
+    expect(notJson).toMatchObject({ code: 2, stderr: 'ward: --json: not valid JSON\n' });
+    const where = await ward(dir, ['records', 'search', 'patients', '--where', p.ssn]);
+    expect(where).toMatchObject({ code: 2, stderr: 'ward: --where #1: expected field=value\n' });
+    const dup = await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify({ ...canaryPatient(11), mrn: p.mrn })]);
+    expect(dup.stderr).toBe('ward: field mrn: another record already holds this value [unique_violation]\n');
+    for (const out of [r, notJson, where, dup]) for (const v of Object.values(p)) if (v.length > 5) expect(out.stderr).not.toContain(v);
+  });
+
+  it('a wrong master key and a bad config are refused with what to fix', async () => {
+    const wrong = await ward(dir, ['records', 'get', 'patients', id], { WARD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toContain('[master_key_mismatch]');
+    const other = mkdtempSync(join(tmpdir(), 'ward-cli-bad-'));
+    writeFileSync(join(other, 'custom.yaml'), readFileSync(join(dir, 'ward.yaml'), 'utf8').replace('type: ssn', 'type: social'));
+    const cfg = await ward(other, ['--config', 'custom.yaml', 'records', 'get', 'patients', id]);
+    expect(cfg.code).toBe(1);
+    expect(cfg.stderr).toContain(`${join(other, 'custom.yaml')}:\n  collections.patients.fields.ssn.type: must be one of:`);
+    const missing = await ward(other, ['keys', 'status'], { WARD_CONFIG: join(other, 'nope.yaml') });
+    expect(missing.stderr).toContain('nope.yaml: cannot read the file; create one with `ward init` or pass --config');
+  });
+});
+
+describe('ward CLI on a PostgreSQL server', () => {
+  it('refuses to run before `ward migrate`, then works', async () => {
+    const t = await freshDb('pg');
+    await t.db.close();
+    const dir = mkdtempSync(join(tmpdir(), 'ward-cli-pg-'));
+    expect((await ward(dir, ['init'])).code).toBe(0);
+    const env = { DATABASE_URL: t.location };
+    const early = await ward(dir, ['records', 'create', 'patients', '--json', '{}'], env);
+    expect(early.stderr).toBe('ward: 1 migration(s) pending (0001_init.sql): run `ward migrate` [schema_outdated]\n');
+    expect((await ward(dir, ['migrate'], env)).stdout).toBe('applied 0001_init.sql\n');
+    expect((await ward(dir, ['migrate'], env)).stdout).toBe('database schema is up to date\n');
+    const p = canaryPatient(12);
+    const { id } = json(await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(p)], env));
+    expect(json(await ward(dir, ['records', 'get', 'patients', id], env)).fields).toEqual(p);
+    await t.dispose();
+  });
+});

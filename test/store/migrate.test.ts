@@ -1,0 +1,66 @@
+/** Migrations: applied in order, recorded, safe to re-run and to run concurrently; edits refused. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrate, migrations, pending } from '../../src/store/migrate.js';
+import { pgDb } from '../../src/store/pg.js';
+import { openVault } from '../../src/vault/open.js';
+import { DRIVERS, exampleConfig, freshDb, newMasterKey } from '../helpers.js';
+
+describe.each(DRIVERS)('migrations on %s', (driver) => {
+  it('apply once, record themselves and are safe to re-run', async () => {
+    const t = await freshDb(driver);
+    const all = migrations().map((m) => m.name);
+    expect(await pending(t.db)).toEqual(all);
+    expect(await migrate(t.db)).toEqual(all);
+    expect(await migrate(t.db)).toEqual([]);
+    expect(await pending(t.db)).toEqual([]);
+    const rows = await t.db.query<{ name: string }>('SELECT name FROM ward_migrations ORDER BY name');
+    expect(rows.map((r) => r.name)).toEqual(all);
+    await t.db.close();
+    await t.dispose();
+  });
+
+  it('a migration edited after it was applied is refused', async () => {
+    const t = await freshDb(driver);
+    const dir = `${mkdtempSync(join(tmpdir(), 'ward-mig-'))}/`;
+    writeFileSync(`${dir}0001_a.sql`, 'CREATE TABLE a (x int);');
+    await migrate(t.db, migrations(dir));
+    writeFileSync(`${dir}0001_a.sql`, 'CREATE TABLE a (x bigint);');
+    await expect(migrate(t.db, migrations(dir))).rejects.toMatchObject({ code: 'migration_changed' });
+    await expect(pending(t.db, migrations(dir))).rejects.toMatchObject({ code: 'migration_changed' });
+    // a failing migration leaves nothing half-applied
+    writeFileSync(`${dir}0001_a.sql`, 'CREATE TABLE a (x int);');
+    writeFileSync(`${dir}0002_b.sql`, 'CREATE TABLE b (y int); CREATE TABLE b (y int);');
+    await expect(migrate(t.db, migrations(dir))).rejects.toMatchObject({ code: 'database_error' });
+    expect(await t.db.query("SELECT 1 FROM pg_tables WHERE tablename = 'b'")).toEqual([]);
+    expect(await pending(t.db, migrations(dir))).toEqual(['0002_b.sql']);
+    await t.db.close();
+    await t.dispose();
+  });
+
+  it('a server database with pending migrations refuses to open unless told to migrate', async () => {
+    const t = await freshDb(driver);
+    const env = { WARD_MASTER_KEY: newMasterKey() };
+    await expect(openVault(exampleConfig(), { env, db: t.db, migrations: 'check' })).rejects.toMatchObject({
+      code: 'schema_outdated',
+      message: expect.stringContaining('run `ward migrate`'),
+    });
+    const v = await openVault(exampleConfig(), { env, db: t.db, migrations: 'auto' });
+    expect(v.collections.has('patients')).toBe(true);
+    await v.close();
+    await t.dispose();
+  });
+});
+
+describe('concurrent migrations on a server', () => {
+  it('serialize on a lock: every migration is applied exactly once', async () => {
+    const t = await freshDb('pg');
+    const dbs = [pgDb(t.location), pgDb(t.location), pgDb(t.location)];
+    const applied = await Promise.all(dbs.map((db) => migrate(db)));
+    expect(applied.flat().sort()).toEqual(migrations().map((m) => m.name));
+    await Promise.all(dbs.map((db) => db.close()));
+    await t.dispose();
+  });
+});
