@@ -2,8 +2,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { configPath } from '../config/load.js';
 import { EXAMPLE_CONFIG, EXAMPLE_KEY_FILE } from '../config/example.js';
+import { configPath } from '../config/load.js';
 import { devKeyFileText } from '../crypto/master-key.js';
 import { type GlobalOptions, UsageError } from './run.js';
 

@@ -25,7 +25,7 @@ export function registerKeys(program: Command): void {
 
   keys
     .command('status')
-    .description('print each collection\'s data key versions and how many records each protects')
+    .description("print each collection's data key versions and how many records each protects")
     .action(() => withVault(g(), async (v) => printJson({ collections: await v.keyring.status() })));
 
   keys

@@ -17,6 +17,4 @@ export function buildProgram(): Command {
   return program;
 }
 
-buildProgram()
-  .parseAsync(process.argv)
-  .catch(report);
+buildProgram().parseAsync(process.argv).catch(report);

@@ -2,7 +2,13 @@
 import type { Command } from 'commander';
 import { type GlobalOptions, parseJsonArg, printJson, UsageError, withVault } from './run.js';
 
-const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const list = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 interface ReadFlags {

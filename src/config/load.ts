@@ -9,9 +9,7 @@ import type { z } from 'zod';
 import { WardError } from '../errors.js';
 import { type CollectionConfig, configSchema, fieldRules, type RawConfig } from './schema.js';
 
-export type DatabaseSetting =
-  | { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' }
-  | { kind: 'embedded'; dir: string };
+export type DatabaseSetting = { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' } | { kind: 'embedded'; dir: string };
 
 export interface WardConfig {
   /** Absolute path of the ward.yaml this came from. */
@@ -45,9 +43,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw configError(file, parsed.error.issues);
   const rules = Object.entries(parsed.data.collections).flatMap(([c, col]) =>
-    Object.entries(col.fields).flatMap(([f, spec]) =>
-      fieldRules(spec).map((r) => `collections.${c}.fields.${f}.${r.key}: ${r.message}`),
-    ),
+    Object.entries(col.fields).flatMap(([f, spec]) => fieldRules(spec).map((r) => `collections.${c}.fields.${f}.${r.key}: ${r.message}`)),
   );
   if (parsed.data.keys.provider === 'file' && !parsed.data.keys.file)
     rules.push('keys.file: is required when keys.provider is file: name the master key file');

@@ -34,10 +34,9 @@ function databaseRule(db: DatabaseSetting): string | undefined {
 
 function keyRules(key: MasterKeyFacts, createdWithDevKey: boolean): string[] {
   const out: string[] = [];
-  if (key.dev)
-    out.push(`keys: the master key from ${key.source} is a development key made by \`ward init\`; supply a production key`);
+  if (key.dev) out.push(`keys: the master key from ${key.source} is a development key made by \`ward init\`; supply a production key`);
   else if (createdWithDevKey)
-    out.push('keys: this database\'s keys were created under a development master key; start production on a new database');
+    out.push("keys: this database's keys were created under a development master key; start production on a new database");
   if (key.exposed) out.push(`keys.file: ${key.source} can be read by other users; run chmod 600 on it`);
   return out;
 }
@@ -47,5 +46,8 @@ export function assertProductionSafe(cfg: WardConfig, key: MasterKeyFacts, creat
   if (cfg.space.tier !== 'production') return;
   const rules = [databaseRule(cfg.database), ...keyRules(key, createdWithDevKey)].filter((r): r is string => !!r);
   if (rules.length)
-    throw new WardError('unsafe_production', `${cfg.file}: space ${cfg.space.name} is production and refuses to start:\n  ${rules.join('\n  ')}`);
+    throw new WardError(
+      'unsafe_production',
+      `${cfg.file}: space ${cfg.space.name} is production and refuses to start:\n  ${rules.join('\n  ')}`,
+    );
 }

@@ -10,8 +10,7 @@ const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
 const identMessage = 'must start with a lowercase letter and use only a-z, 0-9 and _ (at most 63 characters)';
 
 const oneOf = (values: readonly string[]) => ({
-  error: (iss: { input?: unknown }) =>
-    iss.input === undefined ? 'is required' : `must be one of: ${values.join(', ')}`,
+  error: (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : `must be one of: ${values.join(', ')}`),
 });
 
 const DURATION = /^(\d{1,4})(d|w|m|y)$/;
@@ -30,10 +29,7 @@ export const fieldSchema = z.strictObject({
 
 export const collectionSchema = z.strictObject({
   description: z.string().optional(),
-  retention: z
-    .string()
-    .regex(DURATION, 'must be a duration such as 90d, 12w, 18m or 7y')
-    .optional(),
+  retention: z.string().regex(DURATION, 'must be a duration such as 90d, 12w, 18m or 7y').optional(),
   fields: z.record(z.string().regex(IDENT, identMessage), fieldSchema).refine((f) => Object.keys(f).length > 0, {
     message: 'must declare at least one field',
   }),

@@ -5,7 +5,12 @@ import { keyVersionOf, openWith, sealWith } from './aead.js';
 
 const key = randomBytes(32);
 const aad = Buffer.from('ward/field/v1 patients id ssn 1');
-const open = (blob: Buffer, k = key, a = aad) => openWith(() => k, () => a, blob);
+const open = (blob: Buffer, k = key, a = aad) =>
+  openWith(
+    () => k,
+    () => a,
+    blob,
+  );
 
 function expectIntegrityError(fn: () => unknown) {
   try {
@@ -48,6 +53,12 @@ describe('AES-256-GCM envelope', () => {
     expectIntegrityError(() => open(blob, randomBytes(32)));
     expectIntegrityError(() => open(Buffer.concat([Buffer.from([9]), blob.subarray(1)])));
     expectIntegrityError(() => open(blob.subarray(0, 20)));
-    expectIntegrityError(() => openWith(() => undefined, () => aad, blob));
+    expectIntegrityError(() =>
+      openWith(
+        () => undefined,
+        () => aad,
+        blob,
+      ),
+    );
   });
 });

@@ -24,8 +24,7 @@ export interface KeyStatus {
 /** How long a process trusts its cached idea of the active version after another rotates. */
 const ACTIVE_TTL_MS = 5_000;
 
-const wrapAad = (collection: string, purpose: keys.KeyPurpose, version: number) =>
-  `ward/key/v1/${collection}/${purpose}/${version}`;
+const wrapAad = (collection: string, purpose: keys.KeyPurpose, version: number) => `ward/key/v1/${collection}/${purpose}/${version}`;
 
 export class Keyring {
   private readonly unwrapped = new Map<string, Buffer>();

@@ -31,7 +31,12 @@ export function localMasterKey(bytes: Buffer, source: string, dev = false, expos
     dev,
     exposed,
     wrap: (plain, aad) => sealWith(key, 0, Buffer.from(aad), plain),
-    unwrap: (wrapped, aad) => openWith(() => key, () => Buffer.from(aad), wrapped),
+    unwrap: (wrapped, aad) =>
+      openWith(
+        () => key,
+        () => Buffer.from(aad),
+        wrapped,
+      ),
     checkValue: () => createHmac('sha256', key).update('ward/master-key-check/v1').digest(),
   };
 }
@@ -56,9 +61,15 @@ function readKeyFile(file: string): MasterKey {
     text = readFileSync(file, 'utf8');
     mode = statSync(file).mode;
   } catch {
-    throw new WardError('master_key_invalid', `${file}: cannot read the master key file named by keys.file; create it or set WARD_MASTER_KEY`);
+    throw new WardError(
+      'master_key_invalid',
+      `${file}: cannot read the master key file named by keys.file; create it or set WARD_MASTER_KEY`,
+    );
   }
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith('#'));
   if (!line) throw new WardError('master_key_invalid', `${file}: the master key file holds no key`);
   const dev = line.startsWith(DEV_KEY_PREFIX);
   const b64 = dev ? line.slice(DEV_KEY_PREFIX.length) : line;

@@ -42,11 +42,7 @@ export interface Collection {
   retentionDays: number | undefined;
 }
 
-export function compileCollection(
-  name: string,
-  specs: Record<string, FieldSpec>,
-  retentionDays: number | undefined,
-): Collection {
+export function compileCollection(name: string, specs: Record<string, FieldSpec>, retentionDays: number | undefined): Collection {
   const fields = new Map<string, Field>();
   for (const [fieldName, s] of Object.entries(specs)) {
     fields.set(fieldName, {

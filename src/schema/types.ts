@@ -80,21 +80,17 @@ export const FIELD_TYPES = {
   text: stringType(65536, undefined, (s) => s.normalize('NFKC')),
   name: stringType(
     200,
-    { re: /^[\p{L}\p{M}][\p{L}\p{M}' .,-]*$/u, reason: 'must contain only letters, spaces and the marks \' . , -' },
+    { re: /^[\p{L}\p{M}][\p{L}\p{M}' .,-]*$/u, reason: "must contain only letters, spaces and the marks ' . , -" },
     (s) => collapse(s).toLowerCase(),
   ),
   ssn: { parse: parseSsn, normalize: (v) => digits(String(v)) },
-  mrn: stringType(
-    32,
-    { re: /^[A-Za-z0-9][A-Za-z0-9-]{2,31}$/, reason: 'must be 3 to 32 letters, digits or dashes' },
-    (s) => s.trim().toUpperCase(),
+  mrn: stringType(32, { re: /^[A-Za-z0-9][A-Za-z0-9-]{2,31}$/, reason: 'must be 3 to 32 letters, digits or dashes' }, (s) =>
+    s.trim().toUpperCase(),
   ),
   date: stringType(10, { re: /^\d{4}-\d{2}-\d{2}$/, reason: 'must be a date as YYYY-MM-DD' }),
   email: stringType(254, { re: EMAIL, reason: 'must be an email address' }, canonicalEmail),
-  phone: stringType(
-    32,
-    { re: /^\+?[\d\s().-]{7,}$/, reason: 'must be a phone number of 10 to 15 digits' },
-    (s) => digits(s).replace(/^1(?=\d{10}$)/, ''),
+  phone: stringType(32, { re: /^\+?[\d\s().-]{7,}$/, reason: 'must be a phone number of 10 to 15 digits' }, (s) =>
+    digits(s).replace(/^1(?=\d{10}$)/, ''),
   ),
   zip: stringType(10, { re: /^\d{5}(?:-\d{4})?$/, reason: 'must be a US ZIP code as NNNNN or NNNNN-NNNN' }, (s) => s.slice(0, 5)),
   integer: scalar('integer'),

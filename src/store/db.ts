@@ -26,14 +26,28 @@ export class UniqueViolation extends WardError {
   }
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', '08004', '28P01', '28000', '3D000']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08004',
+  '28P01',
+  '28000',
+  '3D000',
+]);
 
 /** Maps a driver error to a WardError that carries the SQLSTATE, not the driver's message. */
 export function storeError(e: unknown): WardError {
   if (e instanceof WardError) return e;
   const err = e as { code?: unknown; detail?: unknown; constraint?: unknown };
   const code = typeof err.code === 'string' ? err.code : 'unknown';
-  if (code === '23505' && typeof err.detail === 'string' && String(err.constraint).startsWith('ward_blind_index')) {
+  if (code === '23505' && typeof err.detail === 'string' && err.constraint === 'ward_unique_pkey') {
     return new UniqueViolation(/=\([^,]+, ([a-z][a-z0-9_]*),/.exec(err.detail)?.[1]);
   }
   if (CONNECTION_CODES.has(code))

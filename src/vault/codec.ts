@@ -7,7 +7,7 @@ import { blindIndex, deterministicToken, randomToken } from '../crypto/derive.js
 import type { DataKey, Keyring } from '../crypto/keyring.js';
 import type { Collection, Field, RecordValues } from '../schema/collection.js';
 import type { FieldValue } from '../schema/types.js';
-import type { IndexEntry, NewRecord, RecordRow, TokenEntry } from '../store/records.js';
+import type { RecordRow, StoredRecord } from '../store/records.js';
 
 /** Additional data binding a ciphertext to its collection, record, field and key version. */
 export function fieldAad(collection: string, id: string, field: string, keyVersion: number): Buffer {
@@ -17,16 +17,29 @@ export function fieldAad(collection: string, id: string, field: string, keyVersi
 export class RecordCodec {
   constructor(private readonly keyring: Keyring) {}
 
-  seal(c: Collection, id: string, values: RecordValues, key: DataKey): NewRecord {
-    const out: NewRecord = { id, public: {}, sealed: {} };
+  /**
+   * Everything stored for a record: public values, ciphertexts, tokens (random ones the
+   * record already holds are kept), blind indexes and unique entries.
+   */
+  encode(c: Collection, id: string, values: RecordValues, key: DataKey, heldTokens: Record<string, string> = {}): StoredRecord {
+    const out: StoredRecord = { public: {}, sealed: {}, tokens: {}, lookup: [], unique: [] };
     for (const [name, value] of values) {
       const field = c.fields.get(name) as Field;
-      if (!field.encrypted) {
-        out.public[name] = value;
-        continue;
+      if (!field.encrypted) out.public[name] = value;
+      else {
+        const aad = fieldAad(c.name, id, name, key.version);
+        out.sealed[name] = sealWith(key.key, key.version, aad, Buffer.from(JSON.stringify(value))).toString('base64');
       }
-      const blob = sealWith(key.key, key.version, fieldAad(c.name, id, name, key.version), Buffer.from(JSON.stringify(value)));
-      out.sealed[name] = blob.toString('base64');
+      if (field.searchable) {
+        const index = this.indexValue(c, field, value);
+        out.lookup.push(index);
+        if (field.unique) out.unique.push({ field: name, value: index });
+      }
+      if (field.token) {
+        const token = field.token === 'deterministic' ? this.deterministicToken(c, field, value) : (heldTokens[name] ?? randomToken());
+        out.tokens[name] = token;
+        out.lookup.push(Buffer.from(token));
+      }
     }
     return out;
   }
@@ -34,8 +47,7 @@ export class RecordCodec {
   /** Decrypts the requested fields of a row; any mismatch is one opaque integrity error. */
   async open(c: Collection, row: RecordRow, fields: readonly Field[]): Promise<RecordValues> {
     const values: RecordValues = new Map();
-    if (fields.some((f) => f.encrypted && row.sealed[f.name] !== undefined))
-      await this.keyring.dataKey(c.name, row.keyVersion);
+    if (fields.some((f) => f.encrypted && row.sealed[f.name] !== undefined)) await this.keyring.dataKey(c.name, row.keyVersion);
     for (const f of fields) {
       if (!f.encrypted) {
         const v = row.public[f.name];
@@ -43,8 +55,7 @@ export class RecordCodec {
         continue;
       }
       const b64 = row.sealed[f.name];
-      if (b64 === undefined) continue;
-      values.set(f.name, this.openField(c.name, row, f.name, b64));
+      if (b64 !== undefined) values.set(f.name, this.openField(c.name, row, f.name, b64));
     }
     return values;
   }
@@ -66,32 +77,7 @@ export class RecordCodec {
     return blindIndex(this.keyring.derivedKey(c.name, 'blind-index', field.name), field.type.normalize(value));
   }
 
-  indexes(c: Collection, id: string, values: RecordValues): IndexEntry[] {
-    const out: IndexEntry[] = [];
-    for (const [name, value] of values) {
-      const field = c.fields.get(name) as Field;
-      if (field.searchable)
-        out.push({ recordId: id, field: name, value: this.indexValue(c, field, value).toString('hex'), unique: field.unique });
-    }
-    return out;
-  }
-
   deterministicToken(c: Collection, field: Field, value: FieldValue): string {
     return deterministicToken(this.keyring.derivedKey(c.name, 'token', field.name), field.type.normalize(value));
-  }
-
-  /** Tokens for token fields; random tokens already held by the record are kept. */
-  tokens(c: Collection, id: string, values: RecordValues, existing: readonly TokenEntry[] = []): TokenEntry[] {
-    const out: TokenEntry[] = [];
-    for (const [name, value] of values) {
-      const field = c.fields.get(name) as Field;
-      if (field.token === 'deterministic')
-        out.push({ token: this.deterministicToken(c, field, value), recordId: id, field: name, kind: 'deterministic' });
-      else if (field.token === 'random') {
-        const kept = existing.find((t) => t.field === name && t.kind === 'random');
-        out.push({ token: kept?.token ?? randomToken(), recordId: id, field: name, kind: 'random' });
-      }
-    }
-    return out;
   }
 }

@@ -3,8 +3,8 @@
  * open the keyring. Every misconfiguration fails here with a message that names the fix.
  */
 import type { WardConfig } from '../config/load.js';
-import { retentionDays } from '../config/schema.js';
 import { assertProductionSafe } from '../config/safety.js';
+import { retentionDays } from '../config/schema.js';
 import { Keyring } from '../crypto/keyring.js';
 import { loadMasterKey } from '../crypto/master-key.js';
 import { WardError } from '../errors.js';
@@ -30,9 +30,7 @@ export interface OpenOptions {
 
 /** Connects to the configured database without checking keys or migrations. */
 export async function openDb(cfg: WardConfig, poolSize?: number): Promise<Db> {
-  return cfg.database.kind === 'url'
-    ? pgDb(cfg.database.url, poolSize === undefined ? {} : { max: poolSize })
-    : pgliteDb(cfg.database.dir);
+  return cfg.database.kind === 'url' ? pgDb(cfg.database.url, poolSize === undefined ? {} : { max: poolSize }) : pgliteDb(cfg.database.dir);
 }
 
 export function compileCollections(cfg: WardConfig): Map<string, Collection> {

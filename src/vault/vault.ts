@@ -4,7 +4,7 @@
  * and reports problems by field name and rule, never by value.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { isTokenShaped } from '../crypto/derive.js';
+import { constantTimeEqual, isTokenShaped } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { type FieldIssue, WardError } from '../errors.js';
 import {
@@ -70,17 +70,9 @@ export class Vault {
     const { values } = validateRecord(c, input);
     const key = await this.keyring.activeDataKey(c.name);
     const id = uuidv7();
-    const tokens = this.codec.tokens(c, id, values);
-    await records.insertRecords(
-      this.db,
-      c.name,
-      key.version,
-      c.retentionDays,
-      [this.codec.seal(c, id, values, key)],
-      this.codec.indexes(c, id, values),
-      tokens,
-    );
-    return { id, version: 1, tokens: Object.fromEntries(tokens.map((t) => [t.field, t.token])) };
+    const stored = this.codec.encode(c, id, values, key);
+    await records.insertRecord(this.db, c.name, key.version, c.retentionDays, { id, ...stored });
+    return { id, version: 1, tokens: stored.tokens };
   }
 
   /** Creates all records or none; a bad record is named by its position. */
@@ -102,12 +94,12 @@ export class Vault {
     });
     if (issues.length) throw validationError(issues);
     const key = await this.keyring.activeDataKey(c.name);
-    const ids = all.map(() => uuidv7());
-    const rows = all.map((values, i) => this.codec.seal(c, ids[i] as string, values, key));
-    const indexes = all.flatMap((values, i) => this.codec.indexes(c, ids[i] as string, values));
-    const tokens = all.flatMap((values, i) => this.codec.tokens(c, ids[i] as string, values));
-    await records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows, indexes, tokens);
-    return { ids };
+    const rows = all.map((values) => {
+      const id = uuidv7();
+      return { id, ...this.codec.encode(c, id, values, key) };
+    });
+    await records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows);
+    return { ids: rows.map((r) => r.id) };
   }
 
   async get(collection: string, id: string, options: ReadOptions = {}): Promise<RecordView> {
@@ -132,18 +124,8 @@ export class Vault {
       for (const [name, v] of changes) values.set(name, v);
       const missing = missingRequired(c, values);
       if (missing.length) throw validationError(missing);
-      const existing = await records.selectTokensOf(tx, id);
-      const { public: pub, sealed } = this.codec.seal(c, id, values, key);
-      const version = await records.updateRecord(
-        tx,
-        c.name,
-        id,
-        key.version,
-        { public: pub, sealed },
-        this.codec.indexes(c, id, values),
-        this.codec.tokens(c, id, values, existing),
-      );
-      return { id, version };
+      const stored = this.codec.encode(c, id, values, key, row.tokens);
+      return { id, version: await records.updateRecord(tx, c.name, id, key.version, stored) };
     });
   }
 
@@ -159,8 +141,7 @@ export class Vault {
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)
       throw new WardError('invalid_request', `limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}`);
-    const terms = this.searchTerms(c, where);
-    const rows = await records.searchRecords(this.db, c.name, terms, limit);
+    const rows = await records.searchRecords(this.db, c.name, this.searchTerms(c, where), limit);
     return Promise.all(rows.map((row) => this.view(c, row, fields, options.masked ?? false)));
   }
 
@@ -168,7 +149,7 @@ export class Vault {
   tokenize(collection: string, field: string, value: unknown): string {
     const c = this.collection(collection);
     const f = c.fields.get(field);
-    if (!f || f.token !== 'deterministic')
+    if (f?.token !== 'deterministic')
       throw new WardError('invalid_request', `field ${safeName(field)} of ${c.name} has no deterministic token`);
     const parsed = f.type.parse(value);
     if (!parsed.ok) throw validationError([{ field, reason: parsed.reason }]);
@@ -181,36 +162,46 @@ export class Vault {
       throw new WardError('invalid_request', `tokens must be an array of 1 to ${MAX_BATCH} tokens`);
     const bad = tokens.flatMap((t, i) => (isTokenShaped(t) ? [] : [`tokens[${i}]`]));
     if (bad.length) throw new WardError('invalid_token', `not a Ward token: ${bad.join(', ')}`);
-    const found = await records.selectTokens(this.db, tokens as string[]);
-    const unknown = tokens.flatMap((t, i) => (found.some((f) => f.token === t) ? [] : [`tokens[${i}]`]));
-    if (unknown.length) throw new WardError('invalid_token', `unknown token: ${unknown.join(', ')}`);
+    const rows = await records.selectByTokens(this.db, tokens as string[]);
     const out: Record<string, FieldValue> = {};
-    for (const f of found) {
-      const c = this.collection(f.collection);
-      const field = selectFields(c, [f.field]);
-      const row = await records.selectRecord(this.db, c.name, f.recordId);
-      const value = row && (await this.codec.open(c, row, field)).get(f.field);
-      if (value === undefined) throw new WardError('invalid_token', 'a token points to a value that no longer exists');
-      out[f.token] = value;
+    const missing: string[] = [];
+    for (const [i, token] of (tokens as string[]).entries()) {
+      const hit = this.tokenHolder(rows, token);
+      const value = hit && (await this.codec.open(hit.c, hit.row, [hit.field])).get(hit.field.name);
+      if (value === undefined) missing.push(`tokens[${i}]`);
+      else out[token] = value;
     }
+    if (missing.length) throw new WardError('invalid_token', `unknown token: ${missing.join(', ')}`);
     return out;
+  }
+
+  /** The record and field that hold a token; deterministic tokens may be held by several. */
+  private tokenHolder(rows: records.RecordRow[], token: string): { c: Collection; row: records.RecordRow; field: Field } | undefined {
+    for (const row of rows) {
+      const c = this.collections.get(row.collection);
+      const name = Object.keys(row.tokens).find((f) => constantTimeEqual(Buffer.from(row.tokens[f] ?? ''), Buffer.from(token)));
+      const field = name === undefined ? undefined : c?.fields.get(name);
+      if (c && field) return { c, row, field };
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
     await this.db.close();
   }
 
-  private searchTerms(c: Collection, where: unknown): { field: string; value: Buffer }[] {
+  /** The blind index of each `where` value, after the same checks as a write. */
+  private searchTerms(c: Collection, where: unknown): Buffer[] {
     if (typeof where !== 'object' || where === null || Array.isArray(where) || Object.keys(where).length === 0)
       throw new WardError('invalid_request', 'where must be an object of field: value pairs');
     const issues: FieldIssue[] = [];
-    const terms: { field: string; value: Buffer }[] = [];
+    const terms: Buffer[] = [];
     for (const [name, raw] of Object.entries(where)) {
       const f = c.fields.get(name);
       if (!f) throw new WardError('unknown_field', `unknown field for collection ${c.name}: ${safeName(name)}`);
       if (!f.searchable) throw new WardError('not_searchable', `field ${name} of ${c.name} is not searchable (declare search: exact)`);
       const parsed = f.type.parse(raw);
-      if (parsed.ok) terms.push({ field: name, value: this.codec.indexValue(c, f, parsed.value) });
+      if (parsed.ok) terms.push(this.codec.indexValue(c, f, parsed.value));
       else issues.push({ field: name, reason: parsed.reason });
     }
     if (issues.length) throw validationError(issues);

@@ -64,7 +64,9 @@ describe('ward CLI on the embedded database', () => {
     expect(json(await ward(dir, ['records', 'get', 'patients', id])).fields).toEqual(p);
     const masked = json(await ward(dir, ['records', 'get', 'patients', id, '--fields', 'ssn,plan', '--masked']));
     expect(masked.fields).toEqual({ ssn: `***-**-${p.ssn.slice(-4)}`, plan: 'gold' });
-    const found = json(await ward(dir, ['records', 'search', 'patients', '--where', `name=${p.name.toLowerCase()}`, '--where', `mrn=${p.mrn}`]));
+    const found = json(
+      await ward(dir, ['records', 'search', 'patients', '--where', `name=${p.name.toLowerCase()}`, '--where', `mrn=${p.mrn}`]),
+    );
     expect(found.records.map((r: { id: string }) => r.id)).toEqual([id]);
     expect(json(await ward(dir, ['records', 'update', 'patients', id, '--json', '{"plan":"silver"}']))).toEqual({ id, version: 2 });
     const batch = json(await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify([canaryPatient(8), canaryPatient(9)])]));

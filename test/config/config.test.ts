@@ -71,9 +71,11 @@ describe('ward.yaml', () => {
   });
 
   it('rules between settings name the fix', () => {
-    expect(configError(edit('        class: clinical\n        description', '        class: clinical\n        search: exact\n        description'))).toContain(
-      'collections.patients.fields.diagnosis.search: is not allowed on a clinical field',
-    );
+    expect(
+      configError(
+        edit('        class: clinical\n        description', '        class: clinical\n        search: exact\n        description'),
+      ),
+    ).toContain('collections.patients.fields.diagnosis.search: is not allowed on a clinical field');
     expect(configError(edit('        mask: year', '        mask: year\n        unique: true'))).toBe(
       `${FILE}:\n  collections.patients.fields.dob.unique: needs search: exact on the same field`,
     );
@@ -84,12 +86,16 @@ describe('ward.yaml', () => {
   });
 
   it('YAML syntax errors give the line and column', () => {
-    expect(configError(EXAMPLE_CONFIG.replace('space:\n', 'space:\n  name: [unclosed\n'))).toMatch(/^\/etc\/ward\/ward\.yaml:\d+:\d+: not valid YAML/);
+    expect(configError(EXAMPLE_CONFIG.replace('space:\n', 'space:\n  name: [unclosed\n'))).toMatch(
+      /^\/etc\/ward\/ward\.yaml:\d+:\d+: not valid YAML/,
+    );
     expect(configError('space: {name: a}\nspace: {name: b}')).toMatch(/not valid YAML \(DUPLICATE_KEY\)/);
   });
 
   it('a missing file names the file and the fix', () => {
-    expect(() => loadConfig('/nonexistent/ward.yaml')).toThrow('/nonexistent/ward.yaml: cannot read the file; create one with `ward init` or pass --config');
+    expect(() => loadConfig('/nonexistent/ward.yaml')).toThrow(
+      '/nonexistent/ward.yaml: cannot read the file; create one with `ward init` or pass --config',
+    );
   });
 });
 

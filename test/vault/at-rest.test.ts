@@ -56,7 +56,7 @@ describe.each(DRIVERS)('encryption at rest on %s', (driver) => {
     await t.vault.update('patients', id, { name: updated.name, notes: updated.notes });
     const forms = [...patients, updated].flatMap(canaryForms);
     // the check can fail: the public plan field is stored as it is and shows up raw
-    const tables = ['ward_records', 'ward_blind_index', 'ward_tokens', 'ward_keys', 'ward_master_check'];
+    const tables = ['ward_records', 'ward_unique', 'ward_keys', 'ward_master_check'];
     const raw = (await Promise.all(tables.map((tb) => t.db.query(`SELECT t::text AS row FROM ${tb} t`))))
       .flat()
       .map((r) => r.row)
@@ -70,7 +70,11 @@ describe.each(DRIVERS)('encryption at rest on %s', (driver) => {
       const dump = systemPgDump();
       try {
         if (dump) {
-          expectNoCanary(execFileSync(dump, ['--data-only', t.location], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }), forms, 'pg_dump');
+          expectNoCanary(
+            execFileSync(dump, ['--data-only', t.location], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }),
+            forms,
+            'pg_dump',
+          );
           checked++;
         }
       } catch (e) {

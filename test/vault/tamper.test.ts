@@ -14,9 +14,11 @@ describe.each(DRIVERS)('tamper detection on %s', (driver) => {
   });
 
   const sealed = async (id: string) =>
-    ((await t.db.query<{ sealed: Record<string, string> }>('SELECT sealed FROM ward_records WHERE id = $1', [id]))[0] as {
-      sealed: Record<string, string>;
-    }).sealed;
+    (
+      (await t.db.query<{ sealed: Record<string, string> }>('SELECT sealed FROM ward_records WHERE id = $1', [id]))[0] as {
+        sealed: Record<string, string>;
+      }
+    ).sealed;
   const setSealed = (id: string, field: string, b64: string) =>
     t.db.query(`UPDATE ward_records SET sealed = jsonb_set(sealed, ARRAY[$2], to_jsonb($3::text)) WHERE id = $1`, [id, field, b64]);
 

@@ -36,7 +36,11 @@ describe.each(DRIVERS)('vault service on %s', (driver) => {
     const p = canaryPatient(2);
     const { id } = await t.vault.create('patients', p);
     const got = await t.vault.get('patients', id, { fields: ['name', 'ssn', 'plan'], masked: true });
-    expect(got.fields).toEqual({ name: 'C. ' + p.name.split(' ')[1]?.[0]?.toUpperCase() + '.', ssn: `***-**-${p.ssn.slice(-4)}`, plan: 'gold' });
+    expect(got.fields).toEqual({
+      name: `C. ${p.name.split(' ')[1]?.[0]?.toUpperCase()}.`,
+      ssn: `***-**-${p.ssn.slice(-4)}`,
+      plan: 'gold',
+    });
     const e = await failure(t.vault.get('patients', id, { fields: ['name', 'shoe_size'] }));
     expect(e.code).toBe('unknown_field');
   });

@@ -1,6 +1,6 @@
--- Ward's base schema: wrapped keys, encrypted records, blind indexes and tokens.
--- No column here ever holds PHI in plaintext: `sealed` holds AES-256-GCM ciphertexts,
--- `public` only fields whose class is public, blind indexes and tokens are keyed MACs.
+-- Ward's base schema: wrapped keys and encrypted records.
+-- No column here holds PHI in plaintext: `sealed` holds AES-256-GCM ciphertexts, `public`
+-- only fields whose class is public, `lookup` keyed MACs (blind indexes) and tokens.
 
 CREATE TABLE ward_master_check (
   id boolean PRIMARY KEY DEFAULT true CHECK (id),
@@ -22,6 +22,9 @@ CREATE TABLE ward_keys (
 );
 CREATE UNIQUE INDEX ward_keys_one_active ON ward_keys (collection, purpose) WHERE active;
 
+-- One row per record. `lookup` holds the blind indexes of its searchable fields and the
+-- bytes of its tokens, in one GIN index: equality search and detokenize without a join, and
+-- an insert that touches one table (GIN's pending list makes those index inserts cheap).
 CREATE TABLE ward_records (
   id uuid PRIMARY KEY,
   collection text NOT NULL,
@@ -29,30 +32,21 @@ CREATE TABLE ward_records (
   key_version integer NOT NULL,
   public jsonb NOT NULL DEFAULT '{}',
   sealed jsonb NOT NULL DEFAULT '{}',
+  tokens jsonb NOT NULL DEFAULT '{}',
+  lookup bytea[] NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   expires_at timestamptz
 );
-CREATE INDEX ward_records_collection ON ward_records (collection, id);
-CREATE INDEX ward_records_expiry ON ward_records (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX ward_records_lookup ON ward_records USING gin (lookup);
 
-CREATE TABLE ward_blind_index (
+-- Blind indexes of `unique` fields: the primary key enforces uniqueness without the value.
+-- Rows are written and deleted in the same statement as their record.
+CREATE TABLE ward_unique (
   collection text NOT NULL,
   field text NOT NULL,
   value bytea NOT NULL,
-  record_id uuid NOT NULL REFERENCES ward_records (id) ON DELETE CASCADE,
-  is_unique boolean NOT NULL DEFAULT false,
-  PRIMARY KEY (collection, field, value, record_id)
+  record_id uuid NOT NULL,
+  PRIMARY KEY (collection, field, value)
 );
-CREATE UNIQUE INDEX ward_blind_index_unique ON ward_blind_index (collection, field, value) WHERE is_unique;
-CREATE INDEX ward_blind_index_record ON ward_blind_index (record_id);
-
-CREATE TABLE ward_tokens (
-  token text NOT NULL,
-  record_id uuid NOT NULL REFERENCES ward_records (id) ON DELETE CASCADE,
-  collection text NOT NULL,
-  field text NOT NULL,
-  kind text NOT NULL CHECK (kind IN ('random', 'deterministic')),
-  PRIMARY KEY (token, record_id)
-);
-CREATE INDEX ward_tokens_record ON ward_tokens (record_id);
+CREATE INDEX ward_unique_record ON ward_unique (record_id);
