@@ -17,6 +17,7 @@ const ALLOWED = {
   egress: ['errors', 'config', 'detect'],
   vault: ['errors', 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'detect'],
   http: ['errors', 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto'],
+  index: ['errors', 'config', 'vault'],
   cli: ['errors', 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http'],
 };
 

@@ -2,11 +2,13 @@
 
 /**
  * Runs `op` in `workers` concurrent loops until `count` ops have started or `ms` have passed,
- * whichever comes first. Returns how many completed and the rate in ops per second.
+ * whichever comes first. Returns how many completed, the rate in ops per second and this
+ * process's CPU time (user + system) per op in µs: the client-side cost of one op.
  */
 export async function run(op, workers, { ms, count = Number.POSITIVE_INFINITY }) {
   let started = 0;
   let done = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const deadline = start + ms;
   const loop = async () => {
@@ -17,7 +19,9 @@ export async function run(op, workers, { ms, count = Number.POSITIVE_INFINITY })
     }
   };
   await Promise.all(Array.from({ length: workers }, loop));
-  return { ops: done, rate: done / ((performance.now() - start) / 1000) };
+  const elapsed = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { ops: done, rate: done / elapsed, cpuPerOp: (used.user + used.system) / Math.max(done, 1) };
 }
 
 export function median(xs) {
@@ -27,10 +31,10 @@ export function median(xs) {
 }
 
 /**
- * Warms both sides up, measures each `reps` times and returns the median rates. Reads run for
- * `ms` each. Writes (`sameCount`) run a fixed op count set from Ward's warm-up rate, so both
- * tables grow by the same number of rows and later reads compare tables of equal size; a
- * time cap of 4 × `ms` keeps a slow side bounded.
+ * Warms both sides up, measures each `reps` times and returns the median rates and client CPU
+ * per op. Reads run for `ms` each. Writes (`sameCount`) run a fixed op count set from Ward's
+ * warm-up rate, so both tables grow by the same number of rows and later reads compare tables
+ * of equal size; a time cap of 4 × `ms` keeps a slow side bounded.
  */
 export async function compare(ward, raw, { workers, ms, warmupMs, reps, sameCount = false }) {
   const warm = await run(ward, workers, { ms: warmupMs });
@@ -41,14 +45,19 @@ export async function compare(ward, raw, { workers, ms, warmupMs, reps, sameCoun
   for (let i = 0; i < reps; i++) {
     // Alternate which side goes first so drift (table growth, autovacuum) hits both alike.
     if (i % 2 === 0) {
-      w.push((await run(ward, workers, plan)).rate);
-      r.push((await run(raw, workers, plan)).rate);
+      w.push(await run(ward, workers, plan));
+      r.push(await run(raw, workers, plan));
     } else {
-      r.push((await run(raw, workers, plan)).rate);
-      w.push((await run(ward, workers, plan)).rate);
+      r.push(await run(raw, workers, plan));
+      w.push(await run(ward, workers, plan));
     }
   }
-  return { ward: median(w), raw: median(r) };
+  if (process.env.BENCH_VERBOSE) {
+    const show = (xs) => xs.map((x) => `${x.rate.toFixed(0)}/s (${x.ops} ops, ${x.cpuPerOp.toFixed(0)} µs CPU/op)`).join(', ');
+    console.log(`  ward: ${show(w)}\n  raw:  ${show(r)}`);
+  }
+  const med = (xs, k) => median(xs.map((x) => x[k]));
+  return { ward: med(w, 'rate'), raw: med(r, 'rate'), cpu: { ward: med(w, 'cpuPerOp'), raw: med(r, 'cpuPerOp') } };
 }
 
 /** Mean microseconds per call over `n` sequential calls; `fn` gets a fresh index each call. */

@@ -17,8 +17,11 @@ export async function openRaw(url, poolSize) {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   pool.on('error', () => {});
   await pool.query(`CREATE TABLE raw_patients (id uuid PRIMARY KEY, ${FIELDS.map((f) => `${f} text`).join(', ')})`);
-  // The plaintext counterpart of Ward's blind index on name.
+  // The plaintext counterpart of what Ward's example collection enforces and indexes: a unique
+  // mrn and equality search on mrn, name and email. Same guarantees, no encryption.
+  await pool.query('CREATE UNIQUE INDEX raw_patients_mrn ON raw_patients (mrn)');
   await pool.query('CREATE INDEX raw_patients_name ON raw_patients (name)');
+  await pool.query('CREATE INDEX raw_patients_email ON raw_patients (email)');
   return {
     pool,
     // Time-ordered ids like Ward's (uuid v7), so both primary keys see the same insert pattern.

@@ -66,7 +66,7 @@ export async function insertRecord(
   r: NewRecord,
 ): Promise<void> {
   const insert = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::bytea[], now() + make_interval(days => $8::int))`;
+    VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int))`;
   const params: unknown[] = [
     r.id,
     collection,
@@ -105,7 +105,7 @@ export async function insertRecords(
        SELECT n.id, $1, $2, n.public, n.sealed, n.tokens,
               ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
               now() + make_interval(days => $4::int)
-       FROM jsonb_to_recordset($3::jsonb) AS n(id uuid, public jsonb, sealed jsonb, tokens jsonb, lookup jsonb)
+       FROM jsonb_to_recordset($3::jsonb) AS n(id uuid, public jsonb, sealed json, tokens json, lookup jsonb)
        RETURNING id
      )
      INSERT INTO ward_unique (collection, field, value, record_id)
@@ -126,8 +126,8 @@ export async function selectRecord(q: Queryable, collection: string, id: string,
 /** Rewrites a record locked by the caller's transaction; returns its new version. */
 export async function updateRecord(q: Queryable, collection: string, id: string, keyVersion: number, r: StoredRecord): Promise<number> {
   const [row] = await q.query<{ version: number }>(
-    `UPDATE ward_records SET version = version + 1, key_version = $3, public = $4::jsonb, sealed = $5::jsonb,
-       tokens = $6::jsonb, lookup = $7::bytea[], updated_at = now()
+    `UPDATE ward_records SET version = version + 1, key_version = $3, public = $4::jsonb, sealed = $5::json,
+       tokens = $6::json, lookup = $7::bytea[], updated_at = now()
      WHERE id = $1 AND collection = $2 RETURNING version`,
     [id, collection, keyVersion, JSON.stringify(r.public), JSON.stringify(r.sealed), JSON.stringify(r.tokens), r.lookup],
   );

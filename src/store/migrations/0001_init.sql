@@ -22,7 +22,9 @@ CREATE TABLE ward_keys (
 );
 CREATE UNIQUE INDEX ward_keys_one_active ON ward_keys (collection, purpose) WHERE active;
 
--- One row per record. `lookup` holds the blind indexes of its searchable fields and the
+-- One row per record. `sealed` and `tokens` are json, not jsonb: the server never looks
+-- inside them, and json is stored and returned as text, without parsing on every write and
+-- re-serializing on every read. `lookup` holds the blind indexes of its searchable fields and the
 -- bytes of its tokens, in one GIN index: equality search and detokenize without a join, and
 -- an insert that touches one table (GIN's pending list makes those index inserts cheap).
 CREATE TABLE ward_records (
@@ -31,8 +33,8 @@ CREATE TABLE ward_records (
   version integer NOT NULL DEFAULT 1,
   key_version integer NOT NULL,
   public jsonb NOT NULL DEFAULT '{}',
-  sealed jsonb NOT NULL DEFAULT '{}',
-  tokens jsonb NOT NULL DEFAULT '{}',
+  sealed json NOT NULL DEFAULT '{}',
+  tokens json NOT NULL DEFAULT '{}',
   lookup bytea[] NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
