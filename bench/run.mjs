@@ -29,7 +29,11 @@ fresh database on the same server. Each workload: a ${TIMING.warmupMs} ms warm-u
 ${TIMING.reps} measurements per side of ~${TIMING.ms / 1000} s, alternating which side goes first; the median
 is reported. Write workloads run the same op count on both sides, so reads see tables of
 equal size; both are then settled with VACUUM ANALYZE before the reads (search is also
-measured once before that, below). Client and server share the machine's cores.`;
+measured once before that, below). Client and server share the machine's cores.
+Ward sends its fixed statements as named prepared statements (planned once per connection);
+the raw side uses node-postgres' default unnamed statements, as a hand-written app would. The
+raw table carries the same guarantees as Ward's collection: a unique mrn and indexes on mrn,
+name and email.`;
 
 const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
 const round = (n, digits) => Math.round(n * 10 ** digits) / 10 ** digits;

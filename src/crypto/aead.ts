@@ -3,8 +3,9 @@
  * The caller's additional data binds a ciphertext to its place (collection, record, field, key
  * version). Every failure to open is the same opaque integrity error.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { WardError } from '../errors.js';
+import { randomView } from './random.js';
 
 interface Algorithm {
   cipher: 'aes-256-gcm';
@@ -29,30 +30,12 @@ function unsupported(): never {
   throw integrityError();
 }
 
-/**
- * IVs are drawn from a pool of CSPRNG bytes, refilled as it runs out: one randomBytes call per
- * few hundred seals instead of one each. Every slice is used exactly once.
- */
-const POOL_SIZE = 4096;
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
-
-function freshIv(length: number): Buffer {
-  if (poolOffset + length > pool.length) {
-    pool = randomBytes(POOL_SIZE);
-    poolOffset = 0;
-  }
-  const iv = pool.subarray(poolOffset, poolOffset + length);
-  poolOffset += length;
-  return iv;
-}
-
 export function sealWith(key: Buffer, keyVersion: number, aad: Buffer, plaintext: Buffer): Buffer {
   const alg = algorithm(CURRENT);
   const out = Buffer.allocUnsafe(HEADER + alg.ivLength + alg.tagLength + plaintext.length);
   out.writeUInt8(CURRENT, 0);
   out.writeUInt32BE(keyVersion, 1);
-  const iv = freshIv(alg.ivLength);
+  const iv = randomView(alg.ivLength);
   iv.copy(out, HEADER);
   const cipher = createCipheriv(alg.cipher, key, iv, { authTagLength: alg.tagLength });
   cipher.setAAD(aad);

@@ -3,7 +3,9 @@
  * equality search and tokens. Per-field keys come from a per-collection root key via HKDF,
  * so an index of one field says nothing about another field or collection.
  */
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
+import { randomView } from './random.js';
 
 export type DerivedPurpose = 'blind-index' | 'token';
 
@@ -22,7 +24,7 @@ const TOKEN_SHAPE = /^(tok|dtk)_[A-Za-z0-9_-]{24}$/;
 
 /** A pointer token: random, meaningless outside the vault. */
 export function randomToken(): string {
-  return RANDOM_TOKEN_PREFIX + randomBytes(18).toString('base64url');
+  return RANDOM_TOKEN_PREFIX + randomView(18).toString('base64url');
 }
 
 /** A deterministic token: the same value gives the same token, for joins without PHI. */
@@ -32,6 +34,11 @@ export function deterministicToken(key: Buffer, normalized: string): string {
 
 export function isTokenShaped(s: unknown): s is string {
   return typeof s === 'string' && TOKEN_SHAPE.test(s);
+}
+
+/** A UUIDv7 (time-ordered, so inserts stay at the right edge of the primary key index). */
+export function newRecordId(): string {
+  return uuidv7({ random: randomView(16) });
 }
 
 /** Constant-time equality for secrets, MACs and key check values. */

@@ -6,8 +6,21 @@ import { WardError } from '../errors.js';
 
 export type Row = Record<string, unknown>;
 
+/**
+ * A statement the pg driver prepares once per connection under its name, so the server plans
+ * it once (planning a lookup cost four times its execution). Only for fixed SQL text.
+ */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+export const statement = (name: string, text: string): Statement => ({ name, text });
+
+export const sqlText = (sql: string | Statement) => (typeof sql === 'string' ? sql : sql.text);
+
 export interface Queryable {
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]): Promise<R[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

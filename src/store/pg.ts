@@ -1,6 +1,6 @@
 /** The node-postgres driver: a pool, transactions on one checked-out client. */
 import pg from 'pg';
-import { type Db, type Queryable, type Row, translated } from './db.js';
+import { type Db, type Queryable, type Row, type Statement, translated } from './db.js';
 
 export interface PgOptions {
   /** Pool size; default 10. */
@@ -12,8 +12,12 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const on = (c: pg.Pool | pg.PoolClient): Queryable => ({
-    query: <R extends Row>(sql: string, params: readonly unknown[] = []) =>
-      translated(async () => (await c.query<R>(sql, params as unknown[])).rows),
+    query: <R extends Row>(sql: string | Statement, params: readonly unknown[] = []) =>
+      translated(async () => {
+        const values = params as unknown[];
+        const q = typeof sql === 'string' ? { text: sql, values } : { name: sql.name, text: sql.text, values };
+        return (await c.query<R>(q)).rows;
+      }),
     exec: (sql: string) => translated(async () => void (await c.query(sql))),
   });
   return {

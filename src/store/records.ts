@@ -2,7 +2,7 @@
  * SQL for records. Each write is one statement (a data-modifying CTE adds the rows of unique
  * fields), so it is atomic and costs one round trip. No business rules here.
  */
-import type { Queryable } from './db.js';
+import { type Queryable, statement } from './db.js';
 
 /** A blind index of a `unique` field, enforced by ward_unique's primary key. */
 export interface UniqueEntry {
@@ -57,6 +57,29 @@ function toRecordRow(r: Record<string, unknown>): RecordRow {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
+  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int))`;
+const INSERT = statement('ward_insert_record', INSERT_SQL);
+const INSERT_WITH_UNIQUE = statement(
+  'ward_insert_record_unique',
+  `WITH r AS (${INSERT_SQL} RETURNING id)
+   INSERT INTO ward_unique (collection, field, value, record_id)
+   SELECT $2, u.field, u.value, r.id FROM r, unnest($9::text[], $10::bytea[]) AS u(field, value)`,
+);
+const SELECT = statement('ward_select_record', `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`);
+const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT.text} FOR UPDATE`);
+const SEARCH = statement(
+  'ward_search',
+  `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] ORDER BY id LIMIT $3`,
+);
+const BY_TOKENS = statement('ward_by_tokens', `SELECT ${COLUMNS} FROM ward_records WHERE lookup && $1::bytea[]`);
+const DELETE = statement(
+  'ward_delete_record',
+  `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id),
+   u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r))
+   SELECT count(*)::int AS n FROM r`,
+);
+
 /** Inserts one record (and its unique entries) in one statement. */
 export async function insertRecord(
   q: Queryable,
@@ -65,8 +88,6 @@ export async function insertRecord(
   retentionDays: number | undefined,
   r: NewRecord,
 ): Promise<void> {
-  const insert = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-    VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int))`;
   const params: unknown[] = [
     r.id,
     collection,
@@ -77,16 +98,8 @@ export async function insertRecord(
     r.lookup,
     retentionDays ?? null,
   ];
-  if (!r.unique.length) {
-    await q.query(insert, params);
-    return;
-  }
-  await q.query(
-    `WITH r AS (${insert} RETURNING id)
-     INSERT INTO ward_unique (collection, field, value, record_id)
-     SELECT $2, u.field, u.value, r.id FROM r, unnest($9::text[], $10::bytea[]) AS u(field, value)`,
-    [...params, r.unique.map((u) => u.field), r.unique.map((u) => u.value)],
-  );
+  if (!r.unique.length) await q.query(INSERT, params);
+  else await q.query(INSERT_WITH_UNIQUE, [...params, r.unique.map((u) => u.field), r.unique.map((u) => u.value)]);
 }
 
 /** Inserts many records in one statement: all of them or, on any error, none. */
@@ -116,10 +129,7 @@ export async function insertRecords(
 }
 
 export async function selectRecord(q: Queryable, collection: string, id: string, lock = false): Promise<RecordRow | undefined> {
-  const [row] = await q.query(`SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2${lock ? ' FOR UPDATE' : ''}`, [
-    id,
-    collection,
-  ]);
+  const [row] = await q.query(lock ? SELECT_FOR_UPDATE : SELECT, [id, collection]);
   return row && toRecordRow(row);
 }
 
@@ -143,27 +153,18 @@ export async function updateRecord(q: Queryable, collection: string, id: string,
 }
 
 export async function deleteRecord(q: Queryable, collection: string, id: string): Promise<boolean> {
-  const [row] = await q.query<{ n: number }>(
-    `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id),
-     u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r))
-     SELECT count(*)::int AS n FROM r`,
-    [id, collection],
-  );
+  const [row] = await q.query<{ n: number }>(DELETE, [id, collection]);
   return (row?.n ?? 0) > 0;
 }
 
 /** Records of a collection whose lookup values include every one given (AND of equalities). */
 export async function searchRecords(q: Queryable, collection: string, values: Buffer[], limit: number): Promise<RecordRow[]> {
-  const rows = await q.query(`SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] ORDER BY id LIMIT $3`, [
-    collection,
-    values,
-    limit,
-  ]);
+  const rows = await q.query(SEARCH, [collection, values, limit]);
   return rows.map(toRecordRow);
 }
 
 /** Records holding any of the given tokens, in any collection. */
 export async function selectByTokens(q: Queryable, tokens: readonly string[]): Promise<RecordRow[]> {
-  const rows = await q.query(`SELECT ${COLUMNS} FROM ward_records WHERE lookup && $1::bytea[]`, [tokens.map((t) => Buffer.from(t))]);
+  const rows = await q.query(BY_TOKENS, [tokens.map((t) => Buffer.from(t))]);
   return rows.map(toRecordRow);
 }

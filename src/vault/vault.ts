@@ -3,8 +3,7 @@
  * transaction (a single statement where it can be), validates before it touches the database
  * and reports problems by field name and rule, never by value.
  */
-import { v7 as uuidv7 } from 'uuid';
-import { constantTimeEqual, isTokenShaped } from '../crypto/derive.js';
+import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { type FieldIssue, WardError } from '../errors.js';
 import {
@@ -69,7 +68,7 @@ export class Vault {
     const c = this.collection(collection);
     const { values } = validateRecord(c, input);
     const key = await this.keyring.activeDataKey(c.name);
-    const id = uuidv7();
+    const id = newRecordId();
     const stored = this.codec.encode(c, id, values, key);
     await records.insertRecord(this.db, c.name, key.version, c.retentionDays, { id, ...stored });
     return { id, version: 1, tokens: stored.tokens };
@@ -95,7 +94,7 @@ export class Vault {
     if (issues.length) throw validationError(issues);
     const key = await this.keyring.activeDataKey(c.name);
     const rows = all.map((values) => {
-      const id = uuidv7();
+      const id = newRecordId();
       return { id, ...this.codec.encode(c, id, values, key) };
     });
     await records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows);

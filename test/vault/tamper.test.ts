@@ -20,7 +20,11 @@ describe.each(DRIVERS)('tamper detection on %s', (driver) => {
       }
     ).sealed;
   const setSealed = (id: string, field: string, b64: string) =>
-    t.db.query(`UPDATE ward_records SET sealed = jsonb_set(sealed::jsonb, ARRAY[$2], to_jsonb($3::text))::json WHERE id = $1`, [id, field, b64]);
+    t.db.query(`UPDATE ward_records SET sealed = jsonb_set(sealed::jsonb, ARRAY[$2], to_jsonb($3::text))::json WHERE id = $1`, [
+      id,
+      field,
+      b64,
+    ]);
 
   /** The read fails with the uniform integrity error and returns nothing; other fields still read. */
   async function expectIntegrityFailure(id: string, field: string, canaries: string[]) {
