@@ -21,6 +21,16 @@ export const ERROR_CODES = {
   invalid_token: { status: 422, title: 'Token is malformed or unknown' },
   invalid_request: { status: 400, title: 'Request is malformed' },
   database_error: { status: 503, title: 'Database operation failed' },
+  unauthenticated: { status: 401, title: 'Missing, wrong, expired or revoked API key' },
+  forbidden: { status: 403, title: 'Not permitted for this role' },
+  purpose_required: { status: 403, title: 'A purpose of use is required' },
+  purpose_not_permitted: { status: 403, title: 'Purpose of use not permitted for this role' },
+  audit_failed: { status: 503, title: 'The audit trail could not be written; nothing was done' },
+  payload_too_large: { status: 413, title: 'Request body too large' },
+  unsupported_media_type: { status: 415, title: 'Request body must be application/json' },
+  route_not_found: { status: 404, title: 'No such endpoint' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { WardError } from '../errors.js';
-import { type CollectionConfig, configSchema, fieldRules, type RawConfig } from './schema.js';
+import { type CollectionConfig, configSchema, fieldRules, type RawConfig, type RoleConfig, roleRules } from './schema.js';
 
 export type DatabaseSetting = { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' } | { kind: 'embedded'; dir: string };
 
@@ -18,6 +18,7 @@ export interface WardConfig {
   database: DatabaseSetting;
   keys: { provider: 'file' | 'env'; file?: string };
   collections: Record<string, CollectionConfig>;
+  roles: Record<string, RoleConfig>;
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -45,6 +46,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const rules = Object.entries(parsed.data.collections).flatMap(([c, col]) =>
     Object.entries(col.fields).flatMap(([f, spec]) => fieldRules(spec).map((r) => `collections.${c}.fields.${f}.${r.key}: ${r.message}`)),
   );
+  rules.push(...roleRules(parsed.data));
   if (parsed.data.keys.provider === 'file' && !parsed.data.keys.file)
     rules.push('keys.file: is required when keys.provider is file: name the master key file');
   if (rules.length) throw new WardError('config_invalid', `${file}:\n  ${rules.join('\n  ')}`);
@@ -87,5 +89,5 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
       : { kind: 'embedded', dir: resolve(dir, raw.database.embedded ?? DEFAULT_EMBEDDED_DIR) };
   const keys: WardConfig['keys'] = { provider: raw.keys.provider };
   if (raw.keys.file) keys.file = resolve(dir, raw.keys.file);
-  return { file, space: raw.space, database, keys, collections: raw.collections };
+  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles };
 }

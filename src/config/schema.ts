@@ -3,6 +3,7 @@
  * config); cross-field rules that zod cannot express per key live in `refineCollections`.
  */
 import { z } from 'zod';
+import { ACTIONS } from '../access/actions.js';
 import { MASK_NAMES } from '../schema/mask.js';
 import { FIELD_TYPE_NAMES } from '../schema/types.js';
 
@@ -35,6 +36,27 @@ export const collectionSchema = z.strictObject({
   }),
 });
 
+const PURPOSE = /^[a-z][a-z0-9_-]{0,62}$/;
+
+export const ruleSchema = z.strictObject({
+  collections: z.array(z.string().regex(IDENT, identMessage)).min(1),
+  actions: z.array(z.enum(ACTIONS, oneOf(ACTIONS))).min(1),
+  /** `*` or a list of field names; default all fields. */
+  fields: z.union([z.literal('*'), z.array(z.string().regex(IDENT, identMessage)).min(1)]).default('*'),
+  purposes: z.array(z.string().regex(PURPOSE, 'must be a lowercase purpose name such as treatment')).min(1),
+  /** field → mask shown to this role instead of the value */
+  masks: z.record(z.string().regex(IDENT, identMessage), z.enum(MASK_NAMES as [string, ...string[]], oneOf(MASK_NAMES))).optional(),
+  /** `deidentified`: no identifier fields but dates as years and ZIP codes as three digits. */
+  view: z.enum(['full', 'deidentified'], oneOf(['full', 'deidentified'])).default('full'),
+});
+
+export const roleSchema = z.strictObject({
+  description: z.string().optional(),
+  /** May read the audit trail. */
+  audit: z.boolean().optional(),
+  allow: z.array(ruleSchema).default([]),
+});
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -51,11 +73,35 @@ export const configSchema = z.strictObject({
     file: z.string().min(1).optional(),
   }),
   collections: z.record(z.string().regex(IDENT, identMessage), collectionSchema),
+  roles: z.record(z.string().regex(IDENT, identMessage), roleSchema).default({}),
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;
 export type CollectionConfig = z.infer<typeof collectionSchema>;
 export type RawConfig = z.infer<typeof configSchema>;
+export type RoleConfig = z.infer<typeof roleSchema>;
+export type RuleConfig = z.infer<typeof ruleSchema>;
+
+/** Rules of a role that name collections or fields the config does not declare. */
+export function roleRules(raw: RawConfig): string[] {
+  const out: string[] = [];
+  for (const [role, r] of Object.entries(raw.roles)) {
+    if (role === 'operator') out.push('roles.operator: is reserved for the command line; choose another name');
+    r.allow.forEach((rule, i) => {
+      const at = `roles.${role}.allow[${i}]`;
+      for (const c of rule.collections) {
+        const col = raw.collections[c];
+        if (!col) {
+          out.push(`${at}.collections: unknown collection ${c}; declare it under collections`);
+          continue;
+        }
+        const named = [...(rule.fields === '*' ? [] : rule.fields), ...Object.keys(rule.masks ?? {})];
+        for (const f of named) if (!col.fields[f]) out.push(`${at}: unknown field ${f} of collection ${c}`);
+      }
+    });
+  }
+  return out;
+}
 
 /** Rules between settings of one field; each issue carries a path and a fix. */
 export function fieldRules(f: FieldConfig): { key: string; message: string }[] {

@@ -58,7 +58,10 @@ const CONNECTION_CODES = new Set([
 /** Maps a driver error to a WardError that carries the SQLSTATE, not the driver's message. */
 export function storeError(e: unknown): WardError {
   if (e instanceof WardError) return e;
-  const err = e as { code?: unknown; detail?: unknown; constraint?: unknown };
+  const err = e as { code?: unknown; detail?: unknown; constraint?: unknown; table?: unknown; where?: unknown };
+  // A failed write to the audit trail fails the operation it belongs to, whatever the cause.
+  if (err.table === 'ward_audit_events' || (typeof err.where === 'string' && err.where.includes('ward_audit_events')))
+    return new WardError('audit_failed');
   const code = typeof err.code === 'string' ? err.code : 'unknown';
   if (code === '23505' && typeof err.detail === 'string' && err.constraint === 'ward_unique_pkey') {
     return new UniqueViolation(/=\([^,]+, ([a-z][a-z0-9_]*),/.exec(err.detail)?.[1]);

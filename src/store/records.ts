@@ -1,7 +1,9 @@
 /**
- * SQL for records. Each write is one statement (a data-modifying CTE adds the rows of unique
- * fields), so it is atomic and costs one round trip. No business rules here.
+ * SQL for records. Each operation is one statement whose data-modifying CTEs also write the
+ * rows of unique fields and the audit event: atomic, fail-closed on the audit write, and one
+ * round trip. No business rules here.
  */
+import { AUDIT_PARAMS, type AuditRow, auditInsert, auditParams } from './audit.js';
 import { type Queryable, statement } from './db.js';
 
 /** A blind index of a `unique` field, enforced by ward_unique's primary key. */
@@ -58,35 +60,58 @@ function toRecordRow(r: Record<string, unknown>): RecordRow {
 const hex = (b: Buffer) => b.toString('hex');
 
 const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int))`;
-const INSERT = statement('ward_insert_record', INSERT_SQL);
+  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int)) RETURNING id`;
+const INSERT = statement('ward_insert_record', `WITH r AS (${INSERT_SQL}), a AS (${auditInsert(9)}) SELECT 1`);
 const INSERT_WITH_UNIQUE = statement(
   'ward_insert_record_unique',
-  `WITH r AS (${INSERT_SQL} RETURNING id)
+  `WITH r AS (${INSERT_SQL}), a AS (${auditInsert(9)})
    INSERT INTO ward_unique (collection, field, value, record_id)
-   SELECT $2, u.field, u.value, r.id FROM r, unnest($9::text[], $10::bytea[]) AS u(field, value)`,
+   SELECT $2, u.field, u.value, r.id FROM r, unnest($${9 + AUDIT_PARAMS}::text[], $${10 + AUDIT_PARAMS}::bytea[]) AS u(field, value)`,
 );
-const SELECT = statement('ward_select_record', `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`);
-const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT.text} FOR UPDATE`);
+const INSERT_MANY = `WITH r AS (
+    INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
+    SELECT n.id, $1, $2, n.public, n.sealed, n.tokens,
+           ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
+           now() + make_interval(days => $4::int)
+    FROM jsonb_to_recordset($3::jsonb) AS n(id uuid, public jsonb, sealed json, tokens json, lookup jsonb)
+    RETURNING id
+  ), a AS (${auditInsert(6)})
+  INSERT INTO ward_unique (collection, field, value, record_id)
+  SELECT $1, u.field, decode(u.value, 'hex'), u.record_id
+  FROM jsonb_to_recordset($5::jsonb) AS u(record_id uuid, field text, value text)`;
+const SELECT_SQL = `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`;
+/** A read and its audit row: the outcome says whether the record was there. */
+const GET = statement(
+  'ward_get_record',
+  `WITH r AS (${SELECT_SQL}),
+   a AS (${auditInsert(3, { outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END` })})
+   SELECT * FROM r`,
+);
+const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT_SQL} FOR UPDATE`);
+/** A search and its audit row, which lists the records disclosed. */
 const SEARCH = statement(
   'ward_search',
-  `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] ORDER BY id LIMIT $3`,
+  `WITH r AS (SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] ORDER BY id LIMIT $3),
+   a AS (${auditInsert(4, { recordIds: (p) => `ARRAY(SELECT id FROM r) || ${p}` })})
+   SELECT * FROM r ORDER BY id`,
 );
 const BY_TOKENS = statement('ward_by_tokens', `SELECT ${COLUMNS} FROM ward_records WHERE lookup && $1::bytea[]`);
 const DELETE = statement(
   'ward_delete_record',
   `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id),
-   u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r))
+   u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r)),
+   a AS (${auditInsert(3, { outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END` })})
    SELECT count(*)::int AS n FROM r`,
 );
 
-/** Inserts one record (and its unique entries) in one statement. */
+/** Inserts one record, its unique entries and its audit event in one statement. */
 export async function insertRecord(
   q: Queryable,
   collection: string,
   keyVersion: number,
   retentionDays: number | undefined,
   r: NewRecord,
+  audit: AuditRow,
 ): Promise<void> {
   const params: unknown[] = [
     r.id,
@@ -97,39 +122,42 @@ export async function insertRecord(
     JSON.stringify(r.tokens),
     r.lookup,
     retentionDays ?? null,
+    ...auditParams(audit),
   ];
   if (!r.unique.length) await q.query(INSERT, params);
   else await q.query(INSERT_WITH_UNIQUE, [...params, r.unique.map((u) => u.field), r.unique.map((u) => u.value)]);
 }
 
-/** Inserts many records in one statement: all of them or, on any error, none. */
+/** Inserts many records with one audit event in one statement: all of them or, on any error, none. */
 export async function insertRecords(
   q: Queryable,
   collection: string,
   keyVersion: number,
   retentionDays: number | undefined,
   records: NewRecord[],
+  audit: AuditRow,
 ): Promise<void> {
   const rows = records.map((r) => ({ id: r.id, public: r.public, sealed: r.sealed, tokens: r.tokens, lookup: r.lookup.map(hex) }));
   const unique = records.flatMap((r) => r.unique.map((u) => ({ record_id: r.id, field: u.field, value: hex(u.value) })));
-  await q.query(
-    `WITH r AS (
-       INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-       SELECT n.id, $1, $2, n.public, n.sealed, n.tokens,
-              ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
-              now() + make_interval(days => $4::int)
-       FROM jsonb_to_recordset($3::jsonb) AS n(id uuid, public jsonb, sealed json, tokens json, lookup jsonb)
-       RETURNING id
-     )
-     INSERT INTO ward_unique (collection, field, value, record_id)
-     SELECT $1, u.field, decode(u.value, 'hex'), u.record_id
-     FROM jsonb_to_recordset($5::jsonb) AS u(record_id uuid, field text, value text)`,
-    [collection, keyVersion, JSON.stringify(rows), retentionDays ?? null, JSON.stringify(unique)],
-  );
+  await q.query(INSERT_MANY, [
+    collection,
+    keyVersion,
+    JSON.stringify(rows),
+    retentionDays ?? null,
+    JSON.stringify(unique),
+    ...auditParams(audit),
+  ]);
 }
 
-export async function selectRecord(q: Queryable, collection: string, id: string, lock = false): Promise<RecordRow | undefined> {
-  const [row] = await q.query(lock ? SELECT_FOR_UPDATE : SELECT, [id, collection]);
+/** Reads a record and writes its audit event (outcome not_found when it is missing). */
+export async function getRecord(q: Queryable, collection: string, id: string, audit: AuditRow): Promise<RecordRow | undefined> {
+  const [row] = await q.query(GET, [id, collection, ...auditParams(audit)]);
+  return row && toRecordRow(row);
+}
+
+/** Reads and locks a record inside the caller's transaction (no audit: the caller writes it). */
+export async function lockRecord(q: Queryable, collection: string, id: string): Promise<RecordRow | undefined> {
+  const [row] = await q.query(SELECT_FOR_UPDATE, [id, collection]);
   return row && toRecordRow(row);
 }
 
@@ -152,18 +180,25 @@ export async function updateRecord(q: Queryable, collection: string, id: string,
   return row?.version ?? 0;
 }
 
-export async function deleteRecord(q: Queryable, collection: string, id: string): Promise<boolean> {
-  const [row] = await q.query<{ n: number }>(DELETE, [id, collection]);
+/** Deletes a record with its unique entries and writes its audit event; false when missing. */
+export async function deleteRecord(q: Queryable, collection: string, id: string, audit: AuditRow): Promise<boolean> {
+  const [row] = await q.query<{ n: number }>(DELETE, [id, collection, ...auditParams(audit)]);
   return (row?.n ?? 0) > 0;
 }
 
-/** Records of a collection whose lookup values include every one given (AND of equalities). */
-export async function searchRecords(q: Queryable, collection: string, values: Buffer[], limit: number): Promise<RecordRow[]> {
-  const rows = await q.query(SEARCH, [collection, values, limit]);
+/** Records whose lookup values include every one given (AND of equalities), audited. */
+export async function searchRecords(
+  q: Queryable,
+  collection: string,
+  values: Buffer[],
+  limit: number,
+  audit: AuditRow,
+): Promise<RecordRow[]> {
+  const rows = await q.query(SEARCH, [collection, values, limit, ...auditParams(audit)]);
   return rows.map(toRecordRow);
 }
 
-/** Records holding any of the given tokens, in any collection. */
+/** Records holding any of the given tokens, in any collection (the caller audits the disclosure). */
 export async function selectByTokens(q: Queryable, tokens: readonly string[]): Promise<RecordRow[]> {
   const rows = await q.query(BY_TOKENS, [tokens.map((t) => Buffer.from(t))]);
   return rows.map(toRecordRow);

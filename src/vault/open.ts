@@ -2,6 +2,7 @@
  * Start-up: load the master key, check production rules, connect, check or apply migrations,
  * open the keyring. Every misconfiguration fails here with a message that names the fix.
  */
+import { Policy } from '../access/policy.js';
 import type { WardConfig } from '../config/load.js';
 import { assertProductionSafe } from '../config/safety.js';
 import { retentionDays } from '../config/schema.js';
@@ -55,7 +56,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     if (todo.length) await migrate(db);
     const keyring = await Keyring.open(db, master, [...collections.keys()]);
     assertProductionSafe(cfg, master, keyring.createdWithDevKey);
-    return new Vault(db, keyring, collections);
+    return new Vault(db, keyring, collections, new Policy(cfg.roles));
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});
     throw e;

@@ -1,8 +1,11 @@
 /**
- * The vault service: the PHI operations the CLI and HTTP layers call. Each operation is one
- * transaction (a single statement where it can be), validates before it touches the database
- * and reports problems by field name and rule, never by value.
+ * The vault service: the PHI operations the CLI and HTTP layers call. Each operation is
+ * authorized against the caller's role and purpose, validated, and run as one transaction (a
+ * single statement where it can be) that writes its audit event with it. Problems are reported
+ * by field name and rule, never by value.
  */
+import { operatorContext, type RequestContext } from '../access/actions.js';
+import { type FieldView, type Grant, Policy } from '../access/policy.js';
 import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { type FieldIssue, WardError } from '../errors.js';
@@ -18,8 +21,10 @@ import {
 } from '../schema/collection.js';
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
+import { insertAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
+import { Auditor, auditRow } from './audit.js';
 import { RecordCodec } from './codec.js';
 
 export const MAX_BATCH = 1000;
@@ -38,9 +43,16 @@ export interface RecordView {
 export interface ReadOptions {
   /** Only these fields are decrypted and returned; default all. */
   fields?: readonly string[];
-  /** Show fields that declare a mask in masked form. Default false. */
+  /** Show fields that declare a mask in masked form (a role's own masks always apply). Default false. */
   masked?: boolean;
 }
+
+/** The local operator: the CLI and in-process library callers, who hold the master key. */
+const OPERATOR = operatorContext();
+
+/** Names of a submitted object's keys, for the policy check (validation rejects the rest). */
+const keysOf = (input: unknown): string[] =>
+  typeof input === 'object' && input !== null && !Array.isArray(input) ? Object.keys(input) : [];
 
 export interface SearchOptions extends ReadOptions {
   /** At most this many records, ordered by id; default 100, at most 1000. */
@@ -49,13 +61,16 @@ export interface SearchOptions extends ReadOptions {
 
 export class Vault {
   readonly codec: RecordCodec;
+  private readonly auditor: Auditor;
 
   constructor(
     readonly db: Db,
     readonly keyring: Keyring,
     readonly collections: ReadonlyMap<string, Collection>,
+    readonly policy: Policy = new Policy({}),
   ) {
     this.codec = new RecordCodec(keyring);
+    this.auditor = new Auditor(db, policy);
   }
 
   collection(name: string): Collection {
@@ -64,84 +79,126 @@ export class Vault {
     return c;
   }
 
-  async create(collection: string, input: unknown): Promise<{ id: string; version: number; tokens: Record<string, string> }> {
+  async create(
+    collection: string,
+    input: unknown,
+    ctx: RequestContext = OPERATOR,
+  ): Promise<{ id: string; version: number; tokens: Record<string, string> }> {
     const c = this.collection(collection);
-    const { values } = validateRecord(c, input);
-    const key = await this.keyring.activeDataKey(c.name);
+    const touched = keysOf(input);
+    await this.auditor.authorize(ctx, 'create', c, touched);
     const id = newRecordId();
-    const stored = this.codec.encode(c, id, values, key);
-    await records.insertRecord(this.db, c.name, key.version, c.retentionDays, { id, ...stored });
-    return { id, version: 1, tokens: stored.tokens };
+    const row = auditRow(
+      ctx,
+      'create',
+      c.name,
+      [id],
+      touched.filter((f) => c.fields.has(f)),
+    );
+    return this.auditor.run(row, async (audit) => {
+      const { values } = validateRecord(c, input);
+      const key = await this.keyring.activeDataKey(c.name);
+      const stored = this.codec.encode(c, id, values, key);
+      await records.insertRecord(this.db, c.name, key.version, c.retentionDays, { id, ...stored }, audit);
+      return { id, version: 1, tokens: stored.tokens };
+    });
   }
 
   /** Creates all records or none; a bad record is named by its position. */
-  async createMany(collection: string, inputs: unknown): Promise<{ ids: string[] }> {
+  async createMany(collection: string, inputs: unknown, ctx: RequestContext = OPERATOR): Promise<{ ids: string[] }> {
     const c = this.collection(collection);
     if (!Array.isArray(inputs) || inputs.length === 0)
       throw new WardError('invalid_request', 'records must be a non-empty array of records');
     if (inputs.length > MAX_BATCH) throw new WardError('invalid_request', `a batch holds at most ${MAX_BATCH} records`);
-    const issues: FieldIssue[] = [];
-    const all = inputs.map((input, i) => {
-      try {
-        return validateRecord(c, input).values;
-      } catch (e) {
-        if (!(e instanceof WardError)) throw e;
-        const found = e.issues.length ? e.issues : [{ field: '', reason: e.message }];
-        issues.push(...found.map((x) => ({ field: `records[${i}]${x.field ? `.${x.field}` : ''}`, reason: x.reason })));
-        return new Map() as RecordValues;
-      }
+    const touched = [...new Set(inputs.flatMap(keysOf))];
+    await this.auditor.authorize(ctx, 'create', c, touched);
+    const ids = inputs.map(() => newRecordId());
+    const row = auditRow(
+      ctx,
+      'create',
+      c.name,
+      ids,
+      touched.filter((f) => c.fields.has(f)),
+    );
+    return this.auditor.run(row, async (audit) => {
+      const all = validateBatch(c, inputs);
+      const key = await this.keyring.activeDataKey(c.name);
+      const rows = all.map((values, i) => ({ id: ids[i] as string, ...this.codec.encode(c, ids[i] as string, values, key) }));
+      await records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows, audit);
+      return { ids };
     });
-    if (issues.length) throw validationError(issues);
-    const key = await this.keyring.activeDataKey(c.name);
-    const rows = all.map((values) => {
-      const id = newRecordId();
-      return { id, ...this.codec.encode(c, id, values, key) };
-    });
-    await records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows);
-    return { ids: rows.map((r) => r.id) };
   }
 
-  async get(collection: string, id: string, options: ReadOptions = {}): Promise<RecordView> {
+  async get(collection: string, id: string, options: ReadOptions = {}, ctx: RequestContext = OPERATOR): Promise<RecordView> {
     const c = this.collection(collection);
-    const fields = selectFields(c, options.fields);
-    const row = await records.selectRecord(this.db, c.name, checkId(id));
-    if (!row) throw notFound(c);
-    return this.view(c, row, fields, options.masked ?? false);
+    const grant = await this.auditor.authorize(ctx, 'read', c, options.fields);
+    const fields = visible(c, grant, options.fields);
+    const row = auditRow(
+      ctx,
+      'read',
+      c.name,
+      [checkId(id)],
+      fields.map((f) => f.name),
+    );
+    const found = await this.auditor.run(row, (audit) => records.getRecord(this.db, c.name, id.toLowerCase(), audit));
+    if (!found) throw notFound(c);
+    return this.view(c, found, fields, grant, options.masked ?? false);
   }
 
   /** Changes the given fields (null removes one); all fields are re-sealed under the active key. */
-  async update(collection: string, id: string, patch: unknown): Promise<{ id: string; version: number }> {
+  async update(collection: string, id: string, patch: unknown, ctx: RequestContext = OPERATOR): Promise<{ id: string; version: number }> {
     const c = this.collection(collection);
-    const { values: changes, removed } = validateRecord(c, patch, 'partial');
-    checkId(id);
-    const key = await this.keyring.activeDataKey(c.name);
-    return this.db.transaction(async (tx) => {
-      const row = await records.selectRecord(tx, c.name, id, true);
-      if (!row) throw notFound(c);
-      const values = await this.codec.open(c, row, [...c.fields.values()]);
-      for (const name of removed) values.delete(name);
-      for (const [name, v] of changes) values.set(name, v);
-      const missing = missingRequired(c, values);
-      if (missing.length) throw validationError(missing);
-      const stored = this.codec.encode(c, id, values, key, row.tokens);
-      return { id, version: await records.updateRecord(tx, c.name, id, key.version, stored) };
+    const touched = keysOf(patch);
+    await this.auditor.authorize(ctx, 'update', c, touched);
+    const row = auditRow(
+      ctx,
+      'update',
+      c.name,
+      [checkId(id)],
+      touched.filter((f) => c.fields.has(f)),
+    );
+    return this.auditor.run(row, async (audit) => {
+      const { values: changes, removed } = validateRecord(c, patch, 'partial');
+      const key = await this.keyring.activeDataKey(c.name);
+      return this.db.transaction(async (tx) => {
+        const current = await records.lockRecord(tx, c.name, id.toLowerCase());
+        if (!current) throw notFound(c);
+        const values = await this.codec.open(c, current, [...c.fields.values()]);
+        for (const name of removed) values.delete(name);
+        for (const [name, v] of changes) values.set(name, v);
+        const missing = missingRequired(c, values);
+        if (missing.length) throw validationError(missing);
+        const stored = this.codec.encode(c, current.id, values, key, current.tokens);
+        const version = await records.updateRecord(tx, c.name, current.id, key.version, stored);
+        await insertAudit(tx, audit);
+        return { id: current.id, version };
+      });
     });
   }
 
-  async delete(collection: string, id: string): Promise<void> {
+  async delete(collection: string, id: string, ctx: RequestContext = OPERATOR): Promise<void> {
     const c = this.collection(collection);
-    if (!(await records.deleteRecord(this.db, c.name, checkId(id)))) throw notFound(c);
+    await this.auditor.authorize(ctx, 'delete', c);
+    const row = auditRow(ctx, 'delete', c.name, [checkId(id)], []);
+    if (!(await this.auditor.run(row, (audit) => records.deleteRecord(this.db, c.name, id.toLowerCase(), audit)))) throw notFound(c);
   }
 
   /** Equality search on searchable fields, through their blind indexes. */
-  async search(collection: string, where: unknown, options: SearchOptions = {}): Promise<RecordView[]> {
+  async search(collection: string, where: unknown, options: SearchOptions = {}, ctx: RequestContext = OPERATOR): Promise<RecordView[]> {
     const c = this.collection(collection);
-    const fields = selectFields(c, options.fields);
+    const whereFields = keysOf(where);
+    const grant = await this.auditor.authorize(ctx, 'search', c, [...whereFields, ...(options.fields ?? [])]);
+    // Searching on a value one may only see masked would reveal it by trial: plain grants only.
+    const masked = whereFields.filter((f) => grant.get(f)?.kind !== 'plain');
+    if (masked.length) throw new WardError('forbidden', `role ${ctx.principal.role} may not search on ${masked.join(', ')}`);
+    const fields = visible(c, grant, options.fields);
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)
       throw new WardError('invalid_request', `limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}`);
-    const rows = await records.searchRecords(this.db, c.name, this.searchTerms(c, where), limit);
-    return Promise.all(rows.map((row) => this.view(c, row, fields, options.masked ?? false)));
+    const names = [...new Set([...whereFields, ...fields.map((f) => f.name)])].filter((f) => c.fields.has(f));
+    const row = auditRow(ctx, 'search', c.name, [], names);
+    const rows = await this.auditor.run(row, (audit) => records.searchRecords(this.db, c.name, this.searchTerms(c, where), limit, audit));
+    return Promise.all(rows.map((r) => this.view(c, r, fields, grant, options.masked ?? false)));
   }
 
   /** The deterministic token a value would get, for joins across systems without PHI. */
@@ -155,23 +212,38 @@ export class Vault {
     return this.codec.deterministicToken(c, f, parsed.value);
   }
 
-  /** Current values behind tokens; an unknown or malformed token fails the whole call. */
-  async detokenize(tokens: unknown): Promise<Record<string, FieldValue>> {
+  /** Current values behind tokens; an unknown, malformed or forbidden token fails the whole call. */
+  async detokenize(tokens: unknown, ctx: RequestContext = OPERATOR): Promise<Record<string, FieldValue>> {
     if (!Array.isArray(tokens) || tokens.length === 0 || tokens.length > MAX_BATCH)
       throw new WardError('invalid_request', `tokens must be an array of 1 to ${MAX_BATCH} tokens`);
     const bad = tokens.flatMap((t, i) => (isTokenShaped(t) ? [] : [`tokens[${i}]`]));
     if (bad.length) throw new WardError('invalid_token', `not a Ward token: ${bad.join(', ')}`);
     const rows = await records.selectByTokens(this.db, tokens as string[]);
-    const out: Record<string, FieldValue> = {};
-    const missing: string[] = [];
-    for (const [i, token] of (tokens as string[]).entries()) {
-      const hit = this.tokenHolder(rows, token);
-      const value = hit && (await this.codec.open(hit.c, hit.row, [hit.field])).get(hit.field.name);
-      if (value === undefined) missing.push(`tokens[${i}]`);
-      else out[token] = value;
+    const hits = (tokens as string[]).map((token) => this.tokenHolder(rows, token));
+    const missing = hits.flatMap((h, i) => (h ? [] : [`tokens[${i}]`]));
+    if (missing.length) {
+      await this.auditor.run(auditRow(ctx, 'detokenize', null, [], [], 'not_found', 'invalid_token'), (a) => insertAudit(this.db, a));
+      throw new WardError('invalid_token', `unknown token: ${missing.join(', ')}`);
     }
-    if (missing.length) throw new WardError('invalid_token', `unknown token: ${missing.join(', ')}`);
+    const found = hits as NonNullable<(typeof hits)[number]>[];
+    const grants = new Map<string, Grant>();
+    for (const h of found) grants.set(`${h.c.name}/${h.field.name}`, await this.auditor.authorize(ctx, 'detokenize', h.c, [h.field.name]));
+    // One audit row per collection, written before any value leaves the vault.
+    for (const c of new Set(found.map((h) => h.c))) {
+      const mine = found.filter((h) => h.c === c);
+      const row = auditRow(ctx, 'detokenize', c.name, [...new Set(mine.map((h) => h.row.id))], [...new Set(mine.map((h) => h.field.name))]);
+      await this.auditor.run(row, (a) => insertAudit(this.db, a));
+    }
+    const out: Record<string, FieldValue> = {};
+    for (const [i, h] of found.entries()) {
+      const value = (await this.codec.open(h.c, h.row, [h.field])).get(h.field.name) as FieldValue;
+      out[tokens[i] as string] = show(grants.get(`${h.c.name}/${h.field.name}`)?.get(h.field.name), value);
+    }
     return out;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
   }
 
   /** The record and field that hold a token; deterministic tokens may be held by several. */
@@ -183,10 +255,6 @@ export class Vault {
       if (c && field) return { c, row, field };
     }
     return undefined;
-  }
-
-  async close(): Promise<void> {
-    await this.db.close();
   }
 
   /** The blind index of each `where` value, after the same checks as a write. */
@@ -207,12 +275,14 @@ export class Vault {
     return terms;
   }
 
-  private async view(c: Collection, row: records.RecordRow, fields: Field[], masked: boolean): Promise<RecordView> {
+  private async view(c: Collection, row: records.RecordRow, fields: Field[], grant: Grant, masked: boolean): Promise<RecordView> {
     const values = await this.codec.open(c, row, fields);
     const out: Record<string, FieldValue> = {};
     for (const f of fields) {
       const v = values.get(f.name);
-      if (v !== undefined) out[f.name] = masked && f.mask ? applyMask(f.mask, v) : v;
+      if (v === undefined) continue;
+      const shown = show(grant.get(f.name), v);
+      out[f.name] = masked && f.mask && shown === v ? applyMask(f.mask, v) : shown;
     }
     return {
       id: row.id,
@@ -223,6 +293,32 @@ export class Vault {
       expiresAt: row.expiresAt ? row.expiresAt.toISOString() : null,
     };
   }
+}
+
+/** The fields a read returns: the requested ones (already authorized) or everything granted. */
+function visible(c: Collection, grant: Grant, requested: readonly string[] | undefined): Field[] {
+  return selectFields(c, requested).filter((f) => grant.has(f.name));
+}
+
+/** A value as a grant shows it: in full or through the role's mask. */
+function show(view: FieldView | undefined, v: FieldValue): FieldValue {
+  return view?.kind === 'mask' ? applyMask(view.mask, v) : v;
+}
+
+function validateBatch(c: Collection, inputs: unknown[]): RecordValues[] {
+  const issues: FieldIssue[] = [];
+  const all = inputs.map((input, i) => {
+    try {
+      return validateRecord(c, input).values;
+    } catch (e) {
+      if (!(e instanceof WardError)) throw e;
+      const found = e.issues.length ? e.issues : [{ field: '', reason: e.message }];
+      issues.push(...found.map((x) => ({ field: `records[${i}]${x.field ? `.${x.field}` : ''}`, reason: x.reason })));
+      return new Map() as RecordValues;
+    }
+  });
+  if (issues.length) throw validationError(issues);
+  return all;
 }
 
 function checkId(id: string): string {

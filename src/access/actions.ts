@@ -1,0 +1,28 @@
+/** The actions a role can be granted on a collection's records. */
+export const ACTIONS = ['create', 'read', 'update', 'delete', 'search', 'detokenize'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Who is asking: an API key's id and role, or the operator at the command line. */
+export interface Principal {
+  /** `key:<api key id>` or `cli:<os user>`; recorded in the audit trail. */
+  id: string;
+  role: string;
+  /** The local operator (CLI, library) holds the master key already and is not policy-checked. */
+  operator?: true;
+}
+
+/** Why and on whose behalf an operation runs; every PHI operation takes one. */
+export interface RequestContext {
+  principal: Principal;
+  /** The stated purpose of use (`Ward-Purpose`), required to touch identifier or clinical fields. */
+  purpose?: string | undefined;
+  requestId?: string | undefined;
+  /** Client address, for the audit trail. */
+  client?: string | undefined;
+}
+
+export const OPERATOR_PURPOSE = 'operations';
+
+export function operatorContext(user = process.env.USER ?? 'operator'): RequestContext {
+  return { principal: { id: `cli:${user}`, role: 'operator', operator: true }, purpose: OPERATOR_PURPOSE };
+}

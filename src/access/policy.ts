@@ -1,0 +1,92 @@
+/**
+ * Roles and policy decisions, as pure functions. Deny by default: a role may do only what an
+ * allow rule grants, on the fields it names, for the purposes it lists. A grant says which
+ * fields a principal sees and how (in full, masked, or reduced for a de-identified view).
+ */
+import { WardError } from '../errors.js';
+import { type Collection, type Field, safeName } from '../schema/collection.js';
+import type { MaskName } from '../schema/mask.js';
+import type { Action, RequestContext } from './actions.js';
+
+/** A role as declared in ward.yaml (structurally the config's role settings). */
+export interface RoleSpec {
+  audit?: boolean | undefined;
+  allow: {
+    collections: string[];
+    actions: readonly string[];
+    fields: '*' | string[];
+    purposes: string[];
+    masks?: Record<string, string> | undefined;
+    view: 'full' | 'deidentified';
+  }[];
+}
+
+/** How a granted field is shown: in full, through a mask, or not at all (absent). */
+export type FieldView = { kind: 'plain' } | { kind: 'mask'; mask: MaskName };
+
+/** The fields an allowed request may touch, each with how it is shown. */
+export type Grant = ReadonlyMap<string, FieldView>;
+
+const PLAIN: FieldView = { kind: 'plain' };
+
+/** Safe Harbor de-identification of one field: kept, reduced, or dropped (undefined). */
+function deidentified(f: Field): FieldView | undefined {
+  if (f.class === 'public') return PLAIN;
+  if (f.class === 'clinical') return f.typeName === 'text' ? undefined : PLAIN; // free text may hold identifiers
+  if (f.typeName === 'date') return { kind: 'mask', mask: 'year' };
+  if (f.typeName === 'zip') return { kind: 'mask', mask: 'zip3' };
+  return undefined;
+}
+
+const isPhi = (f: Field) => f.class !== 'public';
+
+export class Policy {
+  constructor(private readonly roles: Readonly<Record<string, RoleSpec>>) {}
+
+  roleNames(): string[] {
+    return Object.keys(this.roles);
+  }
+
+  hasRole(role: string): boolean {
+    return Object.hasOwn(this.roles, role);
+  }
+
+  canReadAudit(ctx: RequestContext): boolean {
+    return ctx.principal.operator === true || this.roles[ctx.principal.role]?.audit === true;
+  }
+
+  /**
+   * Decides one request. `touched` are the fields the request names (input fields, `where`
+   * fields, requested fields); undefined means "whatever the grant allows" (a plain read).
+   * Throws `forbidden`, `purpose_required` or `purpose_not_permitted`; never returns an empty grant
+   * for a request that names fields.
+   */
+  authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[]): Grant {
+    if (ctx.principal.operator) return new Map([...c.fields.keys()].map((f) => [f, PLAIN]));
+    const role = this.roles[ctx.principal.role];
+    const rules = (role?.allow ?? []).filter((r) => r.collections.includes(c.name) && r.actions.includes(action));
+    if (!rules.length) throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} records of ${c.name}`);
+    const phi = touched ? touched.some((n) => c.fields.get(n)?.class !== 'public') : [...c.fields.values()].some(isPhi);
+    const purpose = ctx.purpose;
+    const usable = purpose === undefined ? [] : rules.filter((r) => r.purposes.includes(purpose));
+    if (phi && purpose === undefined)
+      throw new WardError('purpose_required', 'this request touches PHI: state its purpose in the Ward-Purpose header');
+    if (phi && !usable.length)
+      throw new WardError('purpose_not_permitted', `role ${ctx.principal.role} may not ${action} ${c.name} records for this purpose`);
+    const grant = new Map<string, FieldView>();
+    for (const rule of phi ? usable : rules)
+      for (const f of c.fields.values()) {
+        if (rule.fields !== '*' && !rule.fields.includes(f.name)) continue;
+        const mask = rule.masks?.[f.name] as MaskName | undefined;
+        const view = rule.view === 'deidentified' ? deidentified(f) : mask ? { kind: 'mask' as const, mask } : PLAIN;
+        if (view && grant.get(f.name)?.kind !== 'plain') grant.set(f.name, view);
+      }
+    const denied = (touched ?? []).filter((n) => !grant.has(n));
+    if (denied.length)
+      throw new WardError(
+        'forbidden',
+        `role ${ctx.principal.role} may not ${action} field(s) ${denied.map(safeName).join(', ')} of ${c.name}`,
+      );
+    return grant;
+  }
+}

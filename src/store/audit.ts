@@ -1,0 +1,95 @@
+/**
+ * SQL for the audit trail. The insert is a fragment that record statements embed as a CTE, so
+ * an operation and its audit row commit together or not at all.
+ */
+import type { Queryable } from './db.js';
+
+export type Outcome = 'allowed' | 'denied' | 'not_found' | 'failed' | 'unauthenticated';
+
+/** One audit event as stored: who, what, why, outcome, when. Never values. */
+export interface AuditRow {
+  actor: string;
+  role: string | null;
+  action: string;
+  collection: string | null;
+  recordIds: string[];
+  fields: string[];
+  purpose: string | null;
+  outcome: Outcome;
+  reason: string | null;
+  requestId: string | null;
+  client: string | null;
+}
+
+export interface StoredAuditEvent extends AuditRow {
+  seq: string;
+  at: Date;
+}
+
+const COLUMNS = 'actor, role, action, collection, record_ids, fields, purpose, outcome, reason, request_id, client';
+export const AUDIT_PARAMS = 11;
+
+/**
+ * `INSERT INTO ward_audit_events ... SELECT` over 11 parameters starting at `$from`. Overrides
+ * wrap their parameter: record ids (`$n`, a uuid[]) and outcome (`$n`, text) may be computed
+ * from the statement's other CTEs.
+ */
+export function auditInsert(from: number, wrap: { recordIds?: (p: string) => string; outcome?: (p: string) => string } = {}): string {
+  const p = (i: number, type: string) => `$${from + i}::${type}`;
+  const ids = p(4, 'uuid[]');
+  const outcome = p(7, 'text');
+  return `INSERT INTO ward_audit_events (${COLUMNS}) SELECT ${p(0, 'text')}, ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')},
+    ${wrap.recordIds ? wrap.recordIds(ids) : ids}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${wrap.outcome ? wrap.outcome(outcome) : outcome},
+    ${p(8, 'text')}, ${p(9, 'text')}, ${p(10, 'text')}`;
+}
+
+export function auditParams(e: AuditRow): unknown[] {
+  return [e.actor, e.role, e.action, e.collection, e.recordIds, e.fields, e.purpose, e.outcome, e.reason, e.requestId, e.client];
+}
+
+export async function insertAudit(q: Queryable, e: AuditRow): Promise<void> {
+  await q.query(auditInsert(1), auditParams(e));
+}
+
+export interface AuditFilter {
+  recordId?: string;
+  actor?: string;
+  since?: Date;
+  until?: Date;
+  /** Events after this sequence number (paging). */
+  after?: string;
+  limit: number;
+}
+
+function toEvent(r: Record<string, unknown>): StoredAuditEvent {
+  return {
+    seq: String(r.seq),
+    at: r.at as Date,
+    actor: r.actor as string,
+    role: (r.role as string | null) ?? null,
+    action: r.action as string,
+    collection: (r.collection as string | null) ?? null,
+    recordIds: r.record_ids as string[],
+    fields: r.fields as string[],
+    purpose: (r.purpose as string | null) ?? null,
+    outcome: r.outcome as Outcome,
+    reason: (r.reason as string | null) ?? null,
+    requestId: (r.request_id as string | null) ?? null,
+    client: (r.client as string | null) ?? null,
+  };
+}
+
+/** Events in sequence order matching every given filter. */
+export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredAuditEvent[]> {
+  const rows = await q.query(
+    `SELECT seq, at, ${COLUMNS} FROM ward_audit_events
+     WHERE ($1::uuid IS NULL OR record_ids @> ARRAY[$1::uuid])
+       AND ($2::text IS NULL OR actor = $2)
+       AND ($3::timestamptz IS NULL OR at >= $3)
+       AND ($4::timestamptz IS NULL OR at < $4)
+       AND ($5::bigint IS NULL OR seq > $5)
+     ORDER BY seq LIMIT $6`,
+    [f.recordId ?? null, f.actor ?? null, f.since ?? null, f.until ?? null, f.after ?? null, f.limit],
+  );
+  return rows.map(toEvent);
+}
