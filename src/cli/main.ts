@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `ward` command line: thin adapters over the same services the HTTP API uses. */
 import { Command } from 'commander';
+import { registerApiKey } from './apikey.js';
+import { registerAudit } from './audit.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerRecords } from './records.js';
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   registerInit(program);
   registerKeys(program);
   registerRecords(program);
+  registerApiKey(program);
+  registerAudit(program);
   return program;
 }
 

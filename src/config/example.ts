@@ -84,4 +84,34 @@ collections:
         type: enum
         values: [bronze, silver, gold, medicare, medicaid]
         class: public
+
+# Roles: who may do what, to which fields, and why. Deny by default: an API key's role may
+# only do what an allow rule grants, for the purposes (Ward-Purpose header) it lists.
+roles:
+  clinician:
+    description: Care team; every field, every action, for treatment
+    allow:
+      - collections: [patients]
+        actions: [create, read, update, delete, search, detokenize]
+        fields: "*"
+        purposes: [treatment]
+  billing:
+    description: Billing office; name, SSN (last four digits only) and plan, for payment
+    allow:
+      - collections: [patients]
+        actions: [read, search]
+        fields: [name, ssn, plan]
+        masks:
+          ssn: last4
+        purposes: [payment]
+  analytics:
+    description: Research; a de-identified view (no identifiers, dates as years, ZIP as 3 digits)
+    allow:
+      - collections: [patients]
+        actions: [read]
+        view: deidentified
+        purposes: [research]
+  auditor:
+    description: Compliance; the audit trail only, no records
+    audit: true
 `;

@@ -21,10 +21,10 @@ import {
 } from '../schema/collection.js';
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
-import { insertAudit } from '../store/audit.js';
+import { type AuditFilter, insertAudit, type StoredAuditEvent, selectAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
-import { Auditor, auditRow } from './audit.js';
+import { Auditor, auditRow, record as recordAudit } from './audit.js';
 import { RecordCodec } from './codec.js';
 
 export const MAX_BATCH = 1000;
@@ -240,6 +240,17 @@ export class Vault {
       out[tokens[i] as string] = show(grants.get(`${h.c.name}/${h.field.name}`)?.get(h.field.name), value);
     }
     return out;
+  }
+
+  /** Audit events, oldest first; for roles with `audit: true` and the operator. Reading is audited too. */
+  async auditEvents(filter: AuditFilter, ctx: RequestContext = OPERATOR): Promise<StoredAuditEvent[]> {
+    if (!this.policy.canReadAudit(ctx)) {
+      await recordAudit(this.db, auditRow(ctx, 'audit.read', null, [], [], 'denied', 'forbidden'));
+      throw new WardError('forbidden', `role ${ctx.principal.role} may not read the audit trail`);
+    }
+    const events = await selectAudit(this.db, filter);
+    await recordAudit(this.db, auditRow(ctx, 'audit.read', null, filter.recordId ? [filter.recordId] : [], []));
+    return events;
   }
 
   async close(): Promise<void> {

@@ -86,6 +86,36 @@ describe('ward CLI on the embedded database', () => {
     expect(none.stderr).toContain('name a collection to rotate, or pass --all');
   });
 
+  it('apikey create shows the key once; list never shows it; revoke marks it', async () => {
+    const created = json(await ward(dir, ['apikey', 'create', '--role', 'billing', '--name', 'billing svc', '--expires', '90d', '--json']));
+    expect(created.key).toMatch(/^ward_[a-z0-9]{10}_/);
+    const listed = await ward(dir, ['apikey', 'list']);
+    expect(listed.stdout).not.toContain(created.key);
+    expect(JSON.parse(listed.stdout).keys[0]).toMatchObject({ id: created.id, role: 'billing', revokedAt: null });
+    expect(json(await ward(dir, ['apikey', 'revoke', created.id]))).toEqual({ revoked: created.id });
+    expect(JSON.parse((await ward(dir, ['apikey', 'list'])).stdout).keys[0].revokedAt).not.toBeNull();
+    const bad = await ward(dir, ['apikey', 'create', '--role', 'root', '--name', 'x']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('unknown role root');
+  });
+
+  it('audit export writes the trail as JSON lines, values never included', async () => {
+    const r = await ward(dir, ['audit', 'export', '--record', id]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((e) => e.action)).toEqual(expect.arrayContaining(['create', 'read', 'search', 'update', 'detokenize']));
+    expect(lines.every((e) => e.actor.startsWith('cli:') && e.recordIds.includes(id))).toBe(true);
+    for (const v of Object.values(p)) if (v.length > 5) expect(r.stdout).not.toContain(v);
+    const out = join(dir, 'audit.jsonl');
+    expect((await ward(dir, ['audit', 'export', '--out', out])).code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readFileSync(out, 'utf8').trim().split('\n').length).toBeGreaterThan(lines.length);
+    expect((await ward(dir, ['audit', 'export', '--since', 'yesterday'])).stderr).toContain('--since must be an ISO 8601 date');
+  });
+
   it('errors go to stderr with a code and a non-zero exit, never echoing the input', async () => {
     const bad = { ...canaryPatient(10), ssn: '999-99-9999', email: `${p.notes}@nowhere` };
     const r = await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(bad)]);
@@ -126,8 +156,10 @@ describe('ward CLI on a PostgreSQL server', () => {
     expect((await ward(dir, ['init'])).code).toBe(0);
     const env = { DATABASE_URL: t.location };
     const early = await ward(dir, ['records', 'create', 'patients', '--json', '{}'], env);
-    expect(early.stderr).toBe('ward: 1 migration(s) pending (0001_init.sql): run `ward migrate` [schema_outdated]\n');
-    expect((await ward(dir, ['migrate'], env)).stdout).toBe('applied 0001_init.sql\n');
+    expect(early.stderr).toBe(
+      'ward: 2 migration(s) pending (0001_init.sql, 0002_access_audit.sql): run `ward migrate` [schema_outdated]\n',
+    );
+    expect((await ward(dir, ['migrate'], env)).stdout).toBe('applied 0001_init.sql, 0002_access_audit.sql\n');
     expect((await ward(dir, ['migrate'], env)).stdout).toBe('database schema is up to date\n');
     const p = canaryPatient(12);
     const { id } = json(await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(p)], env));

@@ -1,0 +1,188 @@
+/** Roles, purposes and the audit trail at the service level: who sees what, and every touch recorded. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestContext } from '../../src/access/actions.js';
+import { isWardError, type WardError } from '../../src/errors.js';
+import { ApiKeys } from '../../src/vault/apikeys.js';
+import { canaryPatient, DRIVERS, type TestVault, testVault } from '../helpers.js';
+
+const as = (role: string, purpose?: string): RequestContext => ({
+  principal: { id: `key:test-${role}`, role },
+  purpose,
+  requestId: `req-${role}`,
+  client: '127.0.0.1',
+});
+
+async function refusal(p: Promise<unknown>): Promise<WardError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isWardError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe.each(DRIVERS)('access and audit on %s', (driver) => {
+  let t: TestVault;
+  const p = canaryPatient(1);
+  let id = '';
+  let tokens: Record<string, string> = {};
+  const events = async () =>
+    t.db.query<{ actor: string; action: string; outcome: string; reason: string | null; fields: string[]; record_ids: string[] }>(
+      'SELECT * FROM ward_audit_events ORDER BY seq',
+    );
+  const count = async (table: string) => Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]?.n);
+
+  beforeAll(async () => {
+    t = await testVault(driver);
+    ({ id, tokens } = await t.vault.create('patients', p, as('clinician', 'treatment')));
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+
+  it('clinician with purpose treatment sees every field', async () => {
+    const r = await t.vault.get('patients', id, {}, as('clinician', 'treatment'));
+    expect(r.fields).toEqual(p);
+  });
+
+  it('billing sees only name, plan and the last four of the SSN, for payment', async () => {
+    const r = await t.vault.get('patients', id, {}, as('billing', 'payment'));
+    expect(r.fields).toEqual({ name: p.name, ssn: `***-**-${p.ssn.slice(-4)}`, plan: 'gold' });
+    const found = await t.vault.search('patients', { name: p.name }, {}, as('billing', 'payment'));
+    expect(found.map((x) => x.fields)).toEqual([r.fields]);
+    expect((await refusal(t.vault.get('patients', id, { fields: ['email'] }, as('billing', 'payment')))).code).toBe('forbidden');
+    expect((await refusal(t.vault.search('patients', { mrn: p.mrn }, {}, as('billing', 'payment')))).code).toBe('forbidden');
+    expect((await refusal(t.vault.detokenize([tokens.ssn], as('billing', 'payment')))).code).toBe('forbidden');
+    expect((await refusal(t.vault.update('patients', id, { plan: 'silver' }, as('billing', 'payment')))).code).toBe('forbidden');
+  });
+
+  it('analytics sees a de-identified view: no identifiers, dates as years, ZIP as three digits', async () => {
+    const r = await t.vault.get('patients', id, {}, as('analytics', 'research'));
+    expect(r.fields).toEqual({ dob: '1961', zip: '021**', diagnosis: p.diagnosis, plan: 'gold' });
+    expect((await refusal(t.vault.search('patients', { name: p.name }, {}, as('analytics', 'research')))).code).toBe('forbidden');
+  });
+
+  it('a request touching PHI without a permitted purpose is refused', async () => {
+    expect((await refusal(t.vault.get('patients', id, {}, as('clinician')))).code).toBe('purpose_required');
+    expect((await refusal(t.vault.get('patients', id, {}, as('clinician', 'payment')))).code).toBe('purpose_not_permitted');
+    expect((await refusal(t.vault.get('patients', id, {}, as('billing', 'treatment')))).code).toBe('purpose_not_permitted');
+    expect((await refusal(t.vault.create('patients', canaryPatient(), as('clinician', 'research')))).code).toBe('purpose_not_permitted');
+  });
+
+  it('the auditor and unknown roles get no records; only the auditor reads the audit trail', async () => {
+    expect((await refusal(t.vault.get('patients', id, {}, as('auditor', 'treatment')))).code).toBe('forbidden');
+    expect((await refusal(t.vault.get('patients', id, {}, as('intruder', 'treatment')))).code).toBe('forbidden');
+    expect((await refusal(t.vault.auditEvents({ limit: 10 }, as('clinician', 'treatment')))).code).toBe('forbidden');
+    const mine = await t.vault.auditEvents({ recordId: id, limit: 100 }, as('auditor'));
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((e) => e.recordIds.includes(id))).toBe(true);
+  });
+
+  it('every operation writes one audit event with fields and ids, and never a value', async () => {
+    const before = (await events()).length;
+    const ctx = as('clinician', 'treatment');
+    const q = canaryPatient(2);
+    const created = await t.vault.create('patients', q, ctx);
+    await t.vault.get('patients', created.id, { fields: ['name'] }, ctx);
+    await t.vault.search('patients', { mrn: q.mrn }, {}, ctx);
+    await t.vault.update('patients', created.id, { plan: 'silver' }, ctx);
+    await t.vault.detokenize([created.tokens.ssn], ctx);
+    await t.vault.delete('patients', created.id, ctx);
+    const after = (await events()).slice(before);
+    expect(after.map((e) => [e.action, e.outcome])).toEqual([
+      ['create', 'allowed'],
+      ['read', 'allowed'],
+      ['search', 'allowed'],
+      ['update', 'allowed'],
+      ['detokenize', 'allowed'],
+      ['delete', 'allowed'],
+    ]);
+    expect(after.every((e) => e.actor === 'key:test-clinician' && e.record_ids.includes(created.id))).toBe(true);
+    expect(after[1]?.fields).toEqual(['name']);
+    expect(after[4]?.fields).toEqual(['ssn']);
+    const raw = JSON.stringify(await events());
+    for (const v of [q.mrn, q.name, q.ssn, q.email, q.diagnosis, q.notes, p.name, p.ssn]) expect(raw).not.toContain(v);
+  });
+
+  it('denied, failed and not-found requests are audited with their reason', async () => {
+    const before = (await events()).length;
+    await refusal(t.vault.get('patients', id, {}, as('billing', 'treatment')));
+    await refusal(t.vault.create('patients', { ...canaryPatient(), ssn: '000-00-0000' }, as('clinician', 'treatment')));
+    await refusal(t.vault.create('patients', { ...canaryPatient(), mrn: p.mrn }, as('clinician', 'treatment')));
+    await refusal(t.vault.get('patients', '01a21781-981b-7347-b11b-0d5987c3b3a4', {}, as('clinician', 'treatment')));
+    const after = (await events()).slice(before);
+    expect(after.map((e) => [e.action, e.outcome, e.reason])).toEqual([
+      ['read', 'denied', 'purpose_not_permitted'],
+      ['create', 'failed', 'validation_failed'],
+      ['create', 'failed', 'unique_violation'],
+      ['read', 'not_found', null],
+    ]);
+  });
+
+  it('fail-closed: when the audit row cannot be written, nothing is returned or changed', async () => {
+    const ctx = as('clinician', 'treatment');
+    const records = await count('ward_records');
+    await t.db.query('ALTER TABLE ward_audit_events ADD CONSTRAINT ward_test_block CHECK (false) NOT VALID');
+    try {
+      for (const op of [
+        () => t.vault.create('patients', canaryPatient(), ctx),
+        () => t.vault.createMany('patients', [canaryPatient()], ctx),
+        () => t.vault.get('patients', id, {}, ctx),
+        () => t.vault.search('patients', { mrn: p.mrn }, {}, ctx),
+        () => t.vault.update('patients', id, { plan: 'bronze' }, ctx),
+        () => t.vault.detokenize([tokens.ssn], ctx),
+        () => t.vault.delete('patients', id, ctx),
+        () => t.vault.get('patients', id, {}, as('billing', 'treatment')),
+      ]) {
+        const e = await refusal(op());
+        expect(e.code).toBe('audit_failed');
+      }
+    } finally {
+      await t.db.query('ALTER TABLE ward_audit_events DROP CONSTRAINT ward_test_block');
+    }
+    expect(await count('ward_records')).toBe(records);
+    expect((await t.vault.get('patients', id)).fields.plan).toBe('gold');
+  });
+});
+
+describe.each(DRIVERS)('API keys on %s', (driver) => {
+  let t: TestVault;
+  let keys: ApiKeys;
+  beforeAll(async () => {
+    t = await testVault(driver);
+    keys = new ApiKeys(t.db, t.vault.policy);
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+
+  it('a key authenticates as its role; only a hash of its secret is stored', async () => {
+    const { key, prefix } = await keys.create('billing', 'billing service');
+    expect(key).toMatch(/^ward_[a-z0-9]{10}_[A-Za-z0-9_-]{43}$/);
+    expect(await keys.authenticate(key)).toEqual({ id: `key:${prefix}`, role: 'billing' });
+    const rows = JSON.stringify(await t.db.query('SELECT * FROM ward_api_keys'));
+    expect(rows).not.toContain(key.split('_')[2]);
+    const [listed] = await keys.list();
+    expect(listed).toMatchObject({ role: 'billing', name: 'billing service', prefix, revokedAt: null });
+    expect(listed?.lastUsedAt).not.toBeNull();
+  });
+
+  it('wrong, malformed, expired and revoked keys are all the same 401 error', async () => {
+    const { key, id } = await keys.create('clinician', 'ehr');
+    const expired = await keys.create('clinician', 'old', new Date(Date.now() - 1000));
+    const wrongSecret = `${key.slice(0, -4)}AAAA`;
+    await keys.revoke(id);
+    for (const k of [undefined, '', 'nope', wrongSecret, expired.key, key]) {
+      const e = await refusal(keys.authenticate(k));
+      expect([e.code, e.status, e.message]).toEqual(['unauthenticated', 401, 'Missing, wrong, expired or revoked API key']);
+    }
+    expect((await refusal(keys.revoke(id))).code).toBe('not_found');
+  });
+
+  it('keys are only made for declared roles', async () => {
+    expect((await refusal(keys.create('root', 'x'))).message).toContain('unknown role root');
+  });
+});
