@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { EXAMPLE_CONFIG } from '../src/config/example.js';
 import { parseConfig, type WardConfig } from '../src/config/load.js';
 import type { Db } from '../src/store/db.js';
@@ -75,6 +75,19 @@ export async function testVault(driver: DriverName, masterKey = newMasterKey(), 
   const t = await freshDb(driver);
   const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db: t.db, migrations: 'auto' });
   return { vault, db: t.db, cfg, masterKey, location: t.location, dispose: t.dispose };
+}
+
+/** A vault for the tests of one describe block: opened before them, closed after them. */
+export function useTestVault(driver: DriverName): TestVault {
+  const t = {} as TestVault;
+  beforeAll(async () => {
+    Object.assign(t, await testVault(driver));
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+  return t;
 }
 
 /** A unique, valid, synthetic patient whose values are canaries: they must never leak. */

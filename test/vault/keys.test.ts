@@ -2,17 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isWardError } from '../../src/errors.js';
 import { openVault } from '../../src/vault/open.js';
-import { canaryPatient, DRIVERS, exampleConfig, freshDb, newMasterKey, type TestDb, type TestVault, testVault } from '../helpers.js';
+import { canaryPatient, DRIVERS, exampleConfig, freshDb, newMasterKey, type TestDb, useTestVault } from '../helpers.js';
 
 describe.each(DRIVERS)('key rotation on %s', (driver) => {
-  let t: TestVault;
-  beforeAll(async () => {
-    t = await testVault(driver);
-  });
-  afterAll(async () => {
-    await t.vault.close();
-    await t.dispose();
-  });
+  const t = useTestVault(driver);
 
   const keyVersionOf = async (id: string) =>
     (await t.db.query<{ key_version: number }>('SELECT key_version FROM ward_records WHERE id = $1', [id]))[0]?.key_version;

@@ -1,17 +1,10 @@
 /** Stored ciphertexts that were altered, moved or relabelled give one opaque error and no data. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isWardError } from '../../src/errors.js';
-import { canaryPatient, DRIVERS, type TestVault, testVault } from '../helpers.js';
+import { canaryPatient, DRIVERS, useTestVault } from '../helpers.js';
 
 describe.each(DRIVERS)('tamper detection on %s', (driver) => {
-  let t: TestVault;
-  beforeAll(async () => {
-    t = await testVault(driver);
-  });
-  afterAll(async () => {
-    await t.vault.close();
-    await t.dispose();
-  });
+  const t = useTestVault(driver);
 
   const sealed = async (id: string) =>
     (

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isWardError, type WardError } from '../../src/errors.js';
-import { canaryPatient, DRIVERS, type TestVault, testVault } from '../helpers.js';
+import { canaryPatient, DRIVERS, useTestVault } from '../helpers.js';
 
 async function failure(p: Promise<unknown> | (() => unknown)): Promise<WardError> {
   try {
@@ -13,14 +13,7 @@ async function failure(p: Promise<unknown> | (() => unknown)): Promise<WardError
 }
 
 describe.each(DRIVERS)('vault service on %s', (driver) => {
-  let t: TestVault;
-  beforeAll(async () => {
-    t = await testVault(driver);
-  });
-  afterAll(async () => {
-    await t.vault.close();
-    await t.dispose();
-  });
+  const t = useTestVault(driver);
 
   it('creates and reads back every field, with retention applied', async () => {
     const p = canaryPatient(1);
