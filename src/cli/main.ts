@@ -3,10 +3,12 @@
 import { Command } from 'commander';
 import { registerApiKey } from './apikey.js';
 import { registerAudit } from './audit.js';
+import { registerDemo } from './demo.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerRecords } from './records.js';
 import { report } from './run.js';
+import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
   const program = new Command('ward')
@@ -16,8 +18,10 @@ export function buildProgram(): Command {
   registerInit(program);
   registerKeys(program);
   registerRecords(program);
+  registerServe(program);
   registerApiKey(program);
   registerAudit(program);
+  registerDemo(program);
   return program;
 }
 

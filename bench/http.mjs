@@ -1,0 +1,170 @@
+/**
+ * Ward's HTTP API against raw PostgreSQL, same server, same run: `ward serve` in its own
+ * process driven by autocannon with 50 connections on loopback (create, get by id), against
+ * single-row INSERT and SELECT by primary key from 50 concurrent node-postgres callers.
+ * Reports throughput ratios, Ward's p50/p99 latency and the server's peak RSS. Writes
+ * bench/results-http.json and bench/RESULTS-http.md. Run by `npm run bench`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { EXAMPLE_CONFIG } from '../dist/config/example.js';
+import { patient } from './lib/data.mjs';
+import { FIELDS } from './lib/raw.mjs';
+import { createDatabase, startServer } from './lib/server.mjs';
+
+const CONNECTIONS = 50;
+const SECONDS = 6;
+const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const TARGETS = { create: 0.4, get: 0.5, p99Ms: 25, rssMb: 250 };
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** `ward serve` in a child process, with a clinician key; resolves once it listens. */
+async function startWard(url) {
+  const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
+  writeFileSync(join(dir, 'ward.yaml'), EXAMPLE_CONFIG);
+  const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: randomBytes(32).toString('base64') };
+  const ward = (...args) => execFileSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8' });
+  ward('migrate');
+  const { key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
+  });
+  child.stdout.resume();
+  const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+  return { base: `http://127.0.0.1:${port}`, key, peakRssMb, stop: () => child.kill('SIGTERM') };
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) =>
+    autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, r) => (err ? reject(err) : resolve(r))),
+  );
+}
+
+/** Raw PostgreSQL driven by 50 concurrent callers for the same time; ops/s. */
+async function rawLoad(op) {
+  const end = Date.now() + SECONDS * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        await op();
+        n++;
+      }
+    }),
+  );
+  return n / SECONDS;
+}
+
+async function main() {
+  const server = await startServer();
+  const db = await createDatabase(server.url);
+  const ward = await startWard(db.url);
+  const pool = new pg.Pool({ connectionString: db.url, max: CONNECTIONS });
+  try {
+    const headers = { authorization: `Bearer ${ward.key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' };
+    const created = await cannon({
+      url: `${ward.base}/v1/collections/patients/records`,
+      method: 'POST',
+      headers,
+      requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }],
+    });
+    if (created.non2xx) throw new Error(`${created.non2xx} create requests failed`);
+    const ids = (await pool.query('SELECT id FROM ward_records LIMIT 5000')).rows.map((r) => r.id);
+    const pick = () => ids[Math.floor(Math.random() * ids.length)];
+    const got = await cannon({
+      url: ward.base,
+      headers,
+      requests: [{ setupRequest: (req) => ({ ...req, method: 'GET', path: `/v1/collections/patients/records/${pick()}` }) }],
+    });
+    if (got.non2xx) throw new Error(`${got.non2xx} get requests failed`);
+    const rssMb = ward.peakRssMb();
+
+    await pool.query(`CREATE TABLE raw_patients (id uuid PRIMARY KEY, ${FIELDS.map((f) => `${f} text`).join(', ')})`);
+    const cols = ['id', ...FIELDS];
+    const insert = `INSERT INTO raw_patients (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`;
+    const rawIds = [];
+    const rawCreate = await rawLoad(async () => {
+      const p = patient();
+      const id = uuidv7();
+      await pool.query(insert, [id, ...FIELDS.map((f) => p[f])]);
+      rawIds.push(id);
+    });
+    const rawGet = await rawLoad(() => pool.query('SELECT * FROM raw_patients WHERE id = $1', [rawIds[Math.floor(Math.random() * rawIds.length)]]));
+
+    const rows = [
+      row('HTTP create, 50 connections', created.requests.average, rawCreate, TARGETS.create, created.latency),
+      row('HTTP get by id, 50 connections', got.requests.average, rawGet, TARGETS.get, got.latency),
+    ];
+    const p99 = Math.max(created.latency.p99, got.latency.p99);
+    const results = {
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      date: new Date().toISOString(),
+      server: server.kind,
+      results: [
+        ...rows,
+        { name: 'p99 latency (worst of create, get)', unit: 'ms', value: p99, target: TARGETS.p99Ms, pass: p99 < TARGETS.p99Ms },
+        { name: 'server peak RSS', unit: 'MB', value: Math.round(rssMb), target: TARGETS.rssMb, pass: rssMb < TARGETS.rssMb },
+      ],
+    };
+    writeFileSync(new URL('results-http.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(new URL('RESULTS-http.md', import.meta.url), report(results));
+    for (const r of results.results) console.log(`${r.name}: ${r.value} ${r.unit}${r.ratio ? ` (raw ${r.baseline}, ratio ${r.ratio})` : ''} target ${r.target} ${r.pass ? 'pass' : 'MISS'}`);
+  } finally {
+    ward.stop();
+    await pool.end();
+    await db.drop();
+    await server.stop();
+  }
+}
+
+function row(name, ward, raw, target, latency) {
+  const ratio = Math.round((ward / raw) * 1000) / 1000;
+  return { name, unit: 'req/s', value: Math.round(ward), baseline: Math.round(raw), ratio, target, pass: ratio >= target, p50Ms: latency.p50, p99Ms: latency.p99 };
+}
+
+function report(r) {
+  const lines = r.results.map((x) =>
+    x.unit === 'req/s'
+      ? `| ${x.name} | ${x.value} req/s | ${x.baseline} ops/s | ${x.ratio} | ≥ ${x.target} | ${x.p50Ms} / ${x.p99Ms} ms | ${x.pass ? 'yes' : '**no**'} |`
+      : `| ${x.name} | ${x.value} ${x.unit} | | | < ${x.target} | | ${x.pass ? 'yes' : '**no**'} |`,
+  );
+  return `# Ward HTTP API vs raw PostgreSQL
+
+Generated by \`npm run bench\` (bench/http.mjs) on ${r.date}; ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}, PostgreSQL from ${r.server}.
+
+Method: \`ward serve\` in its own process (pool 10) driven by autocannon with ${CONNECTIONS} connections on
+loopback for ${SECONDS} s per workload, a clinician key and purpose \`treatment\` (so every request is
+authenticated, authorized and audited); against single-row INSERT / SELECT by primary key from ${CONNECTIONS}
+concurrent node-postgres callers (pool ${CONNECTIONS}) on a plaintext table in the same database, same run.
+Client, server and PostgreSQL share the machine's cores.
+
+| workload | Ward | raw | ratio | target | Ward p50 / p99 | pass |
+|---|--:|--:|--:|--:|--:|:-:|
+${lines.join('\n')}
+`;
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,98 @@
+/**
+ * The Fastify app: the v1 contract over the vault. Routes are thin adapters; this file wires
+ * what every request goes through: request id, authentication (fail-closed audit), the JSON
+ * parser, problem+json errors, PHI-free logs and metrics, and security headers.
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { WardError } from '../errors.js';
+import type { ApiKeys } from '../vault/apikeys.js';
+import type { Vault } from '../vault/vault.js';
+import { authenticate } from './auth.js';
+import { requestId } from './context.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
+import { registerJsonParser } from './json.js';
+import { defaultLogger, logResponse, routeOf } from './logging.js';
+import { trackMethods } from './methods.js';
+import { Metrics } from './metrics.js';
+import { openapiOptions } from './openapi.js';
+import { auditRoutes } from './routes/audit.js';
+import { healthRoutes } from './routes/health.js';
+import { recordRoutes } from './routes/records.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+export interface AppOptions {
+  vault: Vault;
+  apiKeys: ApiKeys;
+  /** A pino logger (e.g. the PHI-scrubbing one). Default: JSON lines on stdout at `WARD_LOG_LEVEL`, else info. */
+  logger?: FastifyBaseLogger;
+  /**
+   * Proxies whose `X-Forwarded-For`/`-Proto` are believed: IP addresses or CIDR ranges. Default
+   * none: the client address is the socket's.
+   */
+  trustProxy?: readonly string[];
+  /** Largest request body in bytes, for every route; default 1 MiB. Larger bodies get 413. */
+  bodyLimit?: number;
+  /** Serve HTTPS with these PEM contents (and send HSTS); default plain HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Where metrics are counted; default a new registry with process metrics. */
+  metrics?: Metrics;
+}
+
+/** The app, not yet listening: call `listen()`, or `inject()` in tests. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { vault, apiKeys } = options;
+  const metrics = options.metrics ?? new Metrics().withProcessMetrics();
+  const app = Fastify({
+    loggerInstance: options.logger ?? defaultLogger(),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: requestId,
+    requestIdHeader: false,
+    trustProxy: options.trustProxy?.length ? [...options.trustProxy] : false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    exposeHeadRoutes: false,
+    return503OnClosing: false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true } },
+    frameworkErrors,
+    clientErrorHandler,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new WardError('shutting_down');
+  });
+  app.addHook('onRequest', authenticate({ vault, apiKeys, onFailure: () => metrics.authFailures.inc() }));
+  app.addHook('onSend', async (request, reply) => securityHeaders(request, reply, !!options.tls));
+  app.addHook('onResponse', async (request, reply) => {
+    logResponse(request, reply);
+    metrics.observe(request.method, routeOf(request), reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.decorateRequest('ward', null);
+  registerJsonParser(app, options.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  installErrorHandling(app);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(swagger, openapiOptions());
+
+  const finishMethods = trackMethods(app);
+  healthRoutes(app, vault, metrics);
+  recordRoutes(app, vault);
+  tokenRoutes(app, vault);
+  auditRoutes(app, vault);
+  finishMethods();
+  return app;
+}
+
+function securityHeaders(request: FastifyRequest, reply: FastifyReply, https: boolean): void {
+  reply.header('x-request-id', request.id);
+  reply.header('cache-control', 'no-store');
+  reply.header('x-content-type-options', 'nosniff');
+  if (https || request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+}

@@ -1,0 +1,74 @@
+/**
+ * Prometheus metrics without PHI: labels are only HTTP methods, route templates and status
+ * codes. Each app has its own registry, so several apps (tests) never share counters.
+ */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { type Db, type Queryable, type Row, type Statement, sqlText } from '../store/db.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'ward_http_requests_total',
+    help: 'HTTP requests by method, route template and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'ward_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly auditWrites = new Counter({
+    name: 'ward_audit_writes_total',
+    help: 'Audit events written (counted when their statement or transaction committed)',
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'ward_auth_failures_total',
+    help: 'Requests refused for a missing, wrong, expired or revoked API key',
+    registers: [this.registry],
+  });
+
+  /** Adds the process metrics (CPU, memory, event loop lag) under the `ward_` prefix. */
+  withProcessMetrics(): this {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ward_' });
+    return this;
+  }
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.latency.observe({ method, route }, seconds);
+  }
+}
+
+const writesAudit = (sql: string | Statement) => /INSERT INTO ward_audit_events/i.test(sqlText(sql));
+
+/**
+ * A Db that counts the audit rows it writes. Every audit insert is one row (alone or as a CTE
+ * of the operation's statement); inside a transaction they count once the commit succeeds.
+ */
+export function countAuditWrites(db: Db, metrics: Metrics): Db {
+  const counting = (q: Queryable, count: () => void): Queryable => ({
+    async query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]) {
+      const rows = await q.query<R>(sql, params);
+      if (writesAudit(sql)) count();
+      return rows;
+    },
+    exec: (sql) => q.exec(sql),
+  });
+  const direct = counting(db, () => metrics.auditWrites.inc());
+  return {
+    kind: db.kind,
+    query: direct.query,
+    exec: direct.exec,
+    async transaction(fn) {
+      let n = 0;
+      const result = await db.transaction((tx) => fn(counting(tx, () => n++)));
+      metrics.auditWrites.inc(n);
+      return result;
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,43 @@
+/** Unauthenticated endpoints holding no PHI: liveness, readiness, metrics and the OpenAPI document. */
+import type { FastifyInstance } from 'fastify';
+import { WardError } from '../../errors.js';
+import type { Vault } from '../../vault/vault.js';
+import type { Metrics } from '../metrics.js';
+import { problemSchema, ref } from '../schemas.js';
+
+const open = { public: true };
+const status = { type: 'object', properties: { status: { type: 'string' } } } as const;
+
+export function healthRoutes(app: FastifyInstance, vault: Vault, metrics: Metrics): void {
+  app.get(
+    '/healthz',
+    { config: open, schema: { summary: 'Liveness: the process is up', tags: ['operations'], response: { 200: status } } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: open,
+      schema: { summary: 'Readiness: the database answers', tags: ['operations'], response: { 200: status, 503: ref(problemSchema.$id) } },
+    },
+    async () => {
+      try {
+        await vault.db.query('SELECT 1');
+      } catch {
+        throw new WardError('database_error', 'the database does not answer');
+      }
+      return { status: 'ready' };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { config: open, schema: { summary: 'Prometheus metrics (no PHI in any label)', tags: ['operations'] } },
+    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  app.get('/openapi.json', { config: open, schema: { summary: 'This API as OpenAPI 3.1', tags: ['operations'] } }, async () =>
+    app.swagger(),
+  );
+}

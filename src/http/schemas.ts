@@ -1,0 +1,137 @@
+/**
+ * JSON schemas of the v1 contract: Fastify validates requests with them, serializes responses
+ * through them (a property not listed is never sent) and @fastify/swagger turns them into the
+ * OpenAPI document. Record fields are checked by the vault against ward.yaml, not here.
+ */
+import { MAX_BATCH, MAX_SEARCH_LIMIT } from '../vault/vault.js';
+
+const str = { type: 'string' } as const;
+const fieldValue = { type: ['string', 'number', 'boolean'] } as const;
+const fieldList = { type: 'string', pattern: '^[A-Za-z0-9_,]{1,2000}$', description: 'comma-separated field names' } as const;
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details; `code` comes from a closed list and no field ever holds a submitted value',
+  properties: {
+    type: str,
+    title: str,
+    status: { type: 'integer' },
+    code: str,
+    detail: str,
+    requestId: str,
+    issues: { type: 'array', items: { type: 'object', properties: { field: str, reason: str } } },
+  },
+  required: ['type', 'title', 'status', 'code', 'detail', 'requestId'],
+} as const;
+
+export const recordSchema = {
+  $id: 'Record',
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    version: { type: 'integer' },
+    fields: { type: 'object', additionalProperties: fieldValue, description: 'only the fields the role may see, masked as its grant says' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+  required: ['id', 'version', 'fields', 'createdAt', 'updatedAt'],
+} as const;
+
+export const auditEventSchema = {
+  $id: 'AuditEvent',
+  type: 'object',
+  properties: {
+    seq: str,
+    at: { type: 'string', format: 'date-time' },
+    actor: str,
+    role: { type: ['string', 'null'] },
+    action: str,
+    collection: { type: ['string', 'null'] },
+    recordIds: { type: 'array', items: str },
+    fields: { type: 'array', items: str },
+    purpose: { type: ['string', 'null'] },
+    outcome: { type: 'string', enum: ['allowed', 'denied', 'not_found', 'failed', 'unauthenticated'] },
+    reason: { type: ['string', 'null'] },
+    requestId: { type: ['string', 'null'] },
+    client: { type: ['string', 'null'] },
+  },
+  required: ['seq', 'at', 'actor', 'action', 'recordIds', 'fields', 'outcome'],
+} as const;
+
+export const SHARED_SCHEMAS = [problemSchema, recordSchema, auditEventSchema];
+
+const ref = (id: string) => ({ $ref: `${id}#` });
+
+/** The problem responses every protected route may give. */
+export const problems = (...statuses: number[]) =>
+  Object.fromEntries([401, 403, ...statuses].map((s) => [s, { description: 'a problem (application/problem+json)', ...ref('Problem') }]));
+
+export const collectionParams = {
+  type: 'object',
+  properties: { c: { type: 'string', description: 'collection name from ward.yaml' } },
+  required: ['c'],
+} as const;
+
+export const recordParams = {
+  type: 'object',
+  properties: { c: collectionParams.properties.c, id: { type: 'string', format: 'uuid' } },
+  required: ['c', 'id'],
+} as const;
+
+export const recordInput = {
+  type: 'object',
+  description: "the record's fields as declared in ward.yaml; unknown fields are refused",
+  additionalProperties: true,
+} as const;
+
+export const batchInput = {
+  type: 'object',
+  properties: { records: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: recordInput } },
+  required: ['records'],
+  additionalProperties: false,
+} as const;
+
+export const readQuery = {
+  type: 'object',
+  properties: {
+    fields: fieldList,
+    masked: { type: 'string', enum: ['true', 'false'], description: 'show fields that declare a mask masked' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const searchInput = {
+  type: 'object',
+  properties: {
+    where: { type: 'object', minProperties: 1, additionalProperties: fieldValue, description: 'equalities on searchable fields, ANDed' },
+    fields: { type: 'array', items: str, maxItems: 200 },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LIMIT, default: 100 },
+    masked: { type: 'boolean' },
+  },
+  required: ['where'],
+  additionalProperties: false,
+} as const;
+
+export const detokenizeInput = {
+  type: 'object',
+  properties: { tokens: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: str } },
+  required: ['tokens'],
+  additionalProperties: false,
+} as const;
+
+export const auditQuery = {
+  type: 'object',
+  properties: {
+    recordId: { type: 'string', format: 'uuid' },
+    actor: { type: 'string', pattern: '^[A-Za-z0-9:._@-]{1,200}$' },
+    since: { type: 'string', format: 'date-time' },
+    until: { type: 'string', format: 'date-time' },
+    after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'the `next` value of the previous page' },
+    limit: { type: 'string', pattern: '^[0-9]{1,4}$', description: 'events per page, 1 to 1000 (default 100)' },
+  },
+  additionalProperties: false,
+} as const;
+
+export { ref };

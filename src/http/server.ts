@@ -1,0 +1,157 @@
+/**
+ * Starts the server: checks the transport rules, opens the vault, builds the app, listens. On
+ * SIGTERM or SIGINT it stops accepting requests, lets those in flight finish (each is one
+ * transaction, so none is half-written), then closes the database.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, isIP } from 'node:net';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { configPath, loadConfig, type WardConfig } from '../config/load.js';
+import { WardError } from '../errors.js';
+import { ApiKeys } from '../vault/apikeys.js';
+import { openDb, openVault } from '../vault/open.js';
+import { buildApp } from './app.js';
+import { countAuditWrites, Metrics } from './metrics.js';
+
+export interface ServerOptions {
+  /** Where to listen; default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Default 8080; 0 picks a free port (see `url`). */
+  port?: number;
+  /** PEM files to serve HTTPS from; default plain HTTP. */
+  tls?: { cert: string; key: string };
+  /** Addresses or CIDR ranges of TLS-terminating proxies whose X-Forwarded-* headers are believed. */
+  trustProxy?: readonly string[];
+  /** Largest request body in bytes; default 1 MiB. */
+  bodyLimit?: number;
+  /** A pino logger; default JSON lines on stdout. */
+  logger?: FastifyBaseLogger;
+  /** Environment for the master key and DATABASE_URL; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Close on SIGTERM and SIGINT; default true. */
+  signals?: boolean;
+  /** How long in-flight requests may take to finish at shutdown before their connections are cut; default 10 s. */
+  graceMs?: number;
+}
+
+/** The configuration: already loaded, or a ward.yaml path to load. */
+export type ServerConfig = { cfg: WardConfig; configFile?: never } | { configFile: string; cfg?: never };
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  /** Stops accepting, waits for requests in flight, closes the database; safe to call twice. */
+  close(): Promise<void>;
+}
+
+const CIDR = /^(.+)\/(\d{1,3})$/;
+
+/** Checks --trust-proxy entries: IP addresses or CIDR ranges only ("trust everyone" is refused). */
+export function checkTrustProxy(list: readonly string[]): string[] {
+  return list.map((entry, i) => {
+    const m = CIDR.exec(entry);
+    const ip = m ? (m[1] as string) : entry;
+    const family = isIP(ip);
+    const bits = m ? Number(m[2]) : 0;
+    if (!family || bits > (family === 4 ? 32 : 128))
+      throw new WardError('config_invalid', `--trust-proxy entry ${i + 1}: expected an IP address or CIDR range such as 10.0.0.0/8`);
+    return entry;
+  });
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    throw new WardError('config_invalid', `${flag}: cannot read ${path}`);
+  }
+}
+
+/** A production space serves HTTPS itself or sits behind a named TLS-terminating proxy. */
+export function assertSafeTransport(cfg: WardConfig, options: ServerOptions): void {
+  if (cfg.space.tier !== 'production' || options.tls || options.trustProxy?.length) return;
+  throw new WardError(
+    'unsafe_production',
+    `${cfg.file}: space ${cfg.space.name} is production and refuses plain HTTP: pass --tls-cert and --tls-key, ` +
+      'or --trust-proxy <address> of the TLS-terminating proxy in front of Ward',
+  );
+}
+
+/** A socket error at listen, as a message that names the flag to change. */
+function listenError(e: unknown, options: ServerOptions): unknown {
+  const code = (e as { code?: unknown }).code;
+  const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 8080}`;
+  if (code === 'EADDRINUSE') return new WardError('config_invalid', `--port: ${where} is already in use; pick another port`);
+  if (code === 'EACCES') return new WardError('config_invalid', `--port: no permission to listen on ${where}; use a port above 1023`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new WardError('config_invalid', `--host: cannot listen on ${where}`);
+  return e;
+}
+
+/** Fails fast when the address is taken, before the database is opened (the embedded one is single-process). */
+function probe(options: ServerOptions): Promise<void> {
+  if (!options.port) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', (e) => reject(listenError(e, options)));
+    s.listen(options.port, options.host ?? '127.0.0.1', () => s.close(() => resolve()));
+  });
+}
+
+export async function startServer(config: ServerConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  const cfg = config.cfg ?? loadConfig(configPath(config.configFile), options.env);
+  assertSafeTransport(cfg, options);
+  const trustProxy = checkTrustProxy(options.trustProxy ?? []);
+  const tls = options.tls && { cert: readPem(options.tls.cert, '--tls-cert'), key: readPem(options.tls.key, '--tls-key') };
+  await probe({ ...options, port: options.port ?? 8080 });
+  const metrics = new Metrics().withProcessMetrics();
+  const db = countAuditWrites(await openDb(cfg), metrics);
+  const vault = await openVault(cfg, { db, ...(options.env ? { env: options.env } : {}) }).catch(async (e) => {
+    await db.close().catch(() => {});
+    throw e;
+  });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      vault,
+      apiKeys: new ApiKeys(vault.db, vault.policy),
+      metrics,
+      trustProxy,
+      ...(tls ? { tls } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    });
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080, listenTextResolver: () => 'listening' });
+  } catch (e) {
+    await vault.close().catch(() => {});
+    throw listenError(e, options);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
+  const host = options.host ?? '127.0.0.1';
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      const cut = setTimeout(() => app.server.closeAllConnections(), options.graceMs ?? 10_000);
+      cut.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+        await vault.close();
+      }
+    })();
+    return closed;
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    close().catch(() => {
+      process.exitCode = 1;
+    });
+  }
+  if (options.signals ?? true) process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+  app.log.info({ url, space: cfg.space.name, tier: cfg.space.tier }, 'ward server listening');
+  return { url, app, close };
+}

@@ -1,0 +1,63 @@
+/** `ward demo` end to end: it starts, and every curl command it prints works when pasted. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+const sh = promisify(execFile);
+const hasCurl = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].some(existsSync);
+
+/** Runs one printed command: with curl through a shell when there is one, else the same request with fetch. */
+async function run(command: string): Promise<unknown> {
+  if (hasCurl) return JSON.parse((await sh('bash', ['-c', command])).stdout);
+  const words = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+  const headers: Record<string, string> = {};
+  let body: string | undefined;
+  let url = '';
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i] as string;
+    if (w === '-H') {
+      const [k, ...v] = (words[++i] as string).split(':');
+      headers[k as string] = v.join(':').trim();
+    } else if (w === '-d') body = words[++i];
+    else if (w !== '-s') url = w;
+  }
+  const res = await fetch(url, { method: body ? 'POST' : 'GET', headers, ...(body ? { body } : {}) });
+  return res.json();
+}
+
+describe('ward demo', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    child?.kill('SIGTERM');
+  });
+
+  it('prints curl commands that work when pasted, showing each role its own view', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ward-demo-'));
+    const { DATABASE_URL: _db, ...env } = process.env;
+    child = spawn(process.execPath, [CLI, 'demo', '--dir', join(dir, 'demo'), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child?.stdout?.on('data', (d) => {
+        out += d;
+        if (out.includes('Ctrl-C stops the server.')) resolve();
+      });
+      child?.once('exit', (code) => reject(new Error(`demo exited with ${code}`)));
+    });
+    const commands = out.split('\n').filter((l) => l.startsWith('curl '));
+    expect(commands).toHaveLength(7);
+    const [clinician, billing, analytics, search, create, refused, audit] = (await Promise.all(commands.map(run))) as Record<string, any>[];
+    expect(Object.keys(clinician?.fields).sort()).toEqual(['diagnosis', 'dob', 'email', 'mrn', 'name', 'notes', 'phone', 'plan', 'ssn', 'zip']);
+    expect(Object.keys(billing?.fields).sort()).toEqual(['name', 'plan', 'ssn']);
+    expect(billing?.fields.ssn).toMatch(/^\*\*\*-\*\*-\d{4}$/);
+    expect(Object.keys(analytics?.fields).sort()).toEqual(['diagnosis', 'dob', 'plan', 'zip']);
+    expect(analytics?.fields.dob).toMatch(/^\d{4}$/);
+    expect(search?.records[0].id).toBe(clinician?.id);
+    expect(create?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refused).toMatchObject({ status: 403, code: 'purpose_required' });
+    expect(audit?.events.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['read', 'search']));
+  });
+});

@@ -1,0 +1,93 @@
+/** HTTP test plumbing: an app over a fresh vault, API keys for the example roles, captured logs. */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../../src/http/app.js';
+import { countAuditWrites, Metrics } from '../../src/http/metrics.js';
+import { ApiKeys } from '../../src/vault/apikeys.js';
+import { openVault } from '../../src/vault/open.js';
+import { type DriverName, exampleConfig, freshDb, newMasterKey, type TestVault } from '../helpers.js';
+
+export const ROLES = ['clinician', 'billing', 'analytics', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The purpose each example role is granted. */
+export const PURPOSE: Record<Role, string> = { clinician: 'treatment', billing: 'payment', analytics: 'research', auditor: 'oversight' };
+
+export interface HttpFixture {
+  t: TestVault;
+  app: FastifyInstance;
+  apiKeys: ApiKeys;
+  keys: Record<Role, string>;
+  metrics: Metrics;
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A logger that keeps its lines in memory. */
+export function memoryLogger(lines: string[]) {
+  return pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
+}
+
+export async function httpFixture(driver: DriverName, options: { bodyLimit?: number } = {}): Promise<HttpFixture> {
+  const metrics = new Metrics();
+  const t = await countedVault(driver, metrics);
+  const apiKeys = new ApiKeys(t.vault.db, t.vault.policy);
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) keys[role] = (await apiKeys.create(role, `${role} test key`)).key;
+  const logs: string[] = [];
+  const app = await buildApp({ vault: t.vault, apiKeys, logger: memoryLogger(logs), metrics, ...options });
+  await app.ready();
+  return {
+    t,
+    app,
+    apiKeys,
+    keys,
+    metrics,
+    logs,
+    async close() {
+      await app.close();
+      await t.vault.close();
+      await t.dispose();
+    },
+  };
+}
+
+/** A test vault whose audit writes are counted, as `ward serve` counts them. */
+export async function countedVault(driver: DriverName, metrics: Metrics): Promise<TestVault> {
+  const d = await freshDb(driver);
+  const cfg = exampleConfig();
+  const masterKey = newMasterKey();
+  const db = countAuditWrites(d.db, metrics);
+  const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db, migrations: 'auto' });
+  return { vault, db, cfg, masterKey, location: d.location, dispose: d.dispose };
+}
+
+export interface Call {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT' | 'HEAD' | 'OPTIONS';
+  url: string;
+  key?: string | undefined;
+  purpose?: string | undefined;
+  body?: unknown;
+  /** A raw payload sent as it is (with `contentType`). */
+  raw?: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export async function call(app: FastifyInstance, c: Call): Promise<LightMyRequestResponse> {
+  const headers: Record<string, string> = { ...(c.headers ?? {}) };
+  if (c.key !== undefined) headers.authorization = `Bearer ${c.key}`;
+  if (c.purpose !== undefined) headers['ward-purpose'] = c.purpose;
+  let payload: string | Buffer | undefined;
+  if (c.raw !== undefined) payload = c.raw;
+  else if (c.body !== undefined) payload = JSON.stringify(c.body);
+  if (payload !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
+  return app.inject({ method: c.method ?? 'GET', url: c.url, headers, ...(payload === undefined ? {} : { payload }) });
+}
+
+/** Counts rows of a table (ward_records, ward_audit_events). */
+export async function count(f: HttpFixture, table: 'ward_records' | 'ward_audit_events'): Promise<number> {
+  const [row] = await f.t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return row?.n ?? 0;
+}
