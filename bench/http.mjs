@@ -106,7 +106,9 @@ async function main() {
       await pool.query(insert, [id, ...FIELDS.map((f) => p[f])]);
       rawIds.push(id);
     });
-    const rawGet = await rawLoad(() => pool.query('SELECT * FROM raw_patients WHERE id = $1', [rawIds[Math.floor(Math.random() * rawIds.length)]]));
+    const rawGet = await rawLoad(() =>
+      pool.query('SELECT * FROM raw_patients WHERE id = $1', [rawIds[Math.floor(Math.random() * rawIds.length)]]),
+    );
 
     const rows = [
       row('HTTP create, 50 connections', created.requests.average, rawCreate, TARGETS.create, created.latency),
@@ -114,7 +116,12 @@ async function main() {
     ];
     const p99 = Math.max(created.latency.p99, got.latency.p99);
     const results = {
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       date: new Date().toISOString(),
       server: server.kind,
       results: [
@@ -125,7 +132,10 @@ async function main() {
     };
     writeFileSync(new URL('results-http.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(new URL('RESULTS-http.md', import.meta.url), report(results));
-    for (const r of results.results) console.log(`${r.name}: ${r.value} ${r.unit}${r.ratio ? ` (raw ${r.baseline}, ratio ${r.ratio})` : ''} target ${r.target} ${r.pass ? 'pass' : 'MISS'}`);
+    for (const r of results.results)
+      console.log(
+        `${r.name}: ${r.value} ${r.unit}${r.ratio ? ` (raw ${r.baseline}, ratio ${r.ratio})` : ''} target ${r.target} ${r.pass ? 'pass' : 'MISS'}`,
+      );
   } finally {
     ward.stop();
     await pool.end();
@@ -136,7 +146,17 @@ async function main() {
 
 function row(name, ward, raw, target, latency) {
   const ratio = Math.round((ward / raw) * 1000) / 1000;
-  return { name, unit: 'req/s', value: Math.round(ward), baseline: Math.round(raw), ratio, target, pass: ratio >= target, p50Ms: latency.p50, p99Ms: latency.p99 };
+  return {
+    name,
+    unit: 'req/s',
+    value: Math.round(ward),
+    baseline: Math.round(raw),
+    ratio,
+    target,
+    pass: ratio >= target,
+    p50Ms: latency.p50,
+    p99Ms: latency.p99,
+  };
 }
 
 function report(r) {

@@ -29,6 +29,16 @@ async function run(command: string): Promise<unknown> {
   return res.json();
 }
 
+/** What the printed commands answer: a record, search results, a problem or audit events. */
+interface Answer {
+  id?: string;
+  fields: Record<string, string>;
+  records: { id: string }[];
+  events: { action: string }[];
+  status?: number;
+  code?: string;
+}
+
 describe('ward demo', () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
@@ -49,13 +59,24 @@ describe('ward demo', () => {
     });
     const commands = out.split('\n').filter((l) => l.startsWith('curl '));
     expect(commands).toHaveLength(7);
-    const [clinician, billing, analytics, search, create, refused, audit] = (await Promise.all(commands.map(run))) as Record<string, any>[];
-    expect(Object.keys(clinician?.fields).sort()).toEqual(['diagnosis', 'dob', 'email', 'mrn', 'name', 'notes', 'phone', 'plan', 'ssn', 'zip']);
-    expect(Object.keys(billing?.fields).sort()).toEqual(['name', 'plan', 'ssn']);
+    const [clinician, billing, analytics, search, create, refused, audit] = (await Promise.all(commands.map(run))) as Answer[];
+    expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([
+      'diagnosis',
+      'dob',
+      'email',
+      'mrn',
+      'name',
+      'notes',
+      'phone',
+      'plan',
+      'ssn',
+      'zip',
+    ]);
+    expect(Object.keys(billing?.fields ?? {}).sort()).toEqual(['name', 'plan', 'ssn']);
     expect(billing?.fields.ssn).toMatch(/^\*\*\*-\*\*-\d{4}$/);
-    expect(Object.keys(analytics?.fields).sort()).toEqual(['diagnosis', 'dob', 'plan', 'zip']);
+    expect(Object.keys(analytics?.fields ?? {}).sort()).toEqual(['diagnosis', 'dob', 'plan', 'zip']);
     expect(analytics?.fields.dob).toMatch(/^\d{4}$/);
-    expect(search?.records[0].id).toBe(clinician?.id);
+    expect(search?.records[0]?.id).toBe(clinician?.id);
     expect(create?.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(refused).toMatchObject({ status: 403, code: 'purpose_required' });
     expect(audit?.events.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['read', 'search']));
