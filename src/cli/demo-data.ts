@@ -1,7 +1,20 @@
 /** Synthetic patients for `ward demo`: invented names, reserved phone numbers, example.org mail. */
 
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Radia', 'Ken', 'Lynn'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Backus', 'Hamilton', 'Perlman', 'Thompson', 'Conway'];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Backus',
+  'Hamilton',
+  'Perlman',
+  'Thompson',
+  'Conway',
+];
 const DIAGNOSES = ['E11.9 Type 2 diabetes', 'I10 Essential hypertension', 'J45.909 Asthma', 'M54.5 Low back pain', 'F41.1 Anxiety'];
 const PLANS = ['bronze', 'silver', 'gold', 'medicare', 'medicaid'];
 const ZIPS = ['02139', '10027', '60637', '94305', '98195'];

@@ -36,7 +36,12 @@ async function prepare(dir: string) {
     const existing = await vault.search('patients', { mrn: first.mrn });
     const ids = existing.length
       ? [existing[0]?.id as string]
-      : (await vault.createMany('patients', Array.from({ length: PATIENTS }, (_, n) => demoPatient(n)))).ids;
+      : (
+          await vault.createMany(
+            'patients',
+            Array.from({ length: PATIENTS }, (_, n) => demoPatient(n)),
+          )
+        ).ids;
     return { cfg, keys: tokens as Record<(typeof ROLES)[number], string>, id: ids[0] as string, patient: first };
   } finally {
     await vault.close();
