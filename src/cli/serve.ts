@@ -11,6 +11,7 @@ interface ServeFlags {
   tlsKey?: string;
   trustProxy?: string;
   bodyLimit?: string;
+  poolSize: string;
 }
 
 function integer(text: string, flag: string, min: number, max: number): number {
@@ -29,6 +30,7 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--trust-proxy <list>', 'comma-separated addresses or CIDR ranges of TLS-terminating proxies to believe')
     .option('--body-limit <bytes>', 'largest request body accepted (default 1048576)')
+    .option('--pool-size <n>', 'database connections (a PostgreSQL server; more lets more commits share a flush)', '20')
     .action(async (o: ServeFlags) => {
       if (!o.tlsCert !== !o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
       const trustProxy = o.trustProxy
@@ -42,6 +44,7 @@ export function registerServe(program: Command): void {
           port: integer(o.port, '--port', 0, 65535),
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
           ...(trustProxy?.length ? { trustProxy } : {}),
+          poolSize: integer(o.poolSize, '--pool-size', 1, 500),
           ...(o.bodyLimit ? { bodyLimit: integer(o.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024) } : {}),
         },
       );

@@ -22,6 +22,8 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
   /** Addresses or CIDR ranges of TLS-terminating proxies whose X-Forwarded-* headers are believed. */
   trustProxy?: readonly string[];
+  /** Connections to a PostgreSQL server; default 20. */
+  poolSize?: number;
   /** Largest request body in bytes; default 1 MiB. */
   bodyLimit?: number;
   /** A pino logger; default JSON lines on stdout. */
@@ -104,7 +106,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   const tls = options.tls && { cert: readPem(options.tls.cert, '--tls-cert'), key: readPem(options.tls.key, '--tls-key') };
   await probe({ ...options, port: options.port ?? 8080 });
   const metrics = new Metrics().withProcessMetrics();
-  const db = countAuditWrites(await openDb(cfg), metrics);
+  const db = countAuditWrites(await openDb(cfg, options.poolSize ?? 20), metrics);
   const vault = await openVault(cfg, { db, ...(options.env ? { env: options.env } : {}) }).catch(async (e) => {
     await db.close().catch(() => {});
     throw e;
