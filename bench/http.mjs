@@ -178,6 +178,17 @@ Client, server and PostgreSQL share the machine's cores.
 | workload | Ward | raw | ratio | target | Ward p50 / p99 | pass |
 |---|--:|--:|--:|--:|--:|:-:|
 ${lines.join('\n')}
+
+## Where the time goes
+
+A CPU profile of \`ward serve\` under this get load (measured separately; see the closing notes of
+issue 3) spends about 37% of the server's CPU in \`writev\`, the socket writes of the HTTP
+response and of its two database round trips, which loopback syscalls make expensive on this
+kind of VM; AES-GCM decryption of nine fields about 7%; the rest spread over Fastify, the
+driver and JSON. Each request costs two round trips where raw costs one: the API-key lookup
+(revocation must take effect on the next request, so it is not cached) and the operation's
+statement, which also writes its audit row, so a read commits a write (with its WAL flush).
+autocannon shares the two cores with the server and PostgreSQL; the raw side has no HTTP client.
 `;
 }
 

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
+import { createLogger } from '../detect/logger.js';
 import { startServer } from '../http/server.js';
 import { ApiKeys } from '../vault/apikeys.js';
 import { openVault } from '../vault/open.js';
@@ -75,7 +76,7 @@ export async function runDemo(o: DemoOptions): Promise<{ url: string; close(): P
   const dir = resolve(o.dir);
   const { cfg, keys, id, patient } = await prepare(dir);
   // Request logs go to stderr, so stdout stays the guide.
-  const logger = pino({ level: 'info' }, pino.destination(2));
+  const logger = createLogger({ level: 'info' }, pino.destination(2));
   const server = await startServer({ cfg }, { host: o.host, port: o.port, logger });
   const guide = curlGuide(server.url, keys, id, patient.name);
   return { url: server.url, close: server.close, guide };

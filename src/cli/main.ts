@@ -8,6 +8,7 @@ import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerRecords } from './records.js';
 import { report } from './run.js';
+import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerApiKey(program);
   registerAudit(program);
   registerDemo(program);
+  registerScan(program);
   return program;
 }
 

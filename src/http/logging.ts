@@ -4,15 +4,19 @@
  * error messages are never logged.
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
-import { pino } from 'pino';
+import { createLogger } from '../detect/logger.js';
 
-/** The default logger: JSON lines on stdout at `WARD_LOG_LEVEL` (default `info`). */
+/**
+ * The default logger: Ward's scrubbing logger (every string checked for PHI), JSON lines on
+ * stdout at `WARD_LOG_LEVEL` (default `info`).
+ */
 export function defaultLogger(): FastifyBaseLogger {
-  return pino({
+  return createLogger({
     level: process.env.WARD_LOG_LEVEL ?? 'info',
     // Belt and braces: nothing here logs headers, but a future caller might.
-    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
-  });
+    redactPaths: ['req.headers.authorization', 'headers.authorization'],
+    redactKeys: ['authorization'],
+  }) as FastifyBaseLogger;
 }
 
 /** An error as it may be logged: its class, code and stack frames, never its message (which may quote data). */

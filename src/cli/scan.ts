@@ -1,0 +1,96 @@
+/**
+ * `ward scan [file|-]`: finds PHI in text or JSON lines (a log file, say) and reports it by line
+ * and type, never the values unless `--show`; exits 1 when it finds any, so it can gate CI.
+ * `ward scan --redact` writes the input back with every finding replaced, line for line.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import { type LineFinding, redactLine, scanLine } from '../detect/lines.js';
+import { UsageError } from './run.js';
+
+interface ScanOptions {
+  redact?: boolean;
+  show?: boolean;
+  minConfidence?: string;
+}
+
+export function registerScan(program: Command): void {
+  program
+    .command('scan [file]')
+    .description('find PHI in a text or JSON-lines file ("-" or nothing: stdin); exit 1 when any is found')
+    .option('--redact', 'write the input back with each finding replaced by a placeholder such as [SSN], line for line (exit 0)')
+    .option('--show', 'print the values found as well (they are PHI: only where that output is safe)')
+    .option('--min-confidence <n>', 'report findings at or above this confidence, 0-1 (default 0.5)')
+    .action(async (file: string | undefined, opts: ScanOptions) => {
+      if (opts.redact && opts.show) throw new UsageError('--redact and --show cannot be used together');
+      const minConfidence = opts.minConfidence === undefined ? 0.5 : Number(opts.minConfidence);
+      if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence: give a number from 0 to 1');
+      const input = await open(file);
+      const name = !file || file === '-' ? '(stdin)' : file;
+      if (opts.redact) await redact(input, { minConfidence });
+      else process.exitCode = await report(input, name, opts.show ?? false, { minConfidence });
+    });
+}
+
+async function open(file: string | undefined): Promise<Readable> {
+  if (!file || file === '-') return process.stdin;
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${file} is a directory`);
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', () => reject(new UsageError(`cannot read ${file}`)));
+  });
+  return stream;
+}
+
+/** Yields the input's lines without their "\n" (a "\r" stays, so line endings survive). */
+async function* lines(input: Readable): AsyncGenerator<{ line: string; last: boolean }> {
+  input.setEncoding('utf8');
+  let rest = '';
+  for await (const chunk of input) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const line of parts) yield { line, last: false };
+  }
+  if (rest) yield { line: rest, last: true };
+}
+
+const body = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
+
+async function write(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+async function redact(input: Readable, options: { minConfidence: number }): Promise<void> {
+  for await (const { line, last } of lines(input)) {
+    const b = body(line);
+    await write(redactLine(b, options) + line.slice(b.length) + (last ? '' : '\n'));
+  }
+}
+
+const describe = (f: LineFinding, show: boolean) =>
+  `${f.type}${typeof f.at === 'number' ? ` col ${f.at}` : ` in ${f.at}`}${show ? ` ${JSON.stringify(f.value)}` : ''}`;
+
+async function report(input: Readable, name: string, show: boolean, options: { minConfidence: number }): Promise<number> {
+  let count = 0;
+  let lineNo = 0;
+  let withPhi = 0;
+  const byType = new Map<string, number>();
+  for await (const { line } of lines(input)) {
+    lineNo++;
+    const found = scanLine(body(line), options);
+    if (!found.length) continue;
+    withPhi++;
+    count += found.length;
+    for (const f of found) byType.set(f.type, (byType.get(f.type) ?? 0) + 1);
+    await write(`${name}:${lineNo}: ${found.map((f) => describe(f, show)).join(', ')}\n`);
+  }
+  if (!count) {
+    await write(`ward scan: no PHI found in ${lineNo} line${lineNo === 1 ? '' : 's'}\n`);
+    return 0;
+  }
+  const types = [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => `${t} ${n}`);
+  await write(`ward scan: ${count} finding${count === 1 ? '' : 's'} on ${withPhi} of ${lineNo} lines (${types.join(', ')})\n`);
+  return 1;
+}

@@ -1,0 +1,111 @@
+/**
+ * Identifiers that only context makes recognizable: numbers after a label ("MRN:", "policy
+ * number", "S/N", "license plate"), names in key=value pairs and search strings, and names typed
+ * in lower case after a word like "patient".
+ */
+import { isFirstName, isSurname, NOT_NAME } from './dictionaries.js';
+import type { Findings } from './patterns.js';
+import type { PhiType } from './types.js';
+
+const NO = String.raw`(?:[ _-]?(?:number|num|no\.?|#|id|identifier)| ?#)?`;
+const ID = String.raw`(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,24}[A-Za-z0-9](?![A-Za-z0-9])`;
+const PLATE = String.raw`(?=[A-Za-z-]*\d)[A-Za-z0-9]{1,4}[- ]?[A-Za-z0-9]{1,4}(?![A-Za-z0-9-])`;
+const SSN = String.raw`\d{3}[- .]?\d{2}[- .]?\d{4}(?![\d-])`;
+const PHONE = String.raw`(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]?\d{4}(?![\d-])|\d{3}[-. ]\d{4}(?![\d-])`;
+
+// [type, label, value]: the label is matched case-insensitively; the value is the finding.
+const RULES: [PhiType, string, string][] = [
+  ['MRN', `mrn|mr#|med(?:ical)?[ _-]?rec(?:ord)?s?${NO}|chart${NO}|patient[ _-]?id|pt[ _-]?id|hospital${NO}|unit[ _-]?number`, ID],
+  [
+    'HEALTH_PLAN',
+    `(?:health[ _-]?)?plan${NO}|member${NO}|subscriber${NO}|policy${NO}|insurance${NO}|medicaid${NO}|medicare${NO}|(?:medicare[ _-]?)?beneficiary${NO}|mbi|hicn`,
+    ID,
+  ],
+  ['ACCOUNT', String.raw`(?:(?:billing|bank|checking|savings)[ _-]?)?account${NO}|acct\.?${NO}|claim${NO}`, ID],
+  ['VEHICLE', `(?:(?:license|licence|tag)[ _-]?)?plate${NO}|vin`, PLATE],
+  [
+    'LICENSE',
+    String.raw`(?:(?:driver'?s|nursing|medical|professional)[ _-]?)?licen[cs]e${NO}|lic\.?${NO}|dl|certificate(?: of [a-z]+)?${NO}|cert\.?${NO}`,
+    ID,
+  ],
+  ['DEVICE', String.raw`serial${NO}|s\/n|sn|device${NO}|udi|imei|implant${NO}`, ID],
+  ['SSN', `ssn|ss#|social[ _-]?security${NO}`, SSN],
+  ['PHONE', `phone${NO}|tel|telephone|cell|mobile|fax${NO}|pager|call(?: me)? at|ph`, PHONE],
+  ['ZIP', `zip(?:[ _-]?code)?|postal[ _-]?code`, String.raw`\d{5}(?:-\d{4})?(?![\d-])`],
+  ['AGE', 'age|aged', String.raw`(?:9\d|1[01]\d)(?!\d)`],
+];
+
+// A cheap scan for the first word of any label (plain words scan fast); where one starts, the
+// full label pattern (one capture group per rule) runs anchored, then the rule's value after it.
+const HEADS =
+  'mrn mr# med medical chart patient pt hospital unit health plan member subscriber policy insurance medicaid medicare beneficiary mbi hicn billing bank checking savings account acct claim license licence tag plate vin driver nursing professional lic dl certificate cert serial s/n sn device udi imei implant ssn ss# social phone tel telephone cell mobile fax pager call ph zip zipcode postal age aged'.split(
+    ' ',
+  );
+/**
+ * For the detector's prefilter (case-insensitive, after a word boundary): a label word with a
+ * digit somewhere in the 40 characters after it, as every labeled value has one.
+ */
+export const LABEL_TRIGGER = String.raw`(?:${HEADS.join('|')})(?![A-Za-z])(?=[^]{0,40}?\d)`;
+const LABEL_HEAD_RE =
+  /\b(?:mrn|mr#|med|chart|patient[ _-]?id|pt[ _-]?id|hospital|unit[ _-]?number|health[ _-]?plan|plan|member|subscriber|policy|insurance|medica|beneficiary|mbi|hicn|billing|bank|checking|savings|account|acct|claim|licen|tag|plate|vin|driver|nursing|professional|lic|dl|cert|serial|s\/n|sn|device|udi|imei|implant|ssn|ss#|social|phone|tel|cell|mobile|fax|pager|call|ph|zip|postal|age)/gi;
+const LABEL_RE = new RegExp(
+  String.raw`\b(?:${RULES.map(([, label]) => `(${label.replace(/(?<!\\)\((?!\?)/g, '(?:')})`).join('|')})(?![A-Za-z])[\s:#=.'"()-]{0,5}`,
+  'iy',
+);
+const VALUE_RES = RULES.map(([, , value]) => new RegExp(value, 'iy'));
+
+/** Labeled identifiers. When the label is glued to the value ("MRN-0001"), the label is part of it. */
+export function detectLabeled(text: string, out: Findings): void {
+  LABEL_HEAD_RE.lastIndex = 0;
+  for (let h = LABEL_HEAD_RE.exec(text); h; h = LABEL_HEAD_RE.exec(text)) {
+    LABEL_RE.lastIndex = h.index;
+    const m = LABEL_RE.exec(text);
+    if (!m) continue;
+    let g = 1;
+    while (m[g] === undefined) g++;
+    const rule = RULES[g - 1];
+    const valueRe = VALUE_RES[g - 1];
+    if (!rule || !valueRe) continue;
+    const label = m[g] ?? '';
+    const valueStart = m.index + m[0].length;
+    valueRe.lastIndex = valueStart;
+    const v = valueRe.exec(text);
+    if (!v) continue;
+    const sep = m[0].slice(label.length);
+    const glued = sep === '' || sep === '-';
+    const type = rule[0];
+    if (type === 'AGE' && !/\s|:/.test(sep)) continue;
+    out.add(type, glued && type !== 'AGE' ? m.index : valueStart, valueStart + v[0].length, glued ? 0.85 : 0.9);
+    LABEL_HEAD_RE.lastIndex = valueStart + v[0].length;
+  }
+}
+
+// name=Ada Example, "patient":"Harriet Nakamura", patient_name = 'Grace Oduya'
+const KEY_VALUE_RE =
+  /(?:name|patient)["']?\s*[:=]\s*["']?((?:[A-Za-z][A-Za-z'.-]*)(?:(?: |%20|\+|, ?)[A-Za-z][A-Za-z'.-]*){0,3})(?=["'&,;)}\]\0]|\s*$|%)/gi;
+// The key must be a whole key: "name", "patient_name", "fullName"; not "hostname" or "filename".
+const KEY_BEFORE =
+  /(?:^|[^A-Za-z])(?:(?:patient|full|first|last|given|family|middle|maiden|contact|user|member|guarantor|subscriber)[_-]?)?$/i;
+// Lower-case names in queries after a cue: "find patient john smith", "?q=smith, john".
+const LOWER_NAME_RE = /\b(?:patient|pt|for|q|name|named|mr|mrs|ms|dr)\.?[\s:=]{1,3}([a-z][a-z'-]+)(?:(,? |%20|\+)([a-z][a-z'-]+))?/g;
+
+export function detectContextNames(text: string, out: Findings): void {
+  KEY_VALUE_RE.lastIndex = 0;
+  for (let m = KEY_VALUE_RE.exec(text); m; m = KEY_VALUE_RE.exec(text)) {
+    const value = m[1] ?? '';
+    if (!KEY_BEFORE.test(text.slice(Math.max(0, m.index - 12), m.index))) continue;
+    const words = value.toLowerCase().split(/ |%20|\+|, ?/);
+    if (words.every((w) => NOT_NAME.has(w) || w.length < 2)) continue;
+    const start = m.index + m[0].length - value.length;
+    out.add('NAME', start, start + value.length, 0.9);
+  }
+  LOWER_NAME_RE.lastIndex = 0;
+  for (let m = LOWER_NAME_RE.exec(text); m; m = LOWER_NAME_RE.exec(text)) {
+    const a = m[1] ?? '';
+    const b = m[3];
+    const start = m.index + m[0].length - a.length - (b === undefined ? 0 : (m[2]?.length ?? 0) + b.length);
+    const pair = b !== undefined && ((isFirstName(a) && isSurname(b)) || (isSurname(a) && isFirstName(b) && m[2]?.startsWith(',')));
+    if (pair) out.add('NAME', start, m.index + m[0].length, 0.85);
+    else if (isFirstName(a) && !NOT_NAME.has(a) && /patient|pt|name/.test(m[0].slice(0, 8))) out.add('NAME', start, start + a.length, 0.6);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The word lists the name and place detectors use: first names, surnames and cities shipped in
+ * data/ (loaded once, on first use), and the common words that keep them from firing on prose.
+ */
+import { readFileSync } from 'node:fs';
+
+const load = (file: string): Set<string> =>
+  new Set(
+    readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8')
+      .split('\n')
+      .map((w) => w.trim().toLowerCase())
+      .filter(Boolean),
+  );
+
+const words = (text: string): Set<string> => new Set(text.split(/\s+/).filter(Boolean));
+
+let cache: { first: Set<string>; last: Set<string>; cities: Map<string, string[][]> } | undefined;
+
+function lists() {
+  if (!cache) {
+    const cities = new Map<string, string[][]>();
+    for (const city of load('cities.txt')) {
+      const parts = city.replace(/\./g, '').split(' '); // tokens carry no dots: "St. Louis" → st, louis
+      const head = parts[0] ?? '';
+      cities.set(
+        head,
+        [...(cities.get(head) ?? []), parts].sort((a, b) => b.length - a.length),
+      );
+    }
+    cache = { first: load('first-names.txt'), last: load('surnames.txt'), cities };
+  }
+  return cache;
+}
+
+/** Lower-case lookups. */
+export const isFirstName = (w: string): boolean => lists().first.has(w);
+export const isSurname = (w: string): boolean => lists().last.has(w);
+/** The cities (as lower-case word lists, longest first) that start with the word `w`. */
+export const citiesStartingWith = (w: string): string[][] | undefined => lists().cities.get(w);
+
+/**
+ * Words that are names or places only sometimes ("Will", "Grant", "Mobile"): never taken as a
+ * name or city on their own, only with context around them.
+ */
+export const AMBIGUOUS = words(`
+  will may june april august mark bill grace hope faith joy rose iris lily ivy dawn summer autumn
+  robin jay dean grant hunter chase mason parker carter cooper taylor miles max guy art pat sue
+  rich frank don ray gene lee bob sunny penny ruby pearl amber crystal star sky river brook
+  storm angel king long price hill green brown white black gray grey young wood stone rice
+  ford bell lane page rose best case day hall cook bond love rush small short strong moon
+  good little west north south east park banks fields mobile reading orange independence
+  normal surprise temple lincoln jackson franklin warren lawrence henderson tyler concord
+  columbia salem aurora phoenix victoria carmel monroe allen kent glendale columbus jupiter
+  naples athens orlando madison austin charlotte dallas denver cameron chandler logan jordan
+  troy vista mesa lakewood ontario independence hollywood alexandria hampton lafayette
+  richmond quincy newton burlington wilmington eugene irving vernon clay
+  harmony justice liberty destiny genesis trinity nova willow hazel violet heather holly
+  jade skylar sage august reed may wade miller major judge pastor rev sr jr ii iii iv
+  ward patience precious queen journey heaven mercy charity sincere winter river london paris
+  kingston houston brooklyn memphis van rex sol ace apollo clover coral meadow magnolia azalea
+  aspen archer turner porter walker webster baxter sterling buck buddy junior reece reese ellis
+  marshall mercedes lyric haven eden luna stella drew pierce spencer cole gage dale glen flor luz
+  rey tucker rusty rocky kit skye wren mac lou harley bo ike dusty corona buffalo bend sparks
+  mesa reading ontario provo orem washington eve
+`);
+
+/**
+ * Capitalized words that start sentences and headings in clinical text and logs, never names:
+ * a name candidate followed by one of these stops before it.
+ */
+export const NOT_NAME = words(`
+  patient patients pt pts plan assessment history hx exam labs lab results result impression
+  diagnosis diagnoses medications medication meds allergies allergy vitals vital signs review
+  physical subjective objective note notes summary discharge admission admitted discharged
+  follow followup up referral consult consulted procedure surgery surgical operative post pre
+  op emergency department dept unit icu ed er or clinic hospital center medical health care
+  services service general memorial regional community university county state national
+  cardiology neurology oncology radiology pathology pulmonology nephrology urology dermatology
+  gastroenterology endocrinology rheumatology psychiatry psychology pediatrics obstetrics
+  gynecology orthopedics internal medicine family primary nursing pharmacy therapy rehab
+  rehabilitation social work case management nutrition dietary chaplain hospice
+  monday tuesday wednesday thursday friday saturday sunday january february march april
+  june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+  the a an and or of in on at to for with by from as is was are were be been has have had
+  this that these those his her their our your my its he she they we you it i
+  no yes not none negative positive normal abnormal stable improved unchanged
+  chief complaint present illness past social surgical review systems ros hpi pmh psh fh sh
+  education portal instructions information info contact phone fax email address
+  insurance billing account member policy claim plan group provider doctor nurse md do rn np pa
+  mrn dob ssn id ids number date time type status level error info warn debug trace fatal
+  request response server client user admin system service api http https get post put
+  delete patch head options true false null undefined ok yes new old
+  blood pressure heart rate temperature weight height bmi pulse oxygen
+  left right bilateral anterior posterior upper lower acute chronic
+  english spanish french chinese
+  medicare medicaid aetna cigna humana kaiser anthem united blue cross shield tricare
+  street avenue road drive lane court boulevard way place
+  mg ml mcg kg lb dl
+  md do np pa rn lpn pharmd phd msw lcsw
+`);

@@ -1,0 +1,82 @@
+/**
+ * Person names among capitalized tokens: after a title ("Dr. Okafor") or a cue ("seen by",
+ * "daughter", "Attending:"), first name + capitalized word from the shipped lists, initials
+ * ("Anna S."), "Smith, John", and all-capitals pairs when both words are in the lists.
+ */
+import { AMBIGUOUS, citiesStartingWith, isFirstName, isSurname, NOT_NAME } from './dictionaries.js';
+import type { Findings } from './patterns.js';
+import { FACILITY_HEADS } from './places.js';
+import { gap, isInitial, joined, type Token } from './tokens.js';
+
+const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'doctor']);
+// Words just before a name that say a person follows ("seen by", "daughter", "Attending:").
+const PERSON_CUE =
+  /(?:\b(?:patient|pt|seen by|referred by|referring|signed by|spoke (?:with|to)|discussed with|consulted|consult with|accompanied by|son|daughter|wife|husband|brother|sister|mother|father|mom|dad|grand(?:daughter|son|mother|father)|niece|nephew|aunt|uncle|cousin|partner|spouse|fianc[eé]e?|friend|neighbou?r|caregiver|guardian|proxy|contact|attending(?: physician)?|physician|resident|fellow|nurse|dear|sincerely|named|called|cc|attn|dictated by|reviewed by|verified by|staff member|interpreter|pcp|surgeon|therapist|pharmacist)|\bname)\W{0,3}$/i;
+const nameWord = (t: Token | undefined) => !!t && !t.upper && !NOT_NAME.has(t.word) && t.end - t.start > 1;
+
+/** Extends a name from token i over joined capitalized tokens and one middle or final initial. */
+function extend(text: string, toks: Token[], i: number, max: number): number {
+  let j = i;
+  while (j - i < max - 1) {
+    const n = toks[j + 1];
+    if (joined(text, toks, j) && isInitial(text, n)) j++;
+    else if (joined(text, toks, j) && nameWord(n)) j++;
+    else break;
+  }
+  return j;
+}
+
+function spanEnd(text: string, t: Token): number {
+  return isInitial(text, t) ? t.end + 1 : t.end;
+}
+
+/** Names starting at token i; returns the index of the last token consumed (i when none). */
+export function names(text: string, toks: Token[], i: number, out: Findings): number {
+  const t = toks[i] as Token;
+  const n = toks[i + 1];
+  // Titles: "Dr. Okafor", "Mrs. Nguyen", "Mr. Abdullah Rahimi".
+  if (TITLES.has(t.word) && n && /^\.? $/.test(gap(text, toks, i)) && nameWord(n)) {
+    const j = extend(text, toks, i + 1, 3);
+    out.add('NAME', n.start, spanEnd(text, toks[j] as Token), 0.95);
+    return j;
+  }
+  if (t.upper) {
+    // "JOHN SMITH", "SMITH, JOHN": only with both words in the dictionaries.
+    if (n && joined(text, toks, i) && n.upper && !n.digit && isFirstName(t.word) && isSurname(n.word)) {
+      out.add('NAME', t.start, n.end, 0.85);
+      return i + 1;
+    }
+    if (n && gap(text, toks, i) === ', ' && n.upper && !n.digit && isSurname(t.word) && isFirstName(n.word)) {
+      out.add('NAME', t.start, n.end, 0.85); // "SMITH, JOHN"
+      return i + 1;
+    }
+    return i;
+  }
+  if (NOT_NAME.has(t.word)) return i;
+  const cued = PERSON_CUE.test(text.slice(Math.max(0, t.start - 32), t.start));
+  const first = isFirstName(t.word);
+  // "Smith, John"
+  if (isSurname(t.word) && n && gap(text, toks, i) === ', ' && nameWord(n) && isFirstName(n.word) && !AMBIGUOUS.has(n.word)) {
+    out.add('NAME', t.start, n.end, 0.85);
+    return i + 1;
+  }
+  if (cued) {
+    const j = extend(text, toks, i, 3);
+    out.add('NAME', t.start, spanEnd(text, toks[j] as Token), 0.85);
+    return j;
+  }
+  if (!first) return i;
+  if (n && joined(text, toks, i) && isInitial(text, n)) {
+    // "Anna S." or "John Q. Public"
+    const j = extend(text, toks, i, 3);
+    out.add('NAME', t.start, spanEnd(text, toks[j] as Token), 0.85);
+    return j;
+  }
+  if (n && joined(text, toks, i) && nameWord(n) && (!AMBIGUOUS.has(t.word) || isSurname(n.word)) && !FACILITY_HEADS.has(n.word)) {
+    const j = extend(text, toks, i, 3);
+    out.add('NAME', t.start, toks[j]?.end ?? n.end, 0.9);
+    return j;
+  }
+  if (!AMBIGUOUS.has(t.word) && !citiesStartingWith(t.word)) out.add('NAME', t.start, t.end, 0.7);
+  return i;
+}

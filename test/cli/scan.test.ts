@@ -1,0 +1,109 @@
+/** `ward scan` end to end: the built CLI, fed files and stdin, as CI would run it over logs. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ward(args: string[], stdin?: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+// Planted values: none may appear in the report unless --show asks for them.
+const SSN = '536-22-8147';
+const EMAIL = 'canary.scan@example.org';
+const LOG = [
+  '{"level":30,"time":1700000000000,"msg":"request completed","statusCode":200}',
+  `{"level":50,"msg":"lookup failed","detail":"no match for ssn ${SSN}"}`,
+  '2023-11-14T10:15:30.123Z INFO http GET /v1/collections/patients/records/0190a8e2-7c1d 200 8ms',
+  `2023-11-14T10:15:31.004Z WARN login failed user=${EMAIL}`,
+  'all quiet',
+].join('\n');
+
+describe('ward scan', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ward-scan-'));
+    writeFileSync(join(dir, 'app.log'), `${LOG}\n`);
+    writeFileSync(join(dir, 'clean.log'), 'server started in 812 ms\nready\n');
+  });
+
+  it('PHI found: exit 1, findings by line and type, and no value in the output', async () => {
+    const r = await ward(['scan', join(dir, 'app.log')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    const file = join(dir, 'app.log');
+    expect(r.stdout).toBe(`${file}:2: SSN in detail\n${file}:4: EMAIL col 49\nward scan: 2 findings on 2 of 5 lines (EMAIL 1, SSN 1)\n`);
+    expect(r.stdout).not.toContain(SSN);
+    expect(r.stdout).not.toContain(EMAIL);
+  });
+
+  it('clean input: exit 0', async () => {
+    const r = await ward(['scan', join(dir, 'clean.log')]);
+    expect(r).toEqual({ code: 0, stdout: 'ward scan: no PHI found in 2 lines\n', stderr: '' });
+  });
+
+  it('reads stdin with "-" or no file, and --show prints the values', async () => {
+    const r = await ward(['scan', '-', '--show'], LOG);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`(stdin):2: SSN in detail "${SSN}"`);
+    expect(r.stdout).toContain(`(stdin):4: EMAIL col 49 "${EMAIL}"`);
+    expect((await ward(['scan'], 'nothing to see\n')).code).toBe(0);
+  });
+
+  it('--redact writes every line back, findings replaced, line count and endings kept, exit 0', async () => {
+    const input = `${LOG}\r\nPatient John Whitaker seen 03/14/2023\n\nno newline at the end`;
+    const r = await ward(['scan', '--redact'], input);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const inLines = input.split('\n');
+    const outLines = r.stdout.split('\n');
+    expect(outLines).toHaveLength(inLines.length);
+    expect(outLines[1] && JSON.parse(outLines[1])).toEqual({ level: 50, msg: 'lookup failed', detail: 'no match for ssn [SSN]' });
+    expect(outLines[4]).toBe('all quiet\r');
+    expect(outLines[5]).toBe('Patient [NAME] seen [DATE]');
+    expect(outLines[6]).toBe('');
+    expect(outLines[7]).toBe('no newline at the end');
+    expect(outLines[0]).toBe(inLines[0]);
+    expect(r.stdout).not.toContain(SSN);
+    expect(r.stdout).not.toContain(EMAIL);
+  });
+
+  it('--redact keeps the line count of a large input', async () => {
+    const lines = Array.from({ length: 20000 }, (_, i) => (i % 7 === 0 ? `row ${i} ssn ${SSN}` : `row ${i} ok`));
+    const r = await ward(['scan', '--redact', '-'], `${lines.join('\n')}\n`);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toHaveLength(20001);
+    expect(r.stdout).not.toContain(SSN);
+  });
+
+  it('usage errors exit 2', async () => {
+    const missing = await ward(['scan', join(dir, 'nope.log')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read');
+    expect((await ward(['scan', dir])).code).toBe(2);
+    expect((await ward(['scan', '--redact', '--show', '-'])).code).toBe(2);
+    expect((await ward(['scan', '--min-confidence', 'high', '-'])).code).toBe(2);
+  });
+});
