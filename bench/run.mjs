@@ -33,7 +33,9 @@ measured once before that, below). Client and server share the machine's cores.
 Ward sends its fixed statements as named prepared statements (planned once per connection);
 the raw side uses node-postgres' default unnamed statements, as a hand-written app would. The
 raw table carries the same guarantees as Ward's collection: a unique mrn and indexes on mrn,
-name and email.`;
+name and email.
+Every Ward operation, reads included, runs as the library's operator and writes its audit
+row in the same statement (fail-closed), so a Ward get or search commits a write; raw does not.`;
 
 const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
 const round = (n, digits) => Math.round(n * 10 ** digits) / 10 ** digits;
