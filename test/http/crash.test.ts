@@ -6,7 +6,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,21 +14,11 @@ import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
 import { openVault } from '../../src/vault/open.js';
+import { freePort } from '../free-port.js';
 import { canaryPatient, freshDb, newMasterKey, type TestDb } from '../helpers.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('crash consistency of ward serve on PostgreSQL', () => {
   let t: TestDb;
