@@ -59,7 +59,10 @@ describe('ward demo', () => {
     });
     const commands = out.split('\n').filter((l) => l.startsWith('curl '));
     expect(commands).toHaveLength(7);
-    const [clinician, billing, analytics, search, create, refused, audit] = (await Promise.all(commands.map(run))) as Answer[];
+    // One after another, as a person pastes them: the audit query must see the reads before it.
+    const answers: Answer[] = [];
+    for (const c of commands) answers.push((await run(c)) as Answer);
+    const [clinician, billing, analytics, search, create, refused, audit] = answers;
     expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([
       'diagnosis',
       'dob',
