@@ -58,10 +58,11 @@ export class Policy {
   /**
    * Decides one request. `touched` are the fields the request names (input fields, `where`
    * fields, requested fields); undefined means "whatever the grant allows" (a plain read).
-   * Throws `forbidden`, `purpose_required` or `purpose_not_permitted`; never returns an empty grant
-   * for a request that names fields.
+   * Fields in `plainOnly` (search terms) must be granted in full, not masked. Throws `forbidden`,
+   * `purpose_required` or `purpose_not_permitted`; never returns an empty grant for a request that
+   * names fields.
    */
-  authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[]): Grant {
+  authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[], plainOnly: readonly string[] = []): Grant {
     if (ctx.principal.operator) return new Map([...c.fields.keys()].map((f) => [f, PLAIN]));
     const role = this.roles[ctx.principal.role];
     const rules = (role?.allow ?? []).filter((r) => r.collections.includes(c.name) && r.actions.includes(action));
@@ -87,6 +88,10 @@ export class Policy {
         'forbidden',
         `role ${ctx.principal.role} may not ${action} field(s) ${denied.map(safeName).join(', ')} of ${c.name}`,
       );
+    // Matching on a value one may only see masked would reveal it by trial (search terms).
+    const masked = plainOnly.filter((n) => grant.get(n)?.kind !== 'plain');
+    if (masked.length)
+      throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} on ${masked.map(safeName).join(', ')}`);
     return grant;
   }
 }

@@ -53,9 +53,15 @@ export class Auditor {
   ) {}
 
   /** A policy decision; a denial is audited (with its reason code) before it is thrown. */
-  async authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[]): Promise<Grant> {
+  async authorize(
+    ctx: RequestContext,
+    action: Action,
+    c: Collection,
+    touched?: readonly string[],
+    plainOnly: readonly string[] = [],
+  ): Promise<Grant> {
     try {
-      return this.policy.authorize(ctx, action, c, touched);
+      return this.policy.authorize(ctx, action, c, touched, plainOnly);
     } catch (e) {
       if (!isWardError(e)) throw e;
       const fields = (touched ?? []).filter((f) => c.fields.has(f));
