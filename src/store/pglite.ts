@@ -2,11 +2,19 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { type Db, type Queryable, type Row, type Statement, sqlText, translated } from './db.js';
+import { lockDir } from './dir-lock.js';
 
 /** Opens PGlite in `dir` (created if missing), or in memory when `dir` is undefined. */
 export async function pgliteDb(dir?: string): Promise<Db> {
   if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const lite = await translated(() => PGlite.create(dir ? { dataDir: dir } : {}));
+  const unlock = dir ? lockDir(dir) : () => {};
+  let lite: PGlite;
+  try {
+    lite = await translated(() => PGlite.create(dir ? { dataDir: dir } : {}));
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const on = (c: PGlite | Transaction): Queryable => ({
     query: <R extends Row>(sql: string | Statement, params: readonly unknown[] = []) =>
       translated(async () => (await c.query<R>(sqlText(sql), params as unknown[])).rows),
@@ -16,6 +24,12 @@ export async function pgliteDb(dir?: string): Promise<Db> {
     kind: 'pglite',
     ...on(lite),
     transaction: (fn) => translated(() => lite.transaction((tx) => fn(on(tx)))),
-    close: () => lite.close(),
+    close: async () => {
+      try {
+        await lite.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
