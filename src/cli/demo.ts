@@ -14,6 +14,7 @@ import { ApiKeys } from '../vault/apikeys.js';
 import { openVault } from '../vault/open.js';
 import { demoPatient } from './demo-data.js';
 import { initConfig } from './init.js';
+import { integer } from './run.js';
 
 const ROLES = ['clinician', 'billing', 'analytics', 'auditor'] as const;
 const PATIENTS = 24;
@@ -90,7 +91,7 @@ export function registerDemo(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
     .action(async (opts: { dir: string; host: string; port: string }) => {
-      const { url, guide } = await runDemo({ dir: opts.dir, host: opts.host, port: Number(opts.port) });
+      const { url, guide } = await runDemo({ dir: opts.dir, host: opts.host, port: integer(opts.port, '--port', 0, 65535) });
       process.stdout.write(
         `Ward demo on ${url} (config and embedded database in ${opts.dir}/; synthetic data only).\n` +
           `API keys were created for the roles ${ROLES.join(', ')}. Try:\n\n${guide}\n\nCtrl-C stops the server.\n`,

@@ -36,6 +36,13 @@ export function parseJsonArg(text: string, flag: string): unknown {
 
 export class UsageError extends Error {}
 
+/** A whole-number flag within bounds, or a usage error naming the flag. */
+export function integer(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
 /** Reports an error on stderr and sets the exit code; unexpected errors print no detail. */
 export function report(e: unknown): void {
   if (isWardError(e)) process.stderr.write(`ward: ${e.message} [${e.code}]\n`);

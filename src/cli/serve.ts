@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { configPath } from '../config/load.js';
 import { startServer } from '../http/server.js';
-import { type GlobalOptions, UsageError } from './run.js';
+import { type GlobalOptions, integer, UsageError } from './run.js';
 
 interface ServeFlags {
   host: string;
@@ -12,12 +12,6 @@ interface ServeFlags {
   trustProxy?: string;
   bodyLimit?: string;
   poolSize: string;
-}
-
-function integer(text: string, flag: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}`);
-  return n;
 }
 
 export function registerServe(program: Command): void {

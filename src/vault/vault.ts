@@ -133,14 +133,15 @@ export class Vault {
     const c = this.collection(collection);
     const grant = await this.auditor.authorize(ctx, 'read', c, options.fields);
     const fields = visible(c, grant, options.fields);
+    const rid = checkId(id);
     const row = auditRow(
       ctx,
       'read',
       c.name,
-      [checkId(id)],
+      [rid],
       fields.map((f) => f.name),
     );
-    const found = await this.auditor.run(row, (audit) => records.getRecord(this.db, c.name, id.toLowerCase(), audit));
+    const found = await this.auditor.run(row, (audit) => records.getRecord(this.db, c.name, rid, audit));
     if (!found) throw notFound(c);
     return this.view(c, found, fields, grant, options.masked ?? false);
   }
@@ -150,18 +151,19 @@ export class Vault {
     const c = this.collection(collection);
     const touched = keysOf(patch);
     await this.auditor.authorize(ctx, 'update', c, touched);
+    const rid = checkId(id);
     const row = auditRow(
       ctx,
       'update',
       c.name,
-      [checkId(id)],
+      [rid],
       touched.filter((f) => c.fields.has(f)),
     );
     return this.auditor.run(row, async (audit) => {
       const { values: changes, removed } = validateRecord(c, patch, 'partial');
       const key = await this.keyring.activeDataKey(c.name);
       return this.db.transaction(async (tx) => {
-        const current = await records.lockRecord(tx, c.name, id.toLowerCase());
+        const current = await records.lockRecord(tx, c.name, rid);
         if (!current) throw notFound(c);
         const values = await this.codec.open(c, current, [...c.fields.values()]);
         for (const name of removed) values.delete(name);
@@ -179,8 +181,9 @@ export class Vault {
   async delete(collection: string, id: string, ctx: RequestContext = OPERATOR): Promise<void> {
     const c = this.collection(collection);
     await this.auditor.authorize(ctx, 'delete', c);
-    const row = auditRow(ctx, 'delete', c.name, [checkId(id)], []);
-    if (!(await this.auditor.run(row, (audit) => records.deleteRecord(this.db, c.name, id.toLowerCase(), audit)))) throw notFound(c);
+    const rid = checkId(id);
+    const row = auditRow(ctx, 'delete', c.name, [rid], []);
+    if (!(await this.auditor.run(row, (audit) => records.deleteRecord(this.db, c.name, rid, audit)))) throw notFound(c);
   }
 
   /** Equality search on searchable fields, through their blind indexes. */
