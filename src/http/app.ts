@@ -46,7 +46,7 @@ export interface AppOptions {
 /** The app, not yet listening: call `listen()`, or `inject()` in tests. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { vault, apiKeys } = options;
-  const metrics = options.metrics ?? new Metrics().withProcessMetrics();
+  const metrics = (options.metrics ?? new Metrics().withProcessMetrics()).trackPool(vault.db);
   const app = Fastify({
     loggerInstance: options.logger ?? defaultLogger(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),

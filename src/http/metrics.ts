@@ -1,8 +1,8 @@
 /**
- * Prometheus metrics without PHI: labels are only HTTP methods, route templates and status
- * codes. Each app has its own registry, so several apps (tests) never share counters.
+ * Prometheus metrics without PHI: labels are only HTTP methods, route templates, status codes
+ * and connection states. Each app has its own registry, so several apps (tests) never share counters.
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Db, type Queryable, type Row, type Statement, sqlText } from '../store/db.js';
 
 export class Metrics {
@@ -30,6 +30,24 @@ export class Metrics {
     help: 'Requests refused for a missing, wrong, expired or revoked API key',
     registers: [this.registry],
   });
+  readonly poolConnections: Gauge<'state'> = new Gauge({
+    name: 'ward_db_pool_connections',
+    help: 'Database pool connections at scrape time: open in total, idle, and callers waiting for one',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const s = this.pool?.stats();
+      if (!s) return;
+      for (const state of ['total', 'idle', 'waiting'] as const) this.poolConnections.set({ state }, s[state]);
+    },
+  });
+  private pool: Pick<Db, 'stats'> | undefined;
+
+  /** Reports this database's pool in `ward_db_pool_connections`, read at each scrape. */
+  trackPool(db: Pick<Db, 'stats'>): this {
+    this.pool = db;
+    return this;
+  }
 
   /** Adds the process metrics (CPU, memory, event loop lag) under the `ward_` prefix. */
   withProcessMetrics(): this {
@@ -69,6 +87,8 @@ export function countAuditWrites(db: Db, metrics: Metrics): Db {
       metrics.auditWrites.inc(n);
       return result;
     },
+    listen: (channel, handlers) => db.listen(channel, handlers),
+    stats: () => db.stats(),
     close: () => db.close(),
   };
 }

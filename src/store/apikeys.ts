@@ -55,12 +55,22 @@ export async function touchApiKey(q: Queryable, id: string): Promise<void> {
   await q.query(TOUCH, [id]);
 }
 
-/** Revokes a key by id or prefix; false when there is no such unrevoked key. */
-export async function revokeApiKey(q: Queryable, idOrPrefix: string): Promise<boolean> {
+/** Revocations are announced on this channel, the key's prefix as payload, when they commit. */
+export const API_KEYS_CHANNEL = 'ward_api_keys';
+
+/**
+ * Revokes a key by id or prefix and returns its prefix; undefined when there is no such
+ * unrevoked key. The same statement sends `NOTIFY ward_api_keys, '<prefix>'`, delivered to
+ * every listener when it commits, so servers (in any process) drop the key from their caches.
+ */
+export async function revokeApiKey(q: Queryable, idOrPrefix: string): Promise<string | undefined> {
   const rows = await q.query(
-    `UPDATE ward_api_keys SET revoked_at = now()
-     WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING id`,
+    `WITH revoked AS (
+       UPDATE ward_api_keys SET revoked_at = now()
+       WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING prefix
+     )
+     SELECT prefix, pg_notify('${API_KEYS_CHANNEL}', prefix) FROM revoked`,
     [idOrPrefix],
   );
-  return rows.length > 0;
+  return rows[0]?.prefix as string | undefined;
 }

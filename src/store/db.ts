@@ -25,10 +25,36 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** A channel name for LISTEN/NOTIFY: a plain lowercase identifier. */
+export const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** What a listener hears: each notification's payload, and when listening starts or stops. */
+export interface ListenHandlers {
+  message(payload: string): void;
+  /** Listening: from now on every notification is delivered. */
+  up(): void;
+  /** Not listening (connection lost): notifications may be missed until `up` again. */
+  down(): void;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** Connection pool figures for the metrics. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
   /** Runs `fn` in one transaction: commit on return, rollback and rethrow on throw. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Listens on a channel on a dedicated connection, reconnecting when it drops. */
+  listen(channel: string, handlers: ListenHandlers): Subscription;
+  stats(): PoolStats;
   close(): Promise<void>;
 }
 

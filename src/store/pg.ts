@@ -1,16 +1,21 @@
-/** The node-postgres driver: a pool, transactions on one checked-out client. */
+/** The node-postgres driver: a pool, transactions on one checked-out client, a dedicated listening connection. */
 import pg from 'pg';
-import { type Db, type Queryable, type Row, type Statement, translated } from './db.js';
+import { CHANNEL, type Db, type ListenHandlers, type Queryable, type Row, type Statement, type Subscription, translated } from './db.js';
 
 export interface PgOptions {
   /** Pool size; default 10. */
   max?: number;
 }
 
+/** Wait before the first reconnect of a dropped listening connection; doubled up to `MAX_RETRY_MS`. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5_000;
+
 export function pgDb(connectionString: string, options: PgOptions = {}): Db {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
+  const subscriptions = new Set<Subscription>();
   const on = (c: pg.Pool | pg.PoolClient): Queryable => ({
     query: <R extends Row>(sql: string | Statement, params: readonly unknown[] = []) =>
       translated(async () => {
@@ -37,6 +42,69 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
         client.release();
       }
     },
-    close: () => pool.end(),
+    listen(channel, handlers) {
+      const s = listenOn(connectionString, channel, handlers, () => subscriptions.delete(s));
+      subscriptions.add(s);
+      return s;
+    },
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * One connection that only listens. When it errors or ends, `down` is called and a new one is
+ * made after a growing pause; `up` follows once its `LISTEN` is in place.
+ */
+function listenOn(connectionString: string, channel: string, h: ListenHandlers, forget: () => void): Subscription {
+  if (!CHANNEL.test(channel)) throw new TypeError(`not a channel name: ${channel}`);
+  let closed = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let pause = FIRST_RETRY_MS;
+
+  const connect = async () => {
+    const c = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 });
+    client = c;
+    let lost = false;
+    const drop = () => {
+      if (lost) return;
+      lost = true;
+      c.removeAllListeners('notification');
+      c.end().catch(() => {});
+      if (closed) return;
+      h.down();
+      retry = setTimeout(() => void connect(), pause);
+      retry.unref();
+      pause = Math.min(pause * 2, MAX_RETRY_MS);
+    };
+    c.on('error', drop);
+    c.on('end', drop);
+    c.on('notification', (n) => {
+      if (!lost && !closed && n.channel === channel) h.message(n.payload ?? '');
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${channel}`);
+    } catch {
+      drop();
+      return;
+    }
+    if (lost || closed) return;
+    pause = FIRST_RETRY_MS;
+    h.up();
+  };
+  void connect();
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      forget();
+      clearTimeout(retry);
+      await client?.end().catch(() => {});
+    },
   };
 }

@@ -1,7 +1,7 @@
 /** The embedded driver: PGlite, persisted in a directory or held in memory. */
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import { type Db, type Queryable, type Row, type Statement, sqlText, translated } from './db.js';
+import { CHANNEL, type Db, type Queryable, type Row, type Statement, type Subscription, sqlText, translated } from './db.js';
 import { lockDir } from './dir-lock.js';
 
 /** Opens PGlite in `dir` (created if missing), or in memory when `dir` is undefined. */
@@ -15,6 +15,7 @@ export async function pgliteDb(dir?: string): Promise<Db> {
     unlock();
     throw e;
   }
+  const subscriptions = new Set<Subscription>();
   const on = (c: PGlite | Transaction): Queryable => ({
     query: <R extends Row>(sql: string | Statement, params: readonly unknown[] = []) =>
       translated(async () => (await c.query<R>(sqlText(sql), params as unknown[])).rows),
@@ -24,8 +25,40 @@ export async function pgliteDb(dir?: string): Promise<Db> {
     kind: 'pglite',
     ...on(lite),
     transaction: (fn) => translated(() => lite.transaction((tx) => fn(on(tx)))),
+    listen(channel, h) {
+      // One process holds the directory, so the subscription lasts as long as the database.
+      if (!CHANNEL.test(channel)) throw new TypeError(`not a channel name: ${channel}`);
+      let closed = false;
+      const unlisten = lite
+        .listen(channel, (payload) => {
+          if (!closed) h.message(payload);
+        })
+        .then(
+          (stop) => {
+            if (!closed) h.up();
+            return stop;
+          },
+          () => {
+            if (!closed) h.down();
+            return undefined;
+          },
+        );
+      const s: Subscription = {
+        async close() {
+          if (closed) return;
+          closed = true;
+          subscriptions.delete(s);
+          const stop = await unlisten;
+          if (stop && !lite.closed) await stop().catch(() => {});
+        },
+      };
+      subscriptions.add(s);
+      return s;
+    },
+    stats: () => ({ total: 1, idle: 1, waiting: 0 }),
     close: async () => {
       try {
+        await Promise.all([...subscriptions].map((s) => s.close()));
         await lite.close();
       } finally {
         unlock();

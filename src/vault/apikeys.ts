@@ -2,6 +2,11 @@
  * API keys: `ward_<prefix>_<secret>`, 256 random bits of secret. The prefix identifies the key
  * (and is safe to show and log); only SHA-256 of the secret is stored and compared in
  * constant time. Expired and revoked keys fail like wrong ones.
+ *
+ * A server caches the keys it has validated (see `startCache`): the row by prefix, never a
+ * verdict. Each request still compares the secret's hash, checks expiry against the clock and
+ * the role against the policy. A revocation in this process evicts the key at once; one in
+ * any other process when its `NOTIFY ward_api_keys` arrives (milliseconds after the commit).
  */
 import { createHash } from 'node:crypto';
 import type { Principal } from '../access/actions.js';
@@ -10,12 +15,19 @@ import { constantTimeEqual, newRecordId } from '../crypto/derive.js';
 import { randomView } from '../crypto/random.js';
 import { WardError } from '../errors.js';
 import * as store from '../store/apikeys.js';
-import type { Db } from '../store/db.js';
+import type { Db, Subscription } from '../store/db.js';
 
 const KEY_SHAPE = /^ward_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
 const DURATION = /^(\d{1,5})(h|d|w|y)$/;
 /** last_used_at is written at most this often per key, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
+
+export interface KeyCacheOptions {
+  /** How long a cached key is trusted before it is read again, notification or not; default 30 s. */
+  ttlMs?: number;
+  /** Most keys held; the oldest goes first. Default 10,000. */
+  maxEntries?: number;
+}
 
 export interface ApiKeyInfo {
   id: string;
@@ -51,11 +63,61 @@ const info = (r: store.ApiKeyRow): ApiKeyInfo => ({
 
 export class ApiKeys {
   private readonly touched = new Map<string, number>();
+  /** Validated, unrevoked rows by prefix, with the time each stops being trusted. */
+  private readonly cache = new Map<string, { row: store.ApiKeyRow; until: number }>();
+  private subscription: Subscription | undefined;
+  /** The cache is read and filled only while its revocation channel is listened to. */
+  private listening = false;
+  /** Bumped by every eviction: a row read before one is not cached (it may predate a revocation). */
+  private epoch = 0;
+  private ttlMs = 30_000;
+  private maxEntries = 10_000;
 
   constructor(
     private readonly db: Db,
     private readonly policy: Policy,
   ) {}
+
+  /**
+   * Caches validated keys from now on (a server calls this; the CLI does not). Keys are
+   * evicted on each revocation notice, after `ttlMs` anyway, and all at once when the
+   * listening connection drops: caching then stays off until it listens again. Resolves once
+   * the first attempt to listen has settled, either way.
+   */
+  startCache(options: KeyCacheOptions = {}): Promise<void> {
+    this.ttlMs = options.ttlMs ?? this.ttlMs;
+    this.maxEntries = options.maxEntries ?? this.maxEntries;
+    if (this.subscription) return Promise.resolve();
+    return new Promise((settled) => {
+      this.subscription = this.db.listen(store.API_KEYS_CHANNEL, {
+        message: (prefix) => this.evict(prefix),
+        up: () => {
+          this.epoch++;
+          this.listening = true;
+          settled();
+        },
+        down: () => {
+          this.listening = false;
+          this.evict();
+          settled();
+        },
+      });
+    });
+  }
+
+  /** True while keys are being cached (listening for revocations). */
+  get caching(): boolean {
+    return this.listening;
+  }
+
+  /** Stops caching and listening. */
+  async close(): Promise<void> {
+    const s = this.subscription;
+    this.subscription = undefined;
+    this.listening = false;
+    this.evict();
+    await s?.close();
+  }
 
   /** Creates a key for a role declared in ward.yaml; the key itself is returned only here. */
   async create(role: string, name: string, expiresAt: Date | null = null): Promise<{ id: string; key: string; prefix: string }> {
@@ -76,8 +138,11 @@ export class ApiKeys {
     return (await store.selectApiKeys(this.db)).map(info);
   }
 
+  /** Revokes a key; this cache drops it at once, other processes' on the notification. */
   async revoke(idOrPrefix: string): Promise<void> {
-    if (!(await store.revokeApiKey(this.db, idOrPrefix))) throw new WardError('not_found', 'no such active API key');
+    const prefix = await store.revokeApiKey(this.db, idOrPrefix);
+    if (prefix === undefined) throw new WardError('not_found', 'no such active API key');
+    this.evict(prefix);
   }
 
   /**
@@ -86,7 +151,10 @@ export class ApiKeys {
    */
   async authenticate(key: string | undefined): Promise<Principal> {
     const m = key ? KEY_SHAPE.exec(key) : null;
-    const row = m ? await store.selectApiKeyByPrefix(this.db, m[1] as string) : undefined;
+    const prefix = m?.[1];
+    const epoch = this.epoch;
+    const cached = prefix === undefined ? undefined : this.cached(prefix);
+    const row = cached ?? (prefix === undefined ? undefined : await store.selectApiKeyByPrefix(this.db, prefix));
     const ok =
       !!m &&
       !!row &&
@@ -95,11 +163,34 @@ export class ApiKeys {
       (!row.expiresAt || row.expiresAt.getTime() > Date.now());
     if (!ok || !row) throw new WardError('unauthenticated');
     if (!this.policy.hasRole(row.role)) throw new WardError('unauthenticated', 'the role of this API key is no longer configured');
+    if (!cached) this.remember(row, epoch);
     const last = this.touched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {
       this.touched.set(row.id, Date.now());
       await store.touchApiKey(this.db, row.id);
     }
     return { id: `key:${row.prefix}`, role: row.role };
+  }
+
+  private cached(prefix: string): store.ApiKeyRow | undefined {
+    if (!this.listening) return undefined;
+    const entry = this.cache.get(prefix);
+    if (entry && entry.until > Date.now()) return entry.row;
+    if (entry) this.cache.delete(prefix);
+    return undefined;
+  }
+
+  /** Caches a row read at `epoch`, unless an eviction (or a lost listener) happened since. */
+  private remember(row: store.ApiKeyRow, epoch: number): void {
+    if (!this.listening || epoch !== this.epoch || row.revokedAt) return;
+    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(row.prefix, { row, until: Date.now() + this.ttlMs });
+  }
+
+  /** Drops one key, or every key when no (or an unrecognised) prefix is given. */
+  private evict(prefix?: string): void {
+    this.epoch++;
+    if (prefix && /^[a-z0-9]{10}$/.test(prefix)) this.cache.delete(prefix);
+    else this.cache.clear();
   }
 }

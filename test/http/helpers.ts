@@ -33,6 +33,7 @@ export async function httpFixture(driver: DriverName, options: { bodyLimit?: num
   const metrics = new Metrics();
   const t = await countedVault(driver, metrics);
   const apiKeys = new ApiKeys(t.vault.db, t.vault.policy);
+  await apiKeys.startCache();
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await apiKeys.create(role, `${role} test key`)).key;
   const logs: string[] = [];
@@ -47,6 +48,7 @@ export async function httpFixture(driver: DriverName, options: { bodyLimit?: num
     logs,
     async close() {
       await app.close();
+      await apiKeys.close();
       await t.vault.close();
       await t.dispose();
     },
