@@ -1,10 +1,15 @@
-/** `ward audit export`: the audit trail as JSON lines, oldest first. */
-import { createWriteStream } from 'node:fs';
+/**
+ * `ward audit ...`: export the trail as JSON lines, seal it, verify it (optionally against a
+ * checkpoint kept earlier), export a signed checkpoint, and list one record's disclosures.
+ */
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { parseExported } from '../audit/checkpoint.js';
+import type { VerifyReport } from '../audit/verify.js';
 import { WardError } from '../errors.js';
-import type { AuditFilter } from '../store/audit.js';
-import { type GlobalOptions, withVault } from './run.js';
+import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../store/audit.js';
+import { type GlobalOptions, integer, printJson, withVault } from './run.js';
 
 const PAGE = 1000;
 
@@ -17,6 +22,67 @@ function date(flag: string, value: string | undefined): Date | undefined {
 
 async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+}
+
+/** Opens `--out FILE` (mode 0600) or stdout; `done` flushes and closes a file. */
+function output(file: string | undefined): { out: Writable; done: () => Promise<void> } {
+  if (!file) return { out: process.stdout, done: async () => {} };
+  const out = createWriteStream(file, { mode: 0o600 });
+  return { out, done: () => new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve()))) };
+}
+
+/** Every page of a paged audit read, in order. */
+async function eachPage(read: (after: string | undefined) => Promise<StoredAuditEvent[]>, onEvent: (e: StoredAuditEvent) => Promise<void>) {
+  let after: string | undefined;
+  for (;;) {
+    const page = await read(after);
+    for (const e of page) await onEvent(e);
+    if (page.length < PAGE) return;
+    after = page[page.length - 1]?.seq;
+  }
+}
+
+const CSV_COLUMNS = [
+  'at',
+  'actor',
+  'role',
+  'action',
+  'collection',
+  'fields',
+  'purpose',
+  'outcome',
+  'reason',
+  'requestId',
+  'client',
+  'seq',
+] as const;
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(';') : v instanceof Date ? v.toISOString() : String(v);
+  // A leading = + - @ would make a spreadsheet evaluate the cell: neutralize it (OWASP CSV injection).
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function describeReport(r: VerifyReport): string {
+  const lines: string[] = [];
+  if (r.ok) {
+    lines.push(
+      `audit log verified: ${r.treeSize} sealed events, ${r.checkpoints} signed checkpoints${r.rootHash ? `, root ${r.rootHash}` : ''}`,
+    );
+    if (r.since)
+      lines.push(`extends the given checkpoint of ${r.since.treeSize} events (consistency proof of ${r.since.proofHashes} hashes)`);
+  } else if (r.problem) {
+    const at = [
+      r.problem.seq ? `first bad event: seq ${r.problem.seq}` : '',
+      r.problem.treeSize ? `checkpoint at tree size ${r.problem.treeSize}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`AUDIT LOG VERIFICATION FAILED (${r.problem.kind}): ${r.problem.message}${at ? ` [${at}]` : ''}`);
+  }
+  if (r.unsealed) lines.push(`${r.unsealed} newer events are not sealed yet (run \`ward audit seal\`)`);
+  return `${lines.join('\n')}\n`;
 }
 
 export function registerAudit(program: Command): void {
@@ -40,16 +106,87 @@ export function registerAudit(program: Command): void {
         if (until) base.until = until;
         if (o.record) base.recordId = o.record;
         if (o.actor) base.actor = o.actor;
-        const out: Writable = o.out ? createWriteStream(o.out, { mode: 0o600 }) : process.stdout;
-        let after: string | undefined;
-        for (;;) {
-          const page = await v.auditEvents({ ...base, limit: PAGE, ...(after ? { after } : {}) });
-          for (const e of page) await write(out, `${JSON.stringify(e)}\n`);
-          if (page.length < PAGE) break;
-          after = page[page.length - 1]?.seq;
+        const { out, done } = output(o.out);
+        await eachPage(
+          (after) => v.auditEvents({ ...base, limit: PAGE, ...(after ? { after } : {}) }),
+          (e) => write(out, `${JSON.stringify(e)}\n`),
+        );
+        await done();
+      }),
+    );
+
+  audit
+    .command('seal')
+    .description('seal new audit events into the signed log now (ward serve also does this in the background)')
+    .option('--wait <seconds>', 'wait up to this long for transactions still open to finish', '10')
+    .action((o: { wait: string }) =>
+      withVault(g(), async (v) => {
+        const r = await v.auditLog.seal(integer(o.wait, '--wait', 0, 3600) * 1000);
+        process.stdout.write(
+          `sealed ${r.sealed} events; the log holds ${r.treeSize}${r.unsealed ? `; ${r.unsealed} still in open transactions, sealed next time` : ''}\n`,
+        );
+      }),
+    );
+
+  audit
+    .command('verify')
+    .description('recompute the sealed log, check every signed checkpoint; exit 1 and name the first bad event on failure')
+    .option('--since <file>', 'also prove the log still extends this exported checkpoint (ward audit checkpoint --export)')
+    .option('--json', 'print the report as JSON')
+    .action((o: { since?: string; json?: boolean }) =>
+      withVault(g(), async (v) => {
+        let text: string | undefined;
+        if (o.since) {
+          try {
+            text = readFileSync(o.since, 'utf8');
+          } catch {
+            throw new WardError('invalid_request', `--since: cannot read ${o.since}`);
+          }
         }
-        if (out !== process.stdout)
-          await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+        const report = await v.verifyAudit(text === undefined ? undefined : parseExported(text, '--since'));
+        if (o.json) printJson(report);
+        else process.stdout.write(describeReport(report));
+        if (!report.ok) process.exitCode = 1;
+      }),
+    );
+
+  audit
+    .command('checkpoint')
+    .description('print the newest signed checkpoint; with --export, seal first and write it for an auditor to keep')
+    .option('--export', 'seal pending events, then write the checkpoint (to stdout, or --out FILE)')
+    .option('--out <file>', 'write to this file')
+    .action((o: { export?: boolean; out?: string }) =>
+      withVault(g(), async (v) => {
+        if (o.export) await v.auditLog.seal(10_000);
+        const c = await v.auditCheckpoint();
+        if (!c) throw new WardError('not_found', 'the audit log has not been sealed yet: run `ward audit seal`');
+        const text = `${JSON.stringify(c, null, 2)}\n`;
+        if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
+        else process.stdout.write(text);
+      }),
+    );
+
+  audit
+    .command('disclosures <recordId>')
+    .description("accounting of disclosures (45 CFR 164.528): who touched one record's PHI, when, which fields, why")
+    .option('--csv', 'write CSV with a header row instead of JSON lines')
+    .option('--since <time>', 'events at or after this ISO 8601 time')
+    .option('--until <time>', 'events before this ISO 8601 time')
+    .option('--out <file>', 'write to this file (created with mode 0600)')
+    .action((recordId: string, o: { csv?: boolean; since?: string; until?: string; out?: string }) =>
+      withVault(g(), async (v) => {
+        const base: Omit<DisclosureFilter, 'limit'> = {};
+        const since = date('--since', o.since);
+        const until = date('--until', o.until);
+        if (since) base.since = since;
+        if (until) base.until = until;
+        const { out, done } = output(o.out);
+        if (o.csv) await write(out, `${CSV_COLUMNS.join(',')}\n`);
+        await eachPage(
+          (after) => v.disclosures(recordId, { ...base, limit: PAGE, ...(after ? { after } : {}) }),
+          (e) => write(out, o.csv ? `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\n` : `${JSON.stringify(e)}\n`),
+        );
+        await done();
       }),
     );
 }

@@ -26,14 +26,16 @@ export function registerKeys(program: Command): void {
   keys
     .command('status')
     .description("print each collection's data key versions and how many records each protects")
-    .action(() => withVault(g(), async (v) => printJson({ collections: await v.keyring.status() })));
+    .action(() => withVault(g(), async (v) => printJson({ collections: await v.keyring.status(), auditSigning: v.auditLog.keys.list() })));
 
   keys
     .command('rotate [collection]')
     .description('add a new data key version; new writes use it, older records stay readable')
     .option('--all', 'rotate every collection')
-    .action((collection: string | undefined, o: { all?: boolean }) =>
+    .option('--audit-signing', 'rotate the Ed25519 key that signs audit checkpoints instead')
+    .action((collection: string | undefined, o: { all?: boolean; auditSigning?: boolean }) =>
       withVault(g(), async (v) => {
+        if (o.auditSigning) return printJson({ auditSigning: await v.auditLog.keys.rotate() });
         const names = o.all ? [...v.collections.keys()] : collection ? [v.collection(collection).name] : [];
         if (!names.length) throw new WardError('invalid_request', 'name a collection to rotate, or pass --all');
         const rotated: Record<string, number> = {};

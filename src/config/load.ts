@@ -7,7 +7,16 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { WardError } from '../errors.js';
-import { type CollectionConfig, configSchema, fieldRules, type RawConfig, type RoleConfig, roleRules } from './schema.js';
+import {
+  type CollectionConfig,
+  configSchema,
+  fieldRules,
+  intervalMs,
+  type RawConfig,
+  type RoleConfig,
+  retentionDays,
+  roleRules,
+} from './schema.js';
 
 export type DatabaseSetting = { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' } | { kind: 'embedded'; dir: string };
 
@@ -19,6 +28,7 @@ export interface WardConfig {
   keys: { provider: 'file' | 'env'; file?: string };
   collections: Record<string, CollectionConfig>;
   roles: Record<string, RoleConfig>;
+  audit: { retentionDays: number; sealEveryMs: number | null };
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -89,5 +99,6 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
       : { kind: 'embedded', dir: resolve(dir, raw.database.embedded ?? DEFAULT_EMBEDDED_DIR) };
   const keys: WardConfig['keys'] = { provider: raw.keys.provider };
   if (raw.keys.file) keys.file = resolve(dir, raw.keys.file);
-  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles };
+  const audit = { retentionDays: retentionDays(raw.audit.retention), sealEveryMs: intervalMs(raw.audit.seal_every) };
+  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit };
 }

@@ -57,6 +57,25 @@ export const roleSchema = z.strictObject({
   allow: z.array(ruleSchema).default([]),
 });
 
+/** Six years: HIPAA's retention period for required documentation (45 CFR 164.316(b)(2)). */
+export const MIN_AUDIT_RETENTION_DAYS = 6 * 365;
+
+export const auditSchema = z
+  .strictObject({
+    /** How long audit events are kept; at least six years. Ward itself never deletes them. */
+    retention: z
+      .string()
+      .regex(DURATION, 'must be a duration such as 6y or 84m')
+      .refine((d) => retentionDays(d) >= MIN_AUDIT_RETENTION_DAYS, 'must be at least 6y (HIPAA keeps audit records six years)')
+      .default('6y'),
+    /** How often `ward serve` seals new audit events into the signed log: `10s`, `500ms`, `1m`, or `off`. */
+    seal_every: z
+      .string()
+      .regex(/^(off|\d{1,6}(ms|s|m))$/, 'must be a duration such as 500ms, 10s or 1m, or off')
+      .default('10s'),
+  })
+  .default({ retention: '6y', seal_every: '10s' });
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -74,6 +93,7 @@ export const configSchema = z.strictObject({
   }),
   collections: z.record(z.string().regex(IDENT, identMessage), collectionSchema),
   roles: z.record(z.string().regex(IDENT, identMessage), roleSchema).default({}),
+  audit: auditSchema,
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;
@@ -114,6 +134,12 @@ export function fieldRules(f: FieldConfig): { key: string; message: string }[] {
   if (f.token && f.class === 'public') out.push({ key: 'token', message: 'is only for identifier or clinical fields' });
   if (f.mask && f.class === 'public') out.push({ key: 'mask', message: 'is only for identifier or clinical fields' });
   return out;
+}
+
+/** Milliseconds from `500ms`, `10s` or `1m`; null for `off`. */
+export function intervalMs(setting: string): number | null {
+  const m = /^(\d+)(ms|s|m)$/.exec(setting);
+  return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : null;
 }
 
 /** Retention in days from a duration such as `7y`; months are 30 days, years 365. */

@@ -134,4 +134,61 @@ export const auditQuery = {
   additionalProperties: false,
 } as const;
 
+export const disclosureQuery = {
+  type: 'object',
+  properties: {
+    since: auditQuery.properties.since,
+    until: auditQuery.properties.until,
+    after: auditQuery.properties.after,
+    limit: auditQuery.properties.limit,
+  },
+  additionalProperties: false,
+} as const;
+
+export const subjectParams = {
+  type: 'object',
+  properties: { recordId: { type: 'string', format: 'uuid' } },
+  required: ['recordId'],
+} as const;
+
+const nullableStr = { type: ['string', 'null'] } as const;
+const nullableInt = { type: ['integer', 'null'] } as const;
+
+export const verifyReportSchema = {
+  type: 'object',
+  properties: {
+    ok: { type: 'boolean', description: 'true when every sealed event and checkpoint checks out' },
+    treeSize: { type: 'integer', description: 'sealed events checked' },
+    rootHash: { ...nullableStr, description: 'base64 root of the newest checkpoint' },
+    checkpoints: { type: 'integer' },
+    unsealed: { type: 'integer', description: 'events written since the newest checkpoint (sealed at the next round)' },
+    problem: {
+      type: ['object', 'null'],
+      properties: {
+        kind: str,
+        seq: { ...nullableStr, description: 'sequence number of the first bad event, when one can be named' },
+        treeSize: { ...nullableInt, description: 'the checkpoint concerned, by tree size' },
+        message: str,
+      },
+    },
+  },
+  required: ['ok', 'treeSize', 'checkpoints', 'unsealed', 'problem'],
+} as const;
+
+export const checkpointSchema = {
+  type: 'object',
+  description: 'a signed checkpoint (tree head): keep it, and later prove the log still extends it with `ward audit verify --since`',
+  properties: {
+    format: str,
+    origin: str,
+    treeSize: { type: 'integer' },
+    rootHash: str,
+    sealedAt: str,
+    keyVersion: { type: 'integer' },
+    publicKey: { type: 'string', description: 'base64 Ed25519 public key' },
+    signature: { type: 'string', description: 'base64 Ed25519 signature over the checkpoint note' },
+  },
+  required: ['format', 'origin', 'treeSize', 'rootHash', 'sealedAt', 'keyVersion', 'publicKey', 'signature'],
+} as const;
+
 export { ref };

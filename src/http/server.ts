@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
-import { WardError } from '../errors.js';
+import { isWardError, WardError } from '../errors.js';
 import { ApiKeys } from '../vault/apikeys.js';
 import { openDb, openVault } from '../vault/open.js';
 import { buildApp } from './app.js';
@@ -111,11 +111,14 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     await db.close().catch(() => {});
     throw e;
   });
+  // Validated keys are cached; a revocation from any process evicts through LISTEN/NOTIFY.
+  const apiKeys = new ApiKeys(vault.db, vault.policy);
   let app: FastifyInstance;
   try {
+    await apiKeys.startCache();
     app = await buildApp({
       vault,
-      apiKeys: new ApiKeys(vault.db, vault.policy),
+      apiKeys,
       metrics,
       trustProxy,
       ...(tls ? { tls } : {}),
@@ -124,9 +127,15 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080, listenTextResolver: () => 'listening' });
   } catch (e) {
+    await apiKeys.close().catch(() => {});
     await vault.close().catch(() => {});
     throw listenError(e, options);
   }
+  // Audit events are sealed into the signed log in the background; any Ward process may do it.
+  if (cfg.audit.sealEveryMs !== null)
+    vault.auditLog.sealer.start(cfg.audit.sealEveryMs, (e) =>
+      app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'audit sealing failed; retrying at the next interval'),
+    );
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
   const host = options.host ?? '127.0.0.1';
@@ -142,6 +151,11 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
         await app.close();
       } finally {
         clearTimeout(cut);
+        // Seals what the last requests wrote, so a clean shutdown leaves nothing unsealed.
+        await vault.auditLog.sealer
+          .stop()
+          .catch((e) => app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'final audit seal failed'));
+        await apiKeys.close();
         await vault.close();
       }
     })();

@@ -93,3 +93,27 @@ export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredA
   );
   return rows.map(toEvent);
 }
+
+export interface DisclosureFilter {
+  since?: Date;
+  until?: Date;
+  after?: string;
+  limit: number;
+}
+
+/**
+ * Every touch of one record's PHI (reads, writes, searches that returned it, detokenizations),
+ * allowed or not, oldest first. Audit-trail reads about the record are not disclosures.
+ */
+export async function selectDisclosures(q: Queryable, recordId: string, f: DisclosureFilter): Promise<StoredAuditEvent[]> {
+  const rows = await q.query(
+    `SELECT seq, at, ${COLUMNS} FROM ward_audit_events
+     WHERE record_ids @> ARRAY[$1::uuid] AND action NOT LIKE 'audit.%'
+       AND ($2::timestamptz IS NULL OR at >= $2)
+       AND ($3::timestamptz IS NULL OR at < $3)
+       AND ($4::bigint IS NULL OR seq > $4)
+     ORDER BY seq LIMIT $5`,
+    [recordId, f.since ?? null, f.until ?? null, f.after ?? null, f.limit],
+  );
+  return rows.map(toEvent);
+}

@@ -3,6 +3,7 @@
  * open the keyring. Every misconfiguration fails here with a message that names the fix.
  */
 import { Policy } from '../access/policy.js';
+import { AuditLog } from '../audit/log.js';
 import type { WardConfig } from '../config/load.js';
 import { assertProductionSafe } from '../config/safety.js';
 import { retentionDays } from '../config/schema.js';
@@ -56,7 +57,8 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     if (todo.length) await migrate(db);
     const keyring = await Keyring.open(db, master, [...collections.keys()]);
     assertProductionSafe(cfg, master, keyring.createdWithDevKey);
-    return new Vault(db, keyring, collections, new Policy(cfg.roles));
+    const auditLog = await AuditLog.open(db, master);
+    return new Vault(db, keyring, collections, new Policy(cfg.roles), auditLog);
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});
     throw e;

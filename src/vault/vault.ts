@@ -5,7 +5,10 @@
  * by field name and rule, never by value.
  */
 import { operatorContext, type RequestContext } from '../access/actions.js';
-import { type FieldView, type Grant, Policy } from '../access/policy.js';
+import type { FieldView, Grant, Policy } from '../access/policy.js';
+import type { ExportedCheckpoint } from '../audit/checkpoint.js';
+import type { AuditLog } from '../audit/log.js';
+import type { VerifyReport } from '../audit/verify.js';
 import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { type FieldIssue, WardError } from '../errors.js';
@@ -21,7 +24,14 @@ import {
 } from '../schema/collection.js';
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
-import { type AuditFilter, insertAudit, type StoredAuditEvent, selectAudit } from '../store/audit.js';
+import {
+  type AuditFilter,
+  type DisclosureFilter,
+  insertAudit,
+  type StoredAuditEvent,
+  selectAudit,
+  selectDisclosures,
+} from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
 import { Auditor, auditRow, record as recordAudit } from './audit.js';
@@ -67,7 +77,8 @@ export class Vault {
     readonly db: Db,
     readonly keyring: Keyring,
     readonly collections: ReadonlyMap<string, Collection>,
-    readonly policy: Policy = new Policy({}),
+    readonly policy: Policy,
+    readonly auditLog: AuditLog,
   ) {
     this.codec = new RecordCodec(keyring);
     this.auditor = new Auditor(db, policy);
@@ -243,14 +254,38 @@ export class Vault {
   }
 
   /** Audit events, oldest first; for roles with `audit: true` and the operator. Reading is audited too. */
-  async auditEvents(filter: AuditFilter, ctx: RequestContext = OPERATOR): Promise<StoredAuditEvent[]> {
+  auditEvents(filter: AuditFilter, ctx: RequestContext = OPERATOR): Promise<StoredAuditEvent[]> {
+    return this.auditRead(ctx, 'audit.read', filter.recordId ? [filter.recordId] : [], () => selectAudit(this.db, filter));
+  }
+
+  /**
+   * The accounting of disclosures of one record (45 CFR 164.528): who touched its PHI, when,
+   * which fields, why, and with what outcome. For audit roles and the operator.
+   */
+  disclosures(recordId: string, filter: DisclosureFilter, ctx: RequestContext = OPERATOR): Promise<StoredAuditEvent[]> {
+    const rid = checkId(recordId);
+    return this.auditRead(ctx, 'audit.disclosures', [rid], () => selectDisclosures(this.db, rid, filter));
+  }
+
+  /** Recomputes the sealed log and checks every checkpoint (and, given one, an exported checkpoint). */
+  verifyAudit(since?: ExportedCheckpoint, ctx: RequestContext = OPERATOR): Promise<VerifyReport> {
+    return this.auditRead(ctx, 'audit.verify', [], () => this.auditLog.verify(since));
+  }
+
+  /** The newest signed checkpoint, for an auditor to keep. */
+  auditCheckpoint(ctx: RequestContext = OPERATOR): Promise<ExportedCheckpoint | undefined> {
+    return this.auditRead(ctx, 'audit.checkpoint', [], () => this.auditLog.checkpoint());
+  }
+
+  /** Runs a read of the audit trail for an audit role, auditing the read (or its denial). */
+  private async auditRead<T>(ctx: RequestContext, action: string, recordIds: string[], read: () => Promise<T>): Promise<T> {
     if (!this.policy.canReadAudit(ctx)) {
-      await recordAudit(this.db, auditRow(ctx, 'audit.read', null, [], [], 'denied', 'forbidden'));
+      await recordAudit(this.db, auditRow(ctx, action, null, recordIds, [], 'denied', 'forbidden'));
       throw new WardError('forbidden', `role ${ctx.principal.role} may not read the audit trail`);
     }
-    const events = await selectAudit(this.db, filter);
-    await recordAudit(this.db, auditRow(ctx, 'audit.read', null, filter.recordId ? [filter.recordId] : [], []));
-    return events;
+    const out = await read();
+    await recordAudit(this.db, auditRow(ctx, action, null, recordIds, []));
+    return out;
   }
 
   async close(): Promise<void> {

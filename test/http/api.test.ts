@@ -1,5 +1,5 @@
 /** The v1 contract in-process: every endpoint's status, shape and headers, on both drivers. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { canaryPatient, DRIVERS } from '../helpers.js';
@@ -147,6 +147,28 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
     expect(metrics.body).toContain('ward_http_requests_total{method="GET",route="/healthz",status="200"}');
     expect(metrics.body).toContain('ward_http_request_duration_seconds_bucket');
     expect(metrics.body).toMatch(/ward_audit_writes_total \d+/);
+    expect(metrics.body).toMatch(/^ward_db_pool_connections\{state="total"\} [1-9]\d*$/m);
+    expect(metrics.body).toMatch(/^ward_db_pool_connections\{state="idle"\} \d+$/m);
+    expect(metrics.body).toMatch(/^ward_db_pool_connections\{state="waiting"\} 0$/m);
+  });
+
+  it('the pool gauge is read at scrape time: callers waiting for a connection show up', async () => {
+    const gauge = async (state: string) =>
+      (await f.metrics.poolConnections.get()).values.find((v) => v.labels.state === state)?.value ?? Number.NaN;
+    expect(await gauge('total')).toBe(f.t.db.stats().total);
+    if (driver === 'pglite') return expect([await gauge('total'), await gauge('waiting')]).toEqual([1, 0]);
+    // Hold all 4 pooled connections (freshDb's pool size) in transactions, then queue a query behind them.
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const holders = Array.from({ length: 4 }, () => f.t.db.transaction(() => held));
+    await vi.waitFor(() => expect(f.t.db.stats()).toEqual({ total: 4, idle: 0, waiting: 0 }));
+    const queued = f.t.db.query('SELECT 1');
+    expect([await gauge('total'), await gauge('idle'), await gauge('waiting')]).toEqual([4, 0, 1]);
+    release();
+    await Promise.all([...holders, queued]);
+    expect([await gauge('total'), await gauge('waiting')]).toEqual([4, 0]);
   });
 
   it('readiness is 503 database_error when the database does not answer; liveness stays 200', async () => {
@@ -189,6 +211,9 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       '/v1/collections/{c}/search': ['post'],
       '/v1/detokenize': ['post'],
       '/v1/audit/events': ['get'],
+      '/v1/audit/subjects/{recordId}/disclosures': ['get'],
+      '/v1/audit/verify': ['get'],
+      '/v1/audit/checkpoint': ['get'],
     });
     const get = doc.paths['/v1/collections/{c}/records/{id}'].get;
     expect(get.security).toEqual([{ apiKey: [] }]);

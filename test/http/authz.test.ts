@@ -171,8 +171,10 @@ describe('authorization matrix over HTTP (pglite)', () => {
       expectNoLeak('auditor', res.body);
     });
 
-    it.each(['clinician', 'billing', 'analytics'] as const)('%s may not read the audit trail: 403, audited', async (role) => {
-      await expectDenied(role, { url: '/v1/audit/events' });
+    const auditUrls = ['/v1/audit/events', '/v1/audit/subjects/{id}/disclosures', '/v1/audit/verify', '/v1/audit/checkpoint'];
+    const auditCells = (['clinician', 'billing', 'analytics'] as const).flatMap((role) => auditUrls.map((url) => [role, url] as const));
+    it.each(auditCells)('%s may not read %s: 403, audited', async (role, url) => {
+      await expectDenied(role, { url: url.replace('{id}', id) });
     });
   });
 });

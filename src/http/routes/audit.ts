@@ -1,13 +1,23 @@
 /**
  * The audit trail for roles with `audit: true`: filtered by record, actor and time, paged by
- * sequence number. Reading it is audited too. (`GET /v1/audit/verify` comes with sealing.)
+ * sequence number; the accounting of disclosures of one record; verification of the sealed log and
+ * its newest signed checkpoint. Every read is audited too.
  */
 import type { FastifyInstance } from 'fastify';
 import { WardError } from '../../errors.js';
-import type { AuditFilter, StoredAuditEvent } from '../../store/audit.js';
+import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../../store/audit.js';
 import type { Vault } from '../../vault/vault.js';
 import { ctxOf } from '../context.js';
-import { auditEventSchema, auditQuery, problems, ref } from '../schemas.js';
+import {
+  auditEventSchema,
+  auditQuery,
+  checkpointSchema,
+  disclosureQuery,
+  problems,
+  ref,
+  subjectParams,
+  verifyReportSchema,
+} from '../schemas.js';
 
 const MAX_PAGE = 1000;
 
@@ -22,17 +32,35 @@ interface AuditQuery {
 
 /** The query string as a store filter; the schema has checked each parameter's shape. */
 export function auditFilter(q: AuditQuery): AuditFilter {
+  const f: AuditFilter = pageFilter(q);
+  if (q.recordId) f.recordId = q.recordId.toLowerCase();
+  if (q.actor) f.actor = q.actor;
+  return f;
+}
+
+function pageFilter(q: Omit<AuditQuery, 'recordId' | 'actor'>): DisclosureFilter {
   const limit = q.limit === undefined ? 100 : Number(q.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
     throw new WardError('invalid_request', `limit must be from 1 to ${MAX_PAGE}`);
-  const f: AuditFilter = { limit };
-  if (q.recordId) f.recordId = q.recordId.toLowerCase();
-  if (q.actor) f.actor = q.actor;
+  const f: DisclosureFilter = { limit };
   if (q.since) f.since = new Date(q.since);
   if (q.until) f.until = new Date(q.until);
   if (q.after) f.after = q.after;
   return f;
 }
+
+const page = (events: StoredAuditEvent[], limit: number) => {
+  const last = events.at(-1);
+  return { events: events.map(toJson), next: events.length === limit && last ? last.seq : null };
+};
+
+const pageSchema = {
+  type: 'object',
+  properties: {
+    events: { type: 'array', items: ref(auditEventSchema.$id) },
+    next: { type: ['string', 'null'], description: 'sequence number to pass as `after`; null on the last page' },
+  },
+} as const;
 
 const toJson = (e: StoredAuditEvent) => ({ ...e, at: e.at.toISOString() });
 
@@ -45,23 +73,62 @@ export function auditRoutes(app: FastifyInstance, vault: Vault): void {
         tags: ['audit'],
         security: [{ apiKey: [] }],
         querystring: auditQuery,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              events: { type: 'array', items: ref(auditEventSchema.$id) },
-              next: { type: ['string', 'null'], description: 'sequence number to pass as `after`; null on the last page' },
-            },
-          },
-          ...problems(503),
-        },
+        response: { 200: pageSchema, ...problems(503) },
       },
     },
     async (request) => {
       const filter = auditFilter(request.query);
-      const events = await vault.auditEvents(filter, ctxOf(request));
-      const last = events.at(-1);
-      return { events: events.map(toJson), next: events.length === filter.limit && last ? last.seq : null };
+      return page(await vault.auditEvents(filter, ctxOf(request)), filter.limit);
+    },
+  );
+
+  app.get<{ Params: { recordId: string }; Querystring: Omit<AuditQuery, 'recordId' | 'actor'> }>(
+    '/v1/audit/subjects/:recordId/disclosures',
+    {
+      schema: {
+        summary: "Accounting of disclosures (45 CFR 164.528): every touch of one record's PHI, oldest first",
+        description:
+          'who accessed the record, when, which fields, for which purpose, with what outcome; reads of the audit trail are not listed',
+        tags: ['audit'],
+        security: [{ apiKey: [] }],
+        params: subjectParams,
+        querystring: disclosureQuery,
+        response: { 200: pageSchema, ...problems(400, 503) },
+      },
+    },
+    async (request) => {
+      const filter = pageFilter(request.query);
+      return page(await vault.disclosures(request.params.recordId, filter, ctxOf(request)), filter.limit);
+    },
+  );
+
+  app.get(
+    '/v1/audit/verify',
+    {
+      schema: {
+        summary: 'Recompute the sealed audit log and check every signed checkpoint; names the first bad event',
+        tags: ['audit'],
+        security: [{ apiKey: [] }],
+        response: { 200: verifyReportSchema, ...problems(503) },
+      },
+    },
+    async (request) => vault.verifyAudit(undefined, ctxOf(request)),
+  );
+
+  app.get(
+    '/v1/audit/checkpoint',
+    {
+      schema: {
+        summary: 'The newest signed checkpoint of the audit log, for an auditor to keep',
+        tags: ['audit'],
+        security: [{ apiKey: [] }],
+        response: { 200: checkpointSchema, ...problems(404, 503) },
+      },
+    },
+    async (request) => {
+      const c = await vault.auditCheckpoint(ctxOf(request));
+      if (!c) throw new WardError('not_found', 'the audit log has not been sealed yet');
+      return c;
     },
   );
 }

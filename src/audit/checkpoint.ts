@@ -1,0 +1,111 @@
+/**
+ * What gets hashed and signed. A leaf is one audit event in a fixed JSON rendering; a checkpoint
+ * is a signed note in the manner of the C2SP tlog-checkpoint format: origin, tree size, root hash
+ * (base64) and seal time, one per line. An exported checkpoint carries its public key so an
+ * auditor can check it on its own and pin the key.
+ */
+import { z } from 'zod';
+import { WardError } from '../errors.js';
+import type { LeafEvent } from '../store/seal.js';
+import { leafHash } from './merkle.js';
+import { verifySignature } from './signing.js';
+
+export const ORIGIN = 'ward-audit/v1';
+export const EXPORT_FORMAT = 'ward-audit-checkpoint/v1';
+
+/** The leaf hash of one event: every column, in one fixed order, values only as stored. */
+export function eventLeaf(e: LeafEvent): Buffer {
+  return leafHash(
+    JSON.stringify([
+      ORIGIN,
+      e.seq,
+      e.txid,
+      e.at,
+      e.actor,
+      e.role,
+      e.action,
+      e.collection,
+      e.recordIds,
+      e.fields,
+      e.purpose,
+      e.outcome,
+      e.reason,
+      e.requestId,
+      e.client,
+    ]),
+  );
+}
+
+export interface TreeHead {
+  treeSize: number;
+  root: Buffer;
+  sealedAt: string;
+}
+
+export function checkpointNote(h: TreeHead): Buffer {
+  return Buffer.from(`${ORIGIN}\n${h.treeSize}\n${h.root.toString('base64')}\n${h.sealedAt}\n`);
+}
+
+/** A checkpoint as an auditor keeps it. */
+export interface ExportedCheckpoint {
+  format: typeof EXPORT_FORMAT;
+  origin: string;
+  treeSize: number;
+  rootHash: string;
+  sealedAt: string;
+  keyVersion: number;
+  publicKey: string;
+  signature: string;
+}
+
+const b64 = (bytes: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
+    .refine((s) => Buffer.from(s, 'base64').length === bytes, `must be base64 of ${bytes} bytes`);
+
+const exportedSchema = z.strictObject({
+  format: z.literal(EXPORT_FORMAT),
+  origin: z.literal(ORIGIN),
+  treeSize: z.number().int().positive(),
+  rootHash: b64(32),
+  sealedAt: z.string().min(1).max(64),
+  keyVersion: z.number().int().positive(),
+  publicKey: b64(32),
+  signature: b64(64),
+});
+
+/** Parses an exported checkpoint file's text; the message names the first problem. */
+export function parseExported(text: string, source: string): ExportedCheckpoint {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new WardError('invalid_request', `${source}: not a JSON checkpoint`);
+  }
+  const r = exportedSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new WardError('invalid_request', `${source}: ${issue?.path.join('.') || 'checkpoint'} ${issue?.message ?? 'is invalid'}`);
+  }
+  return r.data as ExportedCheckpoint;
+}
+
+export function exportCheckpoint(h: TreeHead & { keyVersion: number; signature: Buffer }, publicKey: Buffer): ExportedCheckpoint {
+  return {
+    format: EXPORT_FORMAT,
+    origin: ORIGIN,
+    treeSize: h.treeSize,
+    rootHash: h.root.toString('base64'),
+    sealedAt: h.sealedAt,
+    keyVersion: h.keyVersion,
+    publicKey: publicKey.toString('base64'),
+    signature: h.signature.toString('base64'),
+  };
+}
+
+/** True when an exported checkpoint's signature holds under the public key it names. */
+export function exportedSignatureHolds(c: ExportedCheckpoint): boolean {
+  const note = checkpointNote({ treeSize: c.treeSize, root: Buffer.from(c.rootHash, 'base64'), sealedAt: c.sealedAt });
+  return verifySignature(Buffer.from(c.publicKey, 'base64'), note, Buffer.from(c.signature, 'base64'));
+}

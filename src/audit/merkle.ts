@@ -1,0 +1,137 @@
+/**
+ * The Merkle tree of RFC 6962 / RFC 9162 §2.1 over SHA-256: leaf hash H(0x00 || data), node hash
+ * H(0x01 || left || right), the tree of n leaves split at the largest power of two below n.
+ * A frontier (the roots of the perfect subtrees that make up the first n leaves) lets the sealer
+ * append without re-reading old leaves; consistency proofs show one tree head extends another.
+ */
+import { createHash } from 'node:crypto';
+
+export const HASH_BYTES = 32;
+
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+
+export const leafHash = (data: Buffer | string): Buffer => createHash('sha256').update(LEAF).update(data).digest();
+
+export const nodeHash = (left: Buffer, right: Buffer): Buffer => createHash('sha256').update(NODE).update(left).update(right).digest();
+
+/** The root of the empty tree: SHA-256 of nothing. */
+export const EMPTY_ROOT = createHash('sha256').digest();
+
+/** Largest power of two strictly below n (n ≥ 2). */
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** Appends leaves to a tree of `size` leaves, keeping only the frontier. */
+export class Frontier {
+  /** Perfect-subtree roots, left to right; their sizes are the set bits of `size`, largest first. */
+  private readonly nodes: Buffer[];
+  private n: number;
+
+  constructor(size = 0, nodes: readonly Buffer[] = []) {
+    if (nodes.length !== popcount(size)) throw new Error(`a frontier of ${size} leaves has ${popcount(size)} nodes, not ${nodes.length}`);
+    this.n = size;
+    this.nodes = [...nodes];
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** The stored form: the subtree roots, left to right. */
+  get hashes(): Buffer[] {
+    return [...this.nodes];
+  }
+
+  push(leaf: Buffer): void {
+    let node = leaf;
+    // Merge while the lowest bits of the new size are 0: equal-sized neighbours combine.
+    for (let size = this.n; size & 1; size >>= 1) node = nodeHash(this.nodes.pop() as Buffer, node);
+    this.nodes.push(node);
+    this.n++;
+  }
+
+  root(): Buffer {
+    if (!this.nodes.length) return EMPTY_ROOT;
+    let acc = this.nodes[this.nodes.length - 1] as Buffer;
+    for (let i = this.nodes.length - 2; i >= 0; i--) acc = nodeHash(this.nodes[i] as Buffer, acc);
+    return acc;
+  }
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let x = n; x > 0; x = Math.floor(x / 2)) c += x % 2;
+  return c;
+}
+
+/** MTH(D[start:end]) over leaf hashes. */
+export function subtreeRoot(leaves: readonly Buffer[], start = 0, end = leaves.length): Buffer {
+  const n = end - start;
+  if (n === 0) return EMPTY_ROOT;
+  if (n === 1) return leaves[start] as Buffer;
+  const k = split(n);
+  return nodeHash(subtreeRoot(leaves, start, start + k), subtreeRoot(leaves, start + k, end));
+}
+
+/** The consistency proof from the tree of the first `m` leaves to the tree of all of them (RFC 9162 §2.1.4.1). */
+export function consistencyProof(leaves: readonly Buffer[], m: number): Buffer[] {
+  const n = leaves.length;
+  if (m < 1 || m > n) throw new Error(`no consistency proof from ${m} to ${n} leaves`);
+  const proof: Buffer[] = [];
+  const sub = (m: number, start: number, end: number, whole: boolean): void => {
+    const size = end - start;
+    if (m === size) {
+      if (!whole) proof.push(subtreeRoot(leaves, start, end));
+      return;
+    }
+    const k = split(size);
+    if (m <= k) {
+      sub(m, start, start + k, whole);
+      proof.push(subtreeRoot(leaves, start + k, end));
+    } else {
+      sub(m - k, start + k, end, false);
+      proof.push(subtreeRoot(leaves, start, start + k));
+    }
+  };
+  if (m < n) sub(m, 0, n, true);
+  return proof;
+}
+
+/** Checks a consistency proof between two tree heads (RFC 9162 §2.1.4.2). */
+export function verifyConsistency(m: number, n: number, oldRoot: Buffer, newRoot: Buffer, proof: readonly Buffer[]): boolean {
+  if (m < 1 || m > n) return false;
+  if (m === n) return proof.length === 0 && oldRoot.equals(newRoot);
+  if (!proof.length) return false;
+  const path = [...proof];
+  // A power-of-two old tree is itself a node of the new one: its root starts the path.
+  if (Number.isInteger(Math.log2(m))) path.unshift(oldRoot);
+  let fn = m - 1;
+  let sn = n - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0];
+  let sr = path[0];
+  if (!fr || !sr) return false;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
+}

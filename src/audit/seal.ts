@@ -1,0 +1,116 @@
+/**
+ * The sealer folds committed audit events into the Merkle tree and signs a checkpoint per round.
+ * Writers never wait for it: events are plain inserts. Rounds take a transaction-scoped advisory
+ * lock, so any number of Ward processes may run a sealer and the log still grows in one order
+ * (txid, seq) that every process and every verifier agrees on.
+ */
+import { WardError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import * as store from '../store/seal.js';
+import { checkpointNote, eventLeaf } from './checkpoint.js';
+import { Frontier } from './merkle.js';
+import type { SigningKeys } from './signing.js';
+
+export interface SealResult {
+  /** Events sealed by this call. */
+  sealed: number;
+  /** Size of the sealed log afterwards. */
+  treeSize: number;
+  /** Events written but not sealed yet (their transactions, or older ones, were still open). */
+  unsealed: number;
+}
+
+export const DEFAULT_BATCH = 10_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Sealer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly keys: SigningKeys,
+    private readonly batch = DEFAULT_BATCH,
+  ) {}
+
+  /**
+   * One round: up to `batch` events, one checkpoint. Returns how many were sealed, or `busy`
+   * when another process holds the sealer's lock.
+   */
+  async round(): Promise<{ sealed: number; treeSize: number; busy: boolean }> {
+    return this.db.transaction(async (tx) => {
+      if (!(await store.trySealLock(tx))) return { sealed: 0, treeSize: 0, busy: true };
+      const head = await store.latestCheckpoint(tx);
+      const frontier = head ? new Frontier(head.treeSize, head.frontier) : new Frontier();
+      if (head && !frontier.root().equals(head.root))
+        throw new WardError('integrity_error', `the audit checkpoint at tree size ${head.treeSize} does not match its own frontier`);
+      const events = await store.selectSealable(tx, head?.last ?? store.START, this.batch);
+      const last = events.at(-1);
+      if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
+      const hashes = events.map(eventLeaf);
+      await store.insertLeaves(
+        tx,
+        frontier.size,
+        events.map((e) => e.seq),
+        hashes,
+      );
+      for (const h of hashes) frontier.push(h);
+      const treeHead = { treeSize: frontier.size, root: frontier.root(), sealedAt: new Date().toISOString() };
+      const { version, signature } = await this.keys.sign(tx, checkpointNote(treeHead));
+      await store.insertCheckpoint(tx, {
+        ...treeHead,
+        keyVersion: version,
+        signature,
+        last: { txid: last.txid, seq: last.seq },
+        frontier: frontier.hashes,
+      });
+      return { sealed: events.length, treeSize: frontier.size, busy: false };
+    });
+  }
+
+  /**
+   * Seals everything sealable now. With `waitMs`, keeps trying while events remain unsealed
+   * (their transactions still open, or another sealer busy) until that much time has passed.
+   */
+  async sealAll(waitMs = 0): Promise<SealResult> {
+    const deadline = Date.now() + waitMs;
+    let sealed = 0;
+    for (;;) {
+      const r = await this.round();
+      sealed += r.sealed;
+      if (r.sealed === this.batch) continue;
+      const status = await this.status();
+      if (status.unsealed === 0 || Date.now() >= deadline) return { sealed, ...status };
+      await sleep(25);
+    }
+  }
+
+  async status(): Promise<{ treeSize: number; unsealed: number }> {
+    const head = await store.latestCheckpoint(this.db);
+    return { treeSize: head?.treeSize ?? 0, unsealed: await store.countAfter(this.db, head?.last ?? store.START) };
+  }
+
+  /** Seals in the background every `intervalMs`; errors go to `onError` (codes only, never data). */
+  start(intervalMs: number, onError: (e: unknown) => void): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.running = this.sealAll()
+        .catch(onError)
+        .finally(() => {
+          this.running = undefined;
+          if (this.timer) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, intervalMs);
+  }
+
+  /** Stops the background sealer after its current round; then seals what is left once. */
+  async stop(finalSeal = true): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+    await this.running;
+    if (finalSeal && t) await this.sealAll();
+  }
+}

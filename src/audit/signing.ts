@@ -1,0 +1,126 @@
+/**
+ * Ed25519 keys that sign audit checkpoints, managed like the data keys: random, wrapped by the
+ * master key (bound to their version and public key), versioned, rotated by adding a version.
+ * The highest version signs; every version stays to verify what it signed. A key row someone
+ * forged in the database does not unwrap with the master key, and verification says so.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import type { MasterKey } from '../crypto/master-key.js';
+import { WardError } from '../errors.js';
+import type { Db, Queryable } from '../store/db.js';
+import * as store from '../store/seal.js';
+
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
+
+const wrapAad = (version: number, publicKey: Buffer) => `ward/audit-signing/v1/${version}/${publicKey.toString('base64')}`;
+
+function privateFromSeed(seed: Buffer): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
+}
+
+export function publicKeyObject(raw: Buffer): KeyObject {
+  if (raw.length !== 32) throw new WardError('invalid_request', 'an Ed25519 public key is 32 bytes');
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519, raw]), format: 'der', type: 'spki' });
+}
+
+function rawPublic(key: KeyObject): Buffer {
+  return (createPublicKey(key).export({ format: 'der', type: 'spki' }) as Buffer).subarray(SPKI_ED25519.length);
+}
+
+export function verifySignature(publicKey: Buffer, message: Buffer, signature: Buffer): boolean {
+  try {
+    return signature.length === 64 && verify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
+export interface SigningKeyInfo {
+  version: number;
+  publicKey: string;
+  createdAt: string;
+}
+
+export class SigningKeys {
+  private readonly privates = new Map<number, KeyObject>();
+
+  private constructor(
+    private readonly db: Db,
+    private readonly master: MasterKey,
+    private rows: store.SigningKeyRow[],
+  ) {}
+
+  /** Loads the signing keys, creating version 1 on first use. */
+  static async open(db: Db, master: MasterKey): Promise<SigningKeys> {
+    const keys = new SigningKeys(db, master, await store.selectSigningKeys(db));
+    if (!keys.rows.length) await keys.add(1);
+    return keys;
+  }
+
+  /** Adds the next version, which signs from now on; returns it. */
+  async rotate(): Promise<number> {
+    await this.reload();
+    const next = (this.rows.at(-1)?.version ?? 0) + 1;
+    await this.add(next);
+    return next;
+  }
+
+  /** Public halves, for auditors who want to pin them. */
+  list(): SigningKeyInfo[] {
+    return this.rows.map((r) => ({ version: r.version, publicKey: r.publicKey.toString('base64'), createdAt: r.createdAt.toISOString() }));
+  }
+
+  publicKey(version: number): Buffer | undefined {
+    return this.rows.find((r) => r.version === version)?.publicKey;
+  }
+
+  /**
+   * Signs with the newest version, re-reading the table through `q` (the sealer's transaction)
+   * so a rotation elsewhere applies.
+   */
+  async sign(q: Queryable, message: Buffer): Promise<{ version: number; signature: Buffer }> {
+    await this.reload(q);
+    const row = this.rows.at(-1);
+    if (!row) throw new WardError('integrity_error', 'no audit signing key');
+    return { version: row.version, signature: sign(null, message, this.privateKey(row)) };
+  }
+
+  /**
+   * Versions whose stored private half does not unwrap with the master key or does not match the
+   * stored public half: keys that Ward did not create.
+   */
+  async forged(): Promise<number[]> {
+    await this.reload();
+    const bad: number[] = [];
+    for (const row of this.rows) {
+      try {
+        const seed = this.master.unwrap(row.wrapped, wrapAad(row.version, row.publicKey));
+        if (!rawPublic(privateFromSeed(seed)).equals(row.publicKey)) bad.push(row.version);
+      } catch {
+        bad.push(row.version);
+      }
+    }
+    return bad;
+  }
+
+  private async add(version: number): Promise<void> {
+    const seed = randomBytes(32);
+    const publicKey = rawPublic(privateFromSeed(seed));
+    await store.insertSigningKey(this.db, version, publicKey, this.master.wrap(seed, wrapAad(version, publicKey)));
+    await this.reload();
+  }
+
+  private async reload(q: Queryable = this.db): Promise<void> {
+    this.rows = await store.selectSigningKeys(q);
+  }
+
+  private privateKey(row: store.SigningKeyRow): KeyObject {
+    let key = this.privates.get(row.version);
+    if (!key) {
+      key = privateFromSeed(this.master.unwrap(row.wrapped, wrapAad(row.version, row.publicKey)));
+      this.privates.set(row.version, key);
+    }
+    return key;
+  }
+}

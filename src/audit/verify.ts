@@ -1,0 +1,195 @@
+/**
+ * Verification recomputes the log from the stored events and checks it against the sealed leaves
+ * and every signed checkpoint. It names the first problem: the sequence number of the first event
+ * that was modified, deleted, inserted or moved, or the first checkpoint that is forged or does
+ * not match. With an auditor's exported checkpoint it also proves, by an RFC 9162 consistency
+ * proof, that today's log extends the one that checkpoint signed.
+ */
+import type { Db } from '../store/db.js';
+import * as store from '../store/seal.js';
+import { checkpointNote, type ExportedCheckpoint, eventLeaf, exportedSignatureHolds } from './checkpoint.js';
+import { consistencyProof, Frontier, verifyConsistency } from './merkle.js';
+import { type SigningKeys, verifySignature } from './signing.js';
+
+export type ProblemKind =
+  | 'modified'
+  | 'deleted'
+  | 'inserted'
+  | 'reordered'
+  | 'leaf_missing'
+  | 'checkpoint_forged'
+  | 'checkpoint_mismatch'
+  | 'checkpoint_missing'
+  | 'signing_key_forged'
+  | 'since_forged'
+  | 'since_unknown_key'
+  | 'since_truncated'
+  | 'since_mismatch';
+
+export interface VerifyProblem {
+  kind: ProblemKind;
+  /** The first bad event's sequence number, when one event can be named. */
+  seq: string | null;
+  /** The checkpoint concerned, by tree size, when the problem is a checkpoint's. */
+  treeSize: number | null;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Sealed events checked. */
+  treeSize: number;
+  rootHash: string | null;
+  checkpoints: number;
+  /** Events written after the last checkpoint: not covered yet. */
+  unsealed: number;
+  problem: VerifyProblem | null;
+  since: { treeSize: number; proofHashes: number; consistent: boolean } | null;
+}
+
+export const VERIFY_BATCH = 20_000;
+
+const problem = (kind: ProblemKind, message: string, at: { seq?: string | null; treeSize?: number | null } = {}): VerifyProblem => ({
+  kind,
+  seq: at.seq ?? null,
+  treeSize: at.treeSize ?? null,
+  message,
+});
+
+export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheckpoint): Promise<VerifyReport> {
+  const checkpoints = await store.selectCheckpoints(db);
+  const head = checkpoints.at(-1);
+  const report: VerifyReport = {
+    ok: true,
+    treeSize: head?.treeSize ?? 0,
+    rootHash: head ? head.root.toString('base64') : null,
+    checkpoints: checkpoints.length,
+    unsealed: await store.countAfter(db, head?.last ?? store.START),
+    problem: null,
+    since: null,
+  };
+  const fail = (p: VerifyProblem) => ({ ...report, ok: false, problem: p });
+
+  const forged = await keys.forged();
+  if (forged.length)
+    return fail(
+      problem(
+        'signing_key_forged',
+        `audit signing key version ${forged[0]} was not created by Ward (it does not unwrap with the master key)`,
+      ),
+    );
+  for (const c of checkpoints) {
+    const key = keys.publicKey(c.keyVersion);
+    if (!key || !verifySignature(key, checkpointNote(c), c.signature))
+      return fail(
+        problem('checkpoint_forged', `the checkpoint at tree size ${c.treeSize} has no valid signature`, {
+          treeSize: c.treeSize,
+          seq: c.last.seq,
+        }),
+      );
+  }
+  if (since) {
+    if (!exportedSignatureHolds(since))
+      return fail(problem('since_forged', 'the given checkpoint has no valid signature', { treeSize: since.treeSize }));
+    const pinned = keys.publicKey(since.keyVersion);
+    if (!pinned || pinned.toString('base64') !== since.publicKey)
+      return fail(
+        problem('since_unknown_key', `the given checkpoint was signed by a key this vault does not hold (version ${since.keyVersion})`),
+      );
+    if (since.treeSize > report.treeSize)
+      return fail(
+        problem(
+          'since_truncated',
+          `the given checkpoint covers ${since.treeSize} events but the sealed log now holds only ${report.treeSize}`,
+          {
+            treeSize: since.treeSize,
+          },
+        ),
+      );
+  }
+
+  // Walk events (in sealed order) and leaves (by index) side by side, recomputing the tree.
+  const frontier = new Frontier();
+  const keep = since ? Buffer.alloc(report.treeSize * 32) : undefined;
+  let next = 0; // index of the next checkpoint to reach
+  let after: store.Position = store.START;
+  let prevSeq: string | undefined;
+  const upTo = head?.last ?? store.START;
+  while (head && frontier.size < head.treeSize) {
+    const want = Math.min(VERIFY_BATCH, head.treeSize - frontier.size);
+    const [events, leaves] = await Promise.all([
+      store.selectEventRange(db, after, upTo, want),
+      store.selectLeaves(db, frontier.size, want),
+    ]);
+    for (let i = 0; i < want; i++) {
+      const idx = frontier.size;
+      const e = events[i];
+      const l = leaves[i];
+      if (!l || l.idx !== idx) {
+        if (!e) return fail(problem('deleted', `the sealed log ends early: events and leaves after event ${prevSeq ?? 'none'} are gone`));
+        return fail(problem('leaf_missing', `the sealed leaf of event ${e.seq} (position ${idx}) is gone`, { seq: e.seq }));
+      }
+      if (!e) return fail(problem('deleted', `event ${l.seq} was deleted`, { seq: l.seq }));
+      const hash = eventLeaf(e);
+      if (e.seq !== l.seq) return fail(await misplaced(db, l.seq, e.seq));
+      if (!hash.equals(l.hash)) return fail(problem('modified', `event ${e.seq} was modified after it was sealed`, { seq: e.seq }));
+      frontier.push(hash);
+      keep?.set(hash, idx * 32);
+      prevSeq = e.seq;
+      if (since && frontier.size === since.treeSize && frontier.root().toString('base64') !== since.rootHash)
+        return fail(
+          problem('since_mismatch', `the first ${since.treeSize} sealed events no longer match the given checkpoint`, {
+            treeSize: since.treeSize,
+          }),
+        );
+      const c = checkpoints[next];
+      if (c && frontier.size === c.treeSize) {
+        if (!frontier.root().equals(c.root))
+          return fail(
+            problem(
+              'checkpoint_mismatch',
+              `the events up to checkpoint ${c.treeSize} do not hash to its signed root (leaves and events rewritten)`,
+              {
+                treeSize: c.treeSize,
+                seq: c.last.seq,
+              },
+            ),
+          );
+        next++;
+      }
+    }
+    const last = events.at(-1);
+    if (last) after = { txid: last.txid, seq: last.seq };
+  }
+  if (next < checkpoints.length) {
+    const c = checkpoints[next] as store.CheckpointRow;
+    return fail(
+      problem('checkpoint_mismatch', `checkpoint ${c.treeSize} is not at an event boundary of the log`, { treeSize: c.treeSize }),
+    );
+  }
+  // Anything in the sealed range beyond the tree, or leaves no checkpoint covers, was added later.
+  const [extra] = head ? await store.selectEventRange(db, after, upTo, 1) : [];
+  if (extra) return fail(problem('inserted', `event ${extra.seq} was inserted into the sealed log`, { seq: extra.seq }));
+  const orphans = await store.countLeavesFrom(db, report.treeSize);
+  if (orphans.n > 0)
+    return fail(
+      problem('checkpoint_missing', `${orphans.n} sealed events have no checkpoint (checkpoints were deleted)`, { seq: orphans.firstSeq }),
+    );
+
+  if (since && head && keep) {
+    const leaves = Array.from({ length: report.treeSize }, (_, i) => keep.subarray(i * 32, i * 32 + 32));
+    const proof = consistencyProof(leaves, since.treeSize);
+    const consistent = verifyConsistency(since.treeSize, head.treeSize, Buffer.from(since.rootHash, 'base64'), head.root, proof);
+    report.since = { treeSize: since.treeSize, proofHashes: proof.length, consistent };
+    if (!consistent) return fail(problem('since_mismatch', 'the log does not extend the given checkpoint', { treeSize: since.treeSize }));
+  }
+  return report;
+}
+
+/** The event at a position is not the one sealed there: deleted, inserted or moved. */
+async function misplaced(db: Db, sealedSeq: string, foundSeq: string): Promise<VerifyProblem> {
+  if (!(await store.eventExists(db, sealedSeq))) return problem('deleted', `event ${sealedSeq} was deleted`, { seq: sealedSeq });
+  if (!(await store.leafExists(db, foundSeq)))
+    return problem('inserted', `event ${foundSeq} was inserted into the sealed log`, { seq: foundSeq });
+  return problem('reordered', `event ${sealedSeq} is no longer in its sealed position`, { seq: sealedSeq });
+}

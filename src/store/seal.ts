@@ -1,0 +1,201 @@
+/**
+ * SQL for the sealed audit log: events in sealed order, leaves, checkpoints and signing keys.
+ * No rules here: see audit/seal and audit/verify.
+ */
+import { asBuffer, type Queryable, statement } from './db.js';
+
+/** Where the sealed log ends: the (txid, seq) of its last event. */
+export interface Position {
+  txid: string;
+  seq: string;
+}
+
+export const START: Position = { txid: '0', seq: '0' };
+
+/** An event as the leaf encoding reads it: every column, as text, in a fixed rendering. */
+export interface LeafEvent {
+  seq: string;
+  txid: string;
+  at: string;
+  actor: string;
+  role: string | null;
+  action: string;
+  collection: string | null;
+  recordIds: string;
+  fields: string;
+  purpose: string | null;
+  outcome: string;
+  reason: string | null;
+  requestId: string | null;
+  client: string | null;
+}
+
+const LEAF_COLUMNS = `seq::text AS seq, txid::text AS txid, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
+  actor, role, action, collection, record_ids::text AS record_ids, fields::text AS fields, purpose, outcome, reason, request_id, client`;
+
+const toLeafEvent = (r: Record<string, unknown>): LeafEvent => ({
+  seq: r.seq as string,
+  txid: r.txid as string,
+  at: r.at as string,
+  actor: r.actor as string,
+  role: r.role as string | null,
+  action: r.action as string,
+  collection: r.collection as string | null,
+  recordIds: r.record_ids as string,
+  fields: r.fields as string,
+  purpose: r.purpose as string | null,
+  outcome: r.outcome as string,
+  reason: r.reason as string | null,
+  requestId: r.request_id as string | null,
+  client: r.client as string | null,
+});
+
+const SEALABLE = statement(
+  'ward_seal_events',
+  `SELECT ${LEAF_COLUMNS} FROM ward_audit_events e
+   WHERE (txid, seq) > ($1::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+   ORDER BY e.txid, e.seq LIMIT $3`,
+);
+
+/**
+ * Events after `after` whose transactions have all finished (below the oldest running
+ * transaction), in sealed order. A later call never finds an event that sorts before these.
+ */
+export async function selectSealable(q: Queryable, after: Position, limit: number): Promise<LeafEvent[]> {
+  return (await q.query(SEALABLE, [after.txid, after.seq, limit])).map(toLeafEvent);
+}
+
+const SEALED_RANGE = statement(
+  'ward_sealed_events',
+  `SELECT ${LEAF_COLUMNS} FROM ward_audit_events e
+   WHERE (txid, seq) > ($1::xid8, $2::bigint) AND (txid, seq) <= ($3::xid8, $4::bigint)
+   ORDER BY e.txid, e.seq LIMIT $5`,
+);
+
+/** Events after `after` up to and including `upTo`, in sealed order. */
+export async function selectEventRange(q: Queryable, after: Position, upTo: Position, limit: number): Promise<LeafEvent[]> {
+  return (await q.query(SEALED_RANGE, [after.txid, after.seq, upTo.txid, upTo.seq, limit])).map(toLeafEvent);
+}
+
+export async function countAfter(q: Queryable, after: Position): Promise<number> {
+  const [row] = await q.query<{ n: string }>(
+    'SELECT count(*)::text AS n FROM ward_audit_events WHERE (txid, seq) > ($1::xid8, $2::bigint)',
+    [after.txid, after.seq],
+  );
+  return Number(row?.n ?? 0);
+}
+
+export async function eventExists(q: Queryable, seq: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM ward_audit_events WHERE seq = $1::bigint', [seq])).length > 0;
+}
+
+export async function leafExists(q: Queryable, seq: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM ward_audit_leaves WHERE seq = $1::bigint', [seq])).length > 0;
+}
+
+export interface Leaf {
+  idx: number;
+  seq: string;
+  hash: Buffer;
+}
+
+export async function insertLeaves(q: Queryable, first: number, seqs: string[], hashes: Buffer[]): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_audit_leaves (idx, seq, hash)
+     SELECT $1::bigint + o - 1, s, h FROM unnest($2::bigint[], $3::bytea[]) WITH ORDINALITY AS t(s, h, o)`,
+    [first, seqs, hashes],
+  );
+}
+
+const LEAVES = statement(
+  'ward_leaves',
+  'SELECT idx::text AS idx, seq::text AS seq, hash FROM ward_audit_leaves l WHERE l.idx >= $1 ORDER BY l.idx LIMIT $2',
+);
+
+/** Leaves from index `from` on, in order. */
+export async function selectLeaves(q: Queryable, from: number, limit: number): Promise<Leaf[]> {
+  const rows = await q.query(LEAVES, [from, limit]);
+  return rows.map((r) => ({ idx: Number(r.idx), seq: r.seq as string, hash: asBuffer(r.hash) }));
+}
+
+export interface CheckpointRow {
+  treeSize: number;
+  root: Buffer;
+  sealedAt: string;
+  keyVersion: number;
+  signature: Buffer;
+  last: Position;
+  frontier: Buffer[];
+}
+
+const toCheckpoint = (r: Record<string, unknown>): CheckpointRow => ({
+  treeSize: Number(r.tree_size),
+  root: asBuffer(r.root),
+  sealedAt: r.sealed_at as string,
+  keyVersion: r.key_version as number,
+  signature: asBuffer(r.signature),
+  last: { txid: r.last_txid as string, seq: r.last_seq as string },
+  frontier: (r.frontier as unknown[]).map(asBuffer),
+});
+
+const CHECKPOINT_COLUMNS =
+  'tree_size::text AS tree_size, root, sealed_at, key_version, signature, last_txid::text AS last_txid, last_seq::text AS last_seq, frontier';
+
+export async function latestCheckpoint(q: Queryable): Promise<CheckpointRow | undefined> {
+  const [row] = await q.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c ORDER BY c.tree_size DESC LIMIT 1`);
+  return row && toCheckpoint(row);
+}
+
+export async function selectCheckpoints(q: Queryable): Promise<CheckpointRow[]> {
+  return (await q.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c ORDER BY c.tree_size`)).map(toCheckpoint);
+}
+
+export async function insertCheckpoint(q: Queryable, c: CheckpointRow): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_audit_checkpoints (tree_size, root, sealed_at, key_version, signature, last_txid, last_seq, frontier)
+     VALUES ($1, $2, $3, $4, $5, $6::xid8, $7, $8::bytea[])`,
+    [c.treeSize, c.root, c.sealedAt, c.keyVersion, c.signature, c.last.txid, c.last.seq, c.frontier],
+  );
+}
+
+export async function countLeavesFrom(q: Queryable, from: number): Promise<{ n: number; firstSeq: string | null }> {
+  const [row] = await q.query<{ n: string; first: string | null }>(
+    'SELECT count(*)::text AS n, (min(seq))::text AS first FROM ward_audit_leaves WHERE idx >= $1',
+    [from],
+  );
+  return { n: Number(row?.n ?? 0), firstSeq: row?.first ?? null };
+}
+
+/** Takes the sealer's lock for the current transaction, or reports that another sealer holds it. */
+export async function trySealLock(q: Queryable): Promise<boolean> {
+  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [SEAL_LOCK]);
+  return row?.ok === true;
+}
+
+const SEAL_LOCK = 0x7761726c; // "warl"
+
+export interface SigningKeyRow {
+  version: number;
+  publicKey: Buffer;
+  wrapped: Buffer;
+  createdAt: Date;
+}
+
+export async function selectSigningKeys(q: Queryable): Promise<SigningKeyRow[]> {
+  const rows = await q.query('SELECT version, public_key, wrapped, created_at FROM ward_audit_signing_keys ORDER BY version');
+  return rows.map((r) => ({
+    version: r.version as number,
+    publicKey: asBuffer(r.public_key),
+    wrapped: asBuffer(r.wrapped),
+    createdAt: r.created_at as Date,
+  }));
+}
+
+/** Adds a signing key version; false when that version exists already (another process won). */
+export async function insertSigningKey(q: Queryable, version: number, publicKey: Buffer, wrapped: Buffer): Promise<boolean> {
+  const rows = await q.query(
+    'INSERT INTO ward_audit_signing_keys (version, public_key, wrapped) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING RETURNING version',
+    [version, publicKey, wrapped],
+  );
+  return rows.length > 0;
+}

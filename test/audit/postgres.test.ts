@@ -1,0 +1,106 @@
+/**
+ * The sealed log on a real PostgreSQL server: a transaction that commits late is still sealed,
+ * and Ward's least-privilege role cannot rewrite the audit trail.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditInsert, auditParams } from '../../src/store/audit.js';
+import { pgDb } from '../../src/store/pg.js';
+import { openVault } from '../../src/vault/open.js';
+import { canaryPatient, exampleConfig, serverUrl, type TestVault, testVault } from '../helpers.js';
+
+const event = (actor: string) => ({
+  actor,
+  role: 'clinician',
+  action: 'read',
+  collection: 'patients',
+  recordIds: [],
+  fields: ['name'],
+  purpose: 'treatment',
+  outcome: 'allowed' as const,
+  reason: null,
+  requestId: null,
+  client: null,
+});
+
+describe('sealing on PostgreSQL', () => {
+  let t: TestVault;
+  beforeAll(async () => {
+    t = await testVault('pg');
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+
+  it('an event whose transaction commits late is sealed after it commits, never skipped', async () => {
+    const late = new pg.Client({ connectionString: t.location });
+    await late.connect();
+    try {
+      // The late transaction starts (and takes its id) first, writes its event after others committed.
+      await late.query('BEGIN');
+      await late.query('SELECT pg_current_xact_id()');
+      for (let i = 0; i < 3; i++) await t.vault.create('patients', canaryPatient());
+      await late.query(auditInsert(1), auditParams(event('key:late')));
+      const first = await t.vault.auditLog.seal();
+      const [{ seq: lateSeq }] = (
+        await late.query<{ seq: string }>("SELECT seq::text AS seq FROM ward_audit_events WHERE actor = 'key:late'")
+      ).rows as [{ seq: string }];
+      // Nothing at or after the open transaction is sealed while it is open.
+      expect(first.unsealed).toBeGreaterThanOrEqual(3);
+      await late.query('COMMIT');
+      const second = await t.vault.auditLog.seal(10_000);
+      expect(second.unsealed).toBe(0);
+      const [leaf] = await t.db.query('SELECT idx FROM ward_audit_leaves WHERE seq = $1', [lateSeq]);
+      expect(leaf).toBeDefined();
+      // Sealed by transaction order: before the three creates, although its seq is higher.
+      const later = await t.db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ward_audit_leaves l JOIN ward_audit_events e USING (seq) WHERE l.idx > $1 AND e.seq < $2`,
+        [(leaf as { idx: string }).idx, lateSeq],
+      );
+      expect(Number(later[0]?.n)).toBe(3);
+      const report = await t.vault.verifyAudit();
+      expect(report).toMatchObject({ ok: true });
+      const [{ n }] = (await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM ward_audit_events')) as [{ n: string }];
+      // Counted before the verification wrote its own audit event.
+      expect(report.treeSize + report.unsealed).toBe(Number(n) - 1);
+    } finally {
+      await late.end();
+    }
+  });
+
+  it('rule: the ward_app role can run Ward but cannot UPDATE, DELETE or TRUNCATE audit rows', async () => {
+    const role = `ward_app_test_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    await t.db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE ward_app`);
+    const url = new URL(t.location);
+    url.username = role;
+    url.password = password;
+    const appDb = pgDb(url.toString(), { max: 2 });
+    try {
+      const vault = await openVault(exampleConfig(), { env: { WARD_MASTER_KEY: t.masterKey }, db: appDb, migrations: 'check' });
+      const { id } = await vault.create('patients', canaryPatient());
+      await vault.get('patients', id);
+      await vault.auditLog.seal(10_000);
+      expect((await vault.verifyAudit()).ok).toBe(true);
+      for (const sql of [
+        "UPDATE ward_audit_events SET actor = 'x'",
+        'DELETE FROM ward_audit_events',
+        'TRUNCATE ward_audit_events',
+        'DELETE FROM ward_audit_leaves',
+        'TRUNCATE ward_audit_checkpoints',
+        'UPDATE ward_audit_signing_keys SET version = 9',
+        'ALTER TABLE ward_audit_events DISABLE TRIGGER USER',
+        'SET session_replication_role = replica',
+      ])
+        await expect(appDb.query(sql), sql).rejects.toMatchObject({ message: expect.stringContaining('SQLSTATE 42501') });
+    } finally {
+      await appDb.close();
+      const admin = new pg.Client({ connectionString: serverUrl() });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+      await admin.end();
+    }
+  });
+});

@@ -1,0 +1,96 @@
+/** The sealed audit log and the accounting of disclosures over HTTP, on both drivers. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportedSignatureHolds } from '../../src/audit/checkpoint.js';
+import { canaryPatient, DRIVERS } from '../helpers.js';
+import { call, count, type HttpFixture, httpFixture, PURPOSE, type Role } from './helpers.js';
+
+describe.each(DRIVERS)('audit log endpoints on %s', (driver) => {
+  let f: HttpFixture;
+  const p = canaryPatient(7);
+  let id = '';
+  const as = (role: Role, c: { method?: 'GET' | 'POST' | 'DELETE'; url: string; purpose?: string }) =>
+    call(f.app, { key: f.keys[role], purpose: PURPOSE[role], ...c });
+
+  beforeAll(async () => {
+    f = await httpFixture(driver);
+    id = (
+      await call(f.app, { method: 'POST', url: '/v1/collections/patients/records', body: p, key: f.keys.clinician, purpose: 'treatment' })
+    ).json().id;
+    await as('clinician', { url: `/v1/collections/patients/records/${id}?fields=name,diagnosis` });
+    await as('billing', { url: `/v1/collections/patients/records/${id}` });
+    await as('billing', { url: `/v1/collections/patients/records/${id}`, purpose: 'marketing' });
+    await as('auditor', { url: `/v1/audit/events?recordId=${id}` });
+  });
+  afterAll(async () => f.close());
+
+  it('the accounting of disclosures lists who touched the record, when, which fields, why and the outcome; never values', async () => {
+    const before = await count(f, 'ward_audit_events');
+    const res = await as('auditor', { url: `/v1/audit/subjects/${id}/disclosures` });
+    expect(res.statusCode).toBe(200);
+    const events = res.json().events as {
+      actor: string;
+      role: string;
+      action: string;
+      fields: string[];
+      purpose: string;
+      outcome: string;
+    }[];
+    expect(events.map((e) => [e.role, e.action, e.purpose, e.outcome])).toEqual([
+      ['clinician', 'create', 'treatment', 'allowed'],
+      ['clinician', 'read', 'treatment', 'allowed'],
+      ['billing', 'read', 'payment', 'allowed'],
+    ]);
+    expect(events[1]?.fields).toEqual(['name', 'diagnosis']);
+    expect(events.every((e) => /^key:[a-z0-9]{10}$/.test(e.actor))).toBe(true);
+    for (const v of Object.values(p)) if (v !== 'gold') expect(res.body).not.toContain(v);
+    // Reading the accounting is itself audited, against the record.
+    expect(await count(f, 'ward_audit_events')).toBe(before + 1);
+    const [last] = await f.t.db.query<{ action: string; record_ids: string[] }>(
+      'SELECT action, record_ids FROM ward_audit_events ORDER BY seq DESC LIMIT 1',
+    );
+    expect(last).toEqual({ action: 'audit.disclosures', record_ids: [id] });
+  });
+
+  it('disclosures page with limit and after, and a malformed record id is a 400 naming the parameter', async () => {
+    const page1 = await as('auditor', { url: `/v1/audit/subjects/${id}/disclosures?limit=2` });
+    expect(page1.json().events).toHaveLength(2);
+    const page2 = await as('auditor', { url: `/v1/audit/subjects/${id}/disclosures?limit=2&after=${page1.json().next}` });
+    expect(page2.json()).toMatchObject({ next: null });
+    expect(page2.json().events).toHaveLength(1);
+    const bad = await as('auditor', { url: '/v1/audit/subjects/not-a-uuid/disclosures' });
+    expect([bad.statusCode, bad.json().code]).toEqual([400, 'invalid_request']);
+    expect(bad.json().detail).toMatch(/recordId/);
+  });
+
+  it('verify recomputes the sealed log; a modified event is named by its sequence number', async () => {
+    await f.t.vault.auditLog.seal(5_000);
+    const ok = await as('auditor', { url: '/v1/audit/verify' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ ok: true, problem: null });
+    expect(ok.json().treeSize).toBeGreaterThan(5);
+    const checkpoint = await as('auditor', { url: '/v1/audit/checkpoint' });
+    expect(checkpoint.statusCode).toBe(200);
+    expect(exportedSignatureHolds(checkpoint.json())).toBe(true);
+    const [victim] = await f.t.db.query<{ seq: string }>('SELECT seq::text AS seq FROM ward_audit_leaves WHERE idx = 2');
+    await f.t.db.transaction(async (tx) => {
+      await tx.query('SET LOCAL session_replication_role = replica');
+      await tx.query("UPDATE ward_audit_events SET purpose = 'treatment' WHERE seq = $1", [victim?.seq]);
+    });
+    const bad = await as('auditor', { url: '/v1/audit/verify' });
+    expect(bad.statusCode).toBe(200);
+    expect(bad.json()).toMatchObject({ ok: false, problem: { kind: 'modified', seq: victim?.seq } });
+  });
+
+  it('rule: nothing deletes audit events through the API', async () => {
+    const before = await count(f, 'ward_audit_events');
+    for (const url of ['/v1/audit/events', `/v1/audit/subjects/${id}/disclosures`, '/v1/audit/checkpoint']) {
+      const res = await as('auditor', { method: 'DELETE', url });
+      expect([res.statusCode, res.json().code]).toEqual([405, 'method_not_allowed']);
+    }
+    expect(await count(f, 'ward_audit_events')).toBeGreaterThanOrEqual(before);
+    const [{ n }] = (await f.t.db.query<{ n: string }>("SELECT count(*)::text AS n FROM ward_audit_events WHERE action = 'create'")) as [
+      { n: string },
+    ];
+    expect(Number(n)).toBe(1);
+  });
+});
