@@ -114,4 +114,10 @@ roles:
   auditor:
     description: Compliance; the audit trail only, no records
     audit: true
+
+# The audit trail: kept at least six years (Ward never deletes it). ward serve seals new events
+# into a signed, verifiable log (ward audit verify) every seal_every.
+audit:
+  retention: 6y
+  seal_every: 10s
 `;

@@ -85,6 +85,21 @@ describe('ward.yaml', () => {
     );
   });
 
+  it('audit events are kept at least six years; shorter retention and bad seal intervals are refused', () => {
+    expect(parseConfig(EXAMPLE_CONFIG, FILE, {}).audit).toEqual({ retentionDays: 6 * 365, sealEveryMs: 10_000 });
+    expect(parseConfig(edit('  retention: 6y\n  seal_every: 10s', '  retention: 10y\n  seal_every: off'), FILE, {}).audit).toEqual({
+      retentionDays: 3650,
+      sealEveryMs: null,
+    });
+    expect(parseConfig(edit('seal_every: 10s', 'seal_every: 500ms'), FILE, {}).audit.sealEveryMs).toBe(500);
+    expect(configError(edit('retention: 6y', 'retention: 5y'))).toContain('audit.retention: must be at least 6y');
+    expect(configError(edit('retention: 6y', 'retention: 71m'))).toContain('audit.retention: must be at least 6y');
+    expect(configError(edit('seal_every: 10s', 'seal_every: fast'))).toContain(
+      'audit.seal_every: must be a duration such as 500ms, 10s or 1m, or off',
+    );
+    expect(configError(edit('seal_every: 10s', 'seal_every: 10s\n  purge: true'))).toContain('audit.purge: unknown setting');
+  });
+
   it('YAML syntax errors give the line and column', () => {
     expect(configError(EXAMPLE_CONFIG.replace('space:\n', 'space:\n  name: [unclosed\n'))).toMatch(
       /^\/etc\/ward\/ward\.yaml:\d+:\d+: not valid YAML/,

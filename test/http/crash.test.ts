@@ -14,6 +14,7 @@ import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
 import { openVault } from '../../src/vault/open.js';
+import type { Vault } from '../../src/vault/vault.js';
 import { freePort } from '../free-port.js';
 import { canaryPatient, freshDb, newMasterKey, type TestDb } from '../helpers.js';
 
@@ -27,6 +28,7 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
   let key = '';
   let url = '';
   let port = 0;
+  let vault: Vault;
   const children: ChildProcess[] = [];
 
   function serve(): ChildProcess {
@@ -51,7 +53,7 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
     const { DATABASE_URL: _d, WARD_CONFIG: _c, ...rest } = process.env;
     env = { ...rest, DATABASE_URL: t.location, WARD_MASTER_KEY: newMasterKey(), WARD_LOG_LEVEL: 'warn' };
     await promisify(execFile)(process.execPath, [CLI, 'migrate'], { cwd: dir, env });
-    const vault = await openVault(parseConfig(EXAMPLE_CONFIG, join(dir, 'ward.yaml'), env), { env, db: t.db });
+    vault = await openVault(parseConfig(EXAMPLE_CONFIG, join(dir, 'ward.yaml'), env), { env, db: t.db });
     key = (await new ApiKeys(t.db, vault.policy).create('clinician', 'crash load')).key;
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -109,5 +111,8 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
     second.kill('SIGTERM');
     const [code] = await once(second, 'exit');
     expect(code).toBe(0);
+    // The sealed audit log survived the kill: a round cut short left no partial leaves.
+    await vault.auditLog.seal(10_000);
+    expect(await vault.verifyAudit()).toMatchObject({ ok: true, unsealed: 0 });
   });
 });
