@@ -5,60 +5,18 @@
  * Reports throughput ratios, Ward's p50/p99 latency and the server's peak RSS. Writes
  * bench/results-http.json and bench/RESULTS-http.md. Run by `npm run bench`.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { EXAMPLE_CONFIG } from '../dist/config/example.js';
 import { patient } from './lib/data.mjs';
 import { FIELDS } from './lib/raw.mjs';
 import { createDatabase, startServer } from './lib/server.mjs';
+import { CONNECTIONS, cannon, SECONDS, startWard } from './lib/ward.mjs';
 
-const CONNECTIONS = 50;
-const SECONDS = 6;
-const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const TARGETS = { create: 0.4, get: 0.5, p99Ms: 25, rssMb: 250 };
 /** `ward serve --pool-size`; WARD_BENCH_POOL_SIZE overrides serve's default to compare sizes. */
 const POOL_SIZE = process.env.WARD_BENCH_POOL_SIZE;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-/** `ward serve` in a child process, with a clinician key; resolves once it listens. */
-async function startWard(url) {
-  const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
-  writeFileSync(join(dir, 'ward.yaml'), EXAMPLE_CONFIG);
-  const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: randomBytes(32).toString('base64') };
-  const ward = (...args) => execFileSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8' });
-  ward('migrate');
-  const { key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json'));
-  const port = await freePort();
-  const args = [CLI, 'serve', '--port', String(port), ...(POOL_SIZE ? ['--pool-size', POOL_SIZE] : [])];
-  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
-    child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
-  });
-  child.stdout.resume();
-  const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
-  return { base: `http://127.0.0.1:${port}`, key, peakRssMb, stop: () => child.kill('SIGTERM') };
-}
-
-function cannon(opts) {
-  return new Promise((resolve, reject) =>
-    autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, r) => (err ? reject(err) : resolve(r))),
-  );
-}
 
 /** Raw PostgreSQL driven by 50 concurrent callers for the same time; ops/s. */
 async function rawLoad(op) {
@@ -78,7 +36,7 @@ async function rawLoad(op) {
 async function main() {
   const server = await startServer();
   const db = await createDatabase(server.url);
-  const ward = await startWard(db.url);
+  const ward = await startWard(db.url, { poolSize: POOL_SIZE });
   const pool = new pg.Pool({ connectionString: db.url, max: CONNECTIONS });
   try {
     const headers = { authorization: `Bearer ${ward.key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' };
@@ -140,7 +98,7 @@ async function main() {
         `${r.name}: ${r.value} ${r.unit}${r.ratio ? ` (raw ${r.baseline}, ratio ${r.ratio})` : ''} target ${r.target} ${r.pass ? 'pass' : 'MISS'}`,
       );
   } finally {
-    ward.stop();
+    await ward.stop();
     await pool.end();
     await db.drop();
     await server.stop();

@@ -6,35 +6,63 @@
  */
 import { z } from 'zod';
 import { WardError } from '../errors.js';
-import type { LeafEvent } from '../store/seal.js';
 import { leafHash } from './merkle.js';
 import { verifySignature } from './signing.js';
 
 export const ORIGIN = 'ward-audit/v1';
 export const EXPORT_FORMAT = 'ward-audit-checkpoint/v1';
 
-/** The leaf hash of one event: every column, in one fixed order, values only as stored. */
-export function eventLeaf(e: LeafEvent): Buffer {
-  return leafHash(
-    JSON.stringify([
-      ORIGIN,
-      e.seq,
-      e.txid,
-      e.at,
-      e.actor,
-      e.role,
-      e.action,
-      e.collection,
-      e.recordIds,
-      e.fields,
-      e.purpose,
-      e.outcome,
-      e.reason,
-      e.requestId,
-      e.client,
-    ]),
-  );
+/** An event's columns in their PostgreSQL text forms, as `ward audit export` and the table hold them. */
+export interface EventText {
+  seq: string;
+  txid: string;
+  /** UTC, microseconds: 2026-11-26T14:21:53.698006Z */
+  at: string;
+  actor: string;
+  role: string | null;
+  action: string;
+  collection: string | null;
+  /** Array text form: {uuid,uuid} */
+  recordIds: string;
+  fields: string;
+  purpose: string | null;
+  outcome: string;
+  reason: string | null;
+  requestId: string | null;
+  client: string | null;
 }
+
+/** PostgreSQL's quote_nullable: NULL, or a literal with quotes doubled (E'' when it holds a backslash). */
+function quoteNullable(v: string | null): string {
+  if (v === null) return 'NULL';
+  const body = v.replace(/'/g, "''");
+  return v.includes('\\') ? `E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
+}
+
+/**
+ * The leaf data the database hashes for an event (store/seal LEAF_HASH), in TypeScript: the
+ * origin, seq and txid, then every other column through quote_nullable, joined by commas.
+ */
+export function leafData(e: EventText): string {
+  const quoted = [
+    e.at,
+    e.actor,
+    e.role,
+    e.action,
+    e.collection,
+    e.recordIds,
+    e.fields,
+    e.purpose,
+    e.outcome,
+    e.reason,
+    e.requestId,
+    e.client,
+  ].map(quoteNullable);
+  return [ORIGIN, e.seq, e.txid, ...quoted].join(',');
+}
+
+/** The leaf hash of an event: SHA-256(0x00 || leaf data). */
+export const eventLeaf = (e: EventText): Buffer => leafHash(leafData(e));
 
 export interface TreeHead {
   treeSize: number;

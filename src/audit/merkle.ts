@@ -4,16 +4,23 @@
  * A frontier (the roots of the perfect subtrees that make up the first n leaves) lets the sealer
  * append without re-reading old leaves; consistency proofs show one tree head extends another.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const HASH_BYTES = 32;
 
 const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
 
 export const leafHash = (data: Buffer | string): Buffer => createHash('sha256').update(LEAF).update(data).digest();
 
-export const nodeHash = (left: Buffer, right: Buffer): Buffer => createHash('sha256').update(NODE).update(left).update(right).digest();
+const scratch = Buffer.alloc(1 + 2 * HASH_BYTES);
+scratch[0] = 1;
+
+/** H(0x01 || left || right), through one reused buffer: the verifier hashes a node per event. */
+export function nodeHash(left: Buffer, right: Buffer): Buffer {
+  left.copy(scratch, 1);
+  right.copy(scratch, 1 + HASH_BYTES);
+  return hash('sha256', scratch, 'buffer') as unknown as Buffer;
+}
 
 /** The root of the empty tree: SHA-256 of nothing. */
 export const EMPTY_ROOT = createHash('sha256').digest();

@@ -7,7 +7,7 @@
 import { WardError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/seal.js';
-import { checkpointNote, eventLeaf } from './checkpoint.js';
+import { checkpointNote } from './checkpoint.js';
 import { Frontier } from './merkle.js';
 import type { SigningKeys } from './signing.js';
 
@@ -48,7 +48,7 @@ export class Sealer {
       const events = await store.selectSealable(tx, head?.last ?? store.START, this.batch);
       const last = events.at(-1);
       if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
-      const hashes = events.map(eventLeaf);
+      const hashes = events.map((e) => e.leaf);
       await store.insertLeaves(
         tx,
         frontier.size,

@@ -7,8 +7,8 @@
  */
 import type { Db } from '../store/db.js';
 import * as store from '../store/seal.js';
-import { checkpointNote, type ExportedCheckpoint, eventLeaf, exportedSignatureHolds } from './checkpoint.js';
-import { consistencyProof, Frontier, verifyConsistency } from './merkle.js';
+import { checkpointNote, type ExportedCheckpoint, exportedSignatureHolds } from './checkpoint.js';
+import { consistencyProof, Frontier, HASH_BYTES, verifyConsistency } from './merkle.js';
 import { type SigningKeys, verifySignature } from './signing.js';
 
 export type ProblemKind =
@@ -112,30 +112,40 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
   const frontier = new Frontier();
   const keep = since ? Buffer.alloc(report.treeSize * 32) : undefined;
   let next = 0; // index of the next checkpoint to reach
-  let after: store.Position = store.START;
-  let prevSeq: string | undefined;
   const upTo = head?.last ?? store.START;
-  while (head && frontier.size < head.treeSize) {
-    const want = Math.min(VERIFY_BATCH, head.treeSize - frontier.size);
-    const [events, leaves] = await Promise.all([
-      store.selectEventRange(db, after, upTo, want),
-      store.selectLeaves(db, frontier.size, want),
-    ]);
+  const total = head?.treeSize ?? 0;
+  // The database recomputes and compares each batch. Two batches are in flight at once, each
+  // starting where the leaves say the previous one ends; a batch whose start turns out not to
+  // be where the previous one really ended is checked again from there.
+  const sizeAt = (from: number) => Math.min(VERIFY_BATCH, total - from);
+  const start = async (from: number) => {
+    const after = from === 0 ? store.START : await store.leafPosition(db, from - 1);
+    return { after, batch: after ? await store.checkBatch(db, after, from, sizeAt(from)) : undefined };
+  };
+  const inFlight = new Map<number, ReturnType<typeof start>>();
+  const launch = (from: number) => {
+    if (from >= total || inFlight.has(from)) return;
+    const p = start(from);
+    p.catch(() => {}); // awaited in turn; not left unhandled when verification stops early
+    inFlight.set(from, p);
+  };
+  let after: store.Position = store.START;
+  for (let from = 0; from < total; from += VERIFY_BATCH) {
+    launch(from);
+    launch(from + VERIFY_BATCH);
+    const want = sizeAt(from);
+    const guess = await (inFlight.get(from) as ReturnType<typeof start>);
+    inFlight.delete(from);
+    const batch =
+      guess.batch && guess.after?.txid === after.txid && guess.after.seq === after.seq
+        ? guess.batch
+        : await store.checkBatch(db, after, from, want);
+    if (batch.bad > 0 || batch.leaves.length !== want * HASH_BYTES || !batch.last) return fail(await locate(db, after, upTo, from, want));
+    after = batch.last;
     for (let i = 0; i < want; i++) {
-      const idx = frontier.size;
-      const e = events[i];
-      const l = leaves[i];
-      if (!l || l.idx !== idx) {
-        if (!e) return fail(problem('deleted', `the sealed log ends early: events and leaves after event ${prevSeq ?? 'none'} are gone`));
-        return fail(problem('leaf_missing', `the sealed leaf of event ${e.seq} (position ${idx}) is gone`, { seq: e.seq }));
-      }
-      if (!e) return fail(problem('deleted', `event ${l.seq} was deleted`, { seq: l.seq }));
-      const hash = eventLeaf(e);
-      if (e.seq !== l.seq) return fail(await misplaced(db, l.seq, e.seq));
-      if (!hash.equals(l.hash)) return fail(problem('modified', `event ${e.seq} was modified after it was sealed`, { seq: e.seq }));
-      frontier.push(hash);
-      keep?.set(hash, idx * 32);
-      prevSeq = e.seq;
+      const leaf = batch.leaves.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+      frontier.push(leaf);
+      keep?.set(leaf, (from + i) * HASH_BYTES);
       if (since && frontier.size === since.treeSize && frontier.root().toString('base64') !== since.rootHash)
         return fail(
           problem('since_mismatch', `the first ${since.treeSize} sealed events no longer match the given checkpoint`, {
@@ -158,8 +168,6 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
         next++;
       }
     }
-    const last = events.at(-1);
-    if (last) after = { txid: last.txid, seq: last.seq };
   }
   if (next < checkpoints.length) {
     const c = checkpoints[next] as store.CheckpointRow;
@@ -184,6 +192,29 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
     if (!consistent) return fail(problem('since_mismatch', 'the log does not extend the given checkpoint', { treeSize: since.treeSize }));
   }
   return report;
+}
+
+/**
+ * Names the first problem in a batch that did not check out, comparing event by event: the
+ * event at each position against the leaf sealed there.
+ */
+async function locate(db: Db, after: store.Position, upTo: store.Position, from: number, want: number): Promise<VerifyProblem> {
+  const [events, leaves] = await Promise.all([store.selectEventRange(db, after, upTo, want), store.selectLeaves(db, from, want)]);
+  let prevSeq = after.seq === store.START.seq ? undefined : after.seq;
+  for (let i = 0; i < want; i++) {
+    const idx = from + i;
+    const e = events[i];
+    const l = leaves[i];
+    if (!l || l.idx !== idx) {
+      if (!e) return problem('deleted', `the sealed log ends early: events and leaves after event ${prevSeq ?? 'none'} are gone`);
+      return problem('leaf_missing', `the sealed leaf of event ${e.seq} (position ${idx}) is gone`, { seq: e.seq });
+    }
+    if (!e) return problem('deleted', `event ${l.seq} was deleted`, { seq: l.seq });
+    if (e.seq !== l.seq) return misplaced(db, l.seq, e.seq);
+    if (!e.leaf.equals(l.hash)) return problem('modified', `event ${e.seq} was modified after it was sealed`, { seq: e.seq });
+    prevSeq = e.seq;
+  }
+  return problem('modified', `events after position ${from} do not match their sealed leaves`);
 }
 
 /** The event at a position is not the one sealed there: deleted, inserted or moved. */

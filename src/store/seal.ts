@@ -12,48 +12,33 @@ export interface Position {
 
 export const START: Position = { txid: '0', seq: '0' };
 
-/** An event as the leaf encoding reads it: every column, as text, in a fixed rendering. */
+/**
+ * The leaf data of an event: its columns in a fixed order, each as PostgreSQL's text form quoted
+ * by quote_nullable (so NULL, empty and any comma or quote stay unambiguous), joined by commas,
+ * after the origin line. The leaf hash is SHA-256(0x00 || UTF-8 of that), as RFC 6962 hashes a
+ * leaf. The database computes it where the rows are, for the sealer and the verifier alike;
+ * `audit/checkpoint.leafData` is the same rendering in TypeScript, for anyone checking an export.
+ */
+export const LEAF_HASH = `sha256('\\x00'::bytea || convert_to(concat_ws(',', 'ward-audit/v1', e.seq::text, e.txid::text,
+  quote_literal(to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), quote_nullable(e.actor), quote_nullable(e.role),
+  quote_nullable(e.action), quote_nullable(e.collection), quote_nullable(e.record_ids::text), quote_nullable(e.fields::text),
+  quote_nullable(e.purpose), quote_nullable(e.outcome), quote_nullable(e.reason), quote_nullable(e.request_id), quote_nullable(e.client)), 'UTF8'))`;
+
+/** An event in sealed order with its recomputed leaf hash. */
 export interface LeafEvent {
   seq: string;
   txid: string;
-  at: string;
-  actor: string;
-  role: string | null;
-  action: string;
-  collection: string | null;
-  recordIds: string;
-  fields: string;
-  purpose: string | null;
-  outcome: string;
-  reason: string | null;
-  requestId: string | null;
-  client: string | null;
+  leaf: Buffer;
 }
 
-const LEAF_COLUMNS = `seq::text AS seq, txid::text AS txid, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
-  actor, role, action, collection, record_ids::text AS record_ids, fields::text AS fields, purpose, outcome, reason, request_id, client`;
+const LEAF_COLUMNS = `e.seq::text AS seq, e.txid::text AS txid, ${LEAF_HASH} AS leaf`;
 
-const toLeafEvent = (r: Record<string, unknown>): LeafEvent => ({
-  seq: r.seq as string,
-  txid: r.txid as string,
-  at: r.at as string,
-  actor: r.actor as string,
-  role: r.role as string | null,
-  action: r.action as string,
-  collection: r.collection as string | null,
-  recordIds: r.record_ids as string,
-  fields: r.fields as string,
-  purpose: r.purpose as string | null,
-  outcome: r.outcome as string,
-  reason: r.reason as string | null,
-  requestId: r.request_id as string | null,
-  client: r.client as string | null,
-});
+const toLeafEvent = (r: Record<string, unknown>): LeafEvent => ({ seq: r.seq as string, txid: r.txid as string, leaf: asBuffer(r.leaf) });
 
 const SEALABLE = statement(
   'ward_seal_events',
   `SELECT ${LEAF_COLUMNS} FROM ward_audit_events e
-   WHERE (txid, seq) > ($1::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+   WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint) AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
    ORDER BY e.txid, e.seq LIMIT $3`,
 );
 
@@ -68,13 +53,62 @@ export async function selectSealable(q: Queryable, after: Position, limit: numbe
 const SEALED_RANGE = statement(
   'ward_sealed_events',
   `SELECT ${LEAF_COLUMNS} FROM ward_audit_events e
-   WHERE (txid, seq) > ($1::xid8, $2::bigint) AND (txid, seq) <= ($3::xid8, $4::bigint)
+   WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint) AND (e.txid, e.seq) <= ($3::xid8, $4::bigint)
    ORDER BY e.txid, e.seq LIMIT $5`,
 );
 
 /** Events after `after` up to and including `upTo`, in sealed order. */
 export async function selectEventRange(q: Queryable, after: Position, upTo: Position, limit: number): Promise<LeafEvent[]> {
   return (await q.query(SEALED_RANGE, [after.txid, after.seq, upTo.txid, upTo.seq, limit])).map(toLeafEvent);
+}
+
+export interface CheckedBatch {
+  /** The recomputed leaf hashes, concatenated, in sealed order. */
+  leaves: Buffer;
+  /** Positions where the event is not the sealed one or does not hash to its leaf (or either is missing). */
+  bad: number;
+  /** Where the batch's events end. */
+  last: Position | null;
+}
+
+// One-sided keyset bound: the planner then walks the (txid, seq) index and stops at the limit.
+// Events past the sealed range can only enter a batch when sealed ones are missing, which fails it.
+const CHECK_BATCH = statement(
+  'ward_check_batch',
+  `WITH ev AS (
+     SELECT e.seq, e.txid, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n
+     FROM ward_audit_events e
+     WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint)
+     ORDER BY e.txid, e.seq LIMIT $4),
+   lv AS (SELECT idx, seq, hash FROM ward_audit_leaves WHERE idx >= $3::bigint AND idx < $3::bigint + $4),
+   j AS (SELECT ev.n, ev.leaf, ev.seq IS DISTINCT FROM lv.seq OR ev.leaf IS DISTINCT FROM lv.hash AS bad
+         FROM ev FULL JOIN lv ON lv.idx = $3::bigint + ev.n - 1),
+   tail AS (SELECT txid::text AS txid, seq::text AS seq FROM ev WHERE n = (SELECT max(n) FROM ev))
+   SELECT (SELECT string_agg(leaf, ''::bytea ORDER BY n) FROM j WHERE n IS NOT NULL) AS leaves,
+          (SELECT count(*) FROM j WHERE bad)::int AS bad,
+          (SELECT txid FROM tail) AS last_txid, (SELECT seq FROM tail) AS last_seq`,
+);
+
+/**
+ * Recomputes the leaf hashes of the `limit` events after `after` and compares them, position by
+ * position from leaf `from`, with the stored leaves, in the database: one row per batch.
+ */
+export async function checkBatch(q: Queryable, after: Position, from: number, limit: number): Promise<CheckedBatch> {
+  const [r] = await q.query(CHECK_BATCH, [after.txid, after.seq, from, limit]);
+  return {
+    leaves: r?.leaves ? asBuffer(r.leaves) : Buffer.alloc(0),
+    bad: Number(r?.bad ?? 0),
+    last: r?.last_seq ? { txid: r.last_txid as string, seq: r.last_seq as string } : null,
+  };
+}
+
+/** Where the event sealed at leaf `idx` sits in the sealed order (if both are still there). */
+export async function leafPosition(q: Queryable, idx: number): Promise<Position | undefined> {
+  const [r] = await q.query<{ txid: string; seq: string }>(
+    'SELECT e.txid::text AS txid, e.seq::text AS seq FROM ward_audit_leaves l JOIN ward_audit_events e ON e.seq = l.seq WHERE l.idx = $1',
+    [idx],
+  );
+  return r;
 }
 
 export async function countAfter(q: Queryable, after: Position): Promise<number> {

@@ -65,7 +65,11 @@ describe('several Ward processes sealing one audit log on PostgreSQL', () => {
     let created = 0;
     const worker = async (url: string) => {
       for (let i = 0; i < 40; i++) {
-        const res = await fetch(`${url}/v1/collections/patients/records`, { method: 'POST', headers, body: JSON.stringify(canaryPatient()) });
+        const res = await fetch(`${url}/v1/collections/patients/records`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify(canaryPatient()),
+        });
         expect(res.status).toBe(201);
         const { id } = (await res.json()) as { id: string };
         expect((await fetch(`${url}/v1/collections/patients/records/${id}`, { headers })).status).toBe(200);

@@ -91,7 +91,9 @@ describe('ward audit on the embedded database', () => {
     }
     const r = await ward(dir, 'audit', 'verify');
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`AUDIT LOG VERIFICATION FAILED (modified): event ${seq} was modified after it was sealed [first bad event: seq ${seq}]`);
+    expect(r.stdout).toContain(
+      `AUDIT LOG VERIFICATION FAILED (modified): event ${seq} was modified after it was sealed [first bad event: seq ${seq}]`,
+    );
     const j = await ward(dir, 'audit', 'verify', '--json');
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, problem: { kind: 'modified', seq } });
