@@ -66,12 +66,15 @@ export const eventLeaf = (e: EventText): Buffer => leafHash(leafData(e));
 
 export interface TreeHead {
   treeSize: number;
+  /** The tree size of the checkpoint before (0 for the first): a deleted checkpoint leaves a gap. */
+  previousSize: number;
   root: Buffer;
   sealedAt: string;
 }
 
+/** The signed text: origin, tree size, base64 root, then extension lines for the time and the previous size. */
 export function checkpointNote(h: TreeHead): Buffer {
-  return Buffer.from(`${ORIGIN}\n${h.treeSize}\n${h.root.toString('base64')}\n${h.sealedAt}\n`);
+  return Buffer.from(`${ORIGIN}\n${h.treeSize}\n${h.root.toString('base64')}\ntime ${h.sealedAt}\nprevious ${h.previousSize}\n`);
 }
 
 /** A checkpoint as an auditor keeps it. */
@@ -79,6 +82,7 @@ export interface ExportedCheckpoint {
   format: typeof EXPORT_FORMAT;
   origin: string;
   treeSize: number;
+  previousSize: number;
   rootHash: string;
   sealedAt: string;
   keyVersion: number;
@@ -96,6 +100,7 @@ const exportedSchema = z.strictObject({
   format: z.literal(EXPORT_FORMAT),
   origin: z.literal(ORIGIN),
   treeSize: z.number().int().positive(),
+  previousSize: z.number().int().nonnegative(),
   rootHash: b64(32),
   sealedAt: z.string().min(1).max(64),
   keyVersion: z.number().int().positive(),
@@ -124,6 +129,7 @@ export function exportCheckpoint(h: TreeHead & { keyVersion: number; signature: 
     format: EXPORT_FORMAT,
     origin: ORIGIN,
     treeSize: h.treeSize,
+    previousSize: h.previousSize,
     rootHash: h.root.toString('base64'),
     sealedAt: h.sealedAt,
     keyVersion: h.keyVersion,
@@ -134,6 +140,11 @@ export function exportCheckpoint(h: TreeHead & { keyVersion: number; signature: 
 
 /** True when an exported checkpoint's signature holds under the public key it names. */
 export function exportedSignatureHolds(c: ExportedCheckpoint): boolean {
-  const note = checkpointNote({ treeSize: c.treeSize, root: Buffer.from(c.rootHash, 'base64'), sealedAt: c.sealedAt });
+  const note = checkpointNote({
+    treeSize: c.treeSize,
+    previousSize: c.previousSize,
+    root: Buffer.from(c.rootHash, 'base64'),
+    sealedAt: c.sealedAt,
+  });
   return verifySignature(Buffer.from(c.publicKey, 'base64'), note, Buffer.from(c.signature, 'base64'));
 }

@@ -36,7 +36,9 @@ export class AuditLog {
   /** The newest signed checkpoint, in the form an auditor keeps; undefined before the first seal. */
   async checkpoint(): Promise<ExportedCheckpoint | undefined> {
     const head = await store.latestCheckpoint(this.db);
-    const key = head && this.keys.publicKey(head.keyVersion);
-    return head && key && exportCheckpoint(head, key);
+    if (!head) return undefined;
+    if (!this.keys.publicKey(head.keyVersion)) await this.keys.refresh(); // rotated by another process
+    const key = this.keys.publicKey(head.keyVersion);
+    return key && exportCheckpoint(head, key);
   }
 }

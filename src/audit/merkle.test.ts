@@ -61,3 +61,16 @@ describe('Merkle tree (RFC 6962)', () => {
     }
   });
 });
+
+describe('consistency proofs built in one pass', () => {
+  it('ProofBuilder gives the same proof as the recursive definition', async () => {
+    const { ProofBuilder, consistencyRanges } = await import('./merkle.js');
+    const all = leaves(70);
+    for (let n = 1; n <= all.length; n += 3)
+      for (let m = 1; m <= n; m++) {
+        const b = new ProofBuilder(consistencyRanges(m, n));
+        for (const [i, h] of all.slice(0, n).entries()) b.push(i, h);
+        expect(b.proof(), `${m} -> ${n}`).toEqual(consistencyProof(all.slice(0, n), m));
+      }
+  });
+});

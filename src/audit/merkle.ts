@@ -84,28 +84,59 @@ export function subtreeRoot(leaves: readonly Buffer[], start = 0, end = leaves.l
   return nodeHash(subtreeRoot(leaves, start, start + k), subtreeRoot(leaves, start + k, end));
 }
 
-/** The consistency proof from the tree of the first `m` leaves to the tree of all of them (RFC 9162 §2.1.4.1). */
-export function consistencyProof(leaves: readonly Buffer[], m: number): Buffer[] {
-  const n = leaves.length;
+/**
+ * The leaf ranges [start, end) whose subtree hashes make up the consistency proof from a tree of
+ * `m` leaves to one of `n` (RFC 9162 §2.1.4.1), in proof order. They are disjoint, so one pass
+ * over the leaves can hash them all.
+ */
+export function consistencyRanges(m: number, n: number): [number, number][] {
   if (m < 1 || m > n) throw new Error(`no consistency proof from ${m} to ${n} leaves`);
-  const proof: Buffer[] = [];
+  const ranges: [number, number][] = [];
   const sub = (m: number, start: number, end: number, whole: boolean): void => {
     const size = end - start;
     if (m === size) {
-      if (!whole) proof.push(subtreeRoot(leaves, start, end));
+      if (!whole) ranges.push([start, end]);
       return;
     }
     const k = split(size);
     if (m <= k) {
       sub(m, start, start + k, whole);
-      proof.push(subtreeRoot(leaves, start + k, end));
+      ranges.push([start + k, end]);
     } else {
       sub(m - k, start + k, end, false);
-      proof.push(subtreeRoot(leaves, start, start + k));
+      ranges.push([start, start + k]);
     }
   };
   if (m < n) sub(m, 0, n, true);
-  return proof;
+  return ranges;
+}
+
+/** The consistency proof from the tree of the first `m` leaves to the tree of all of them. */
+export function consistencyProof(leaves: readonly Buffer[], m: number): Buffer[] {
+  return consistencyRanges(m, leaves.length).map(([a, b]) => subtreeRoot(leaves, a, b));
+}
+
+/** Hashes the ranges of a consistency proof while the leaves stream past, in index order. */
+export class ProofBuilder {
+  private readonly order: number[];
+  private readonly trees: Frontier[];
+  private at = 0;
+
+  constructor(private readonly ranges: [number, number][]) {
+    this.order = ranges.map((_, i) => i).sort((x, y) => (ranges[x] as [number, number])[0] - (ranges[y] as [number, number])[0]);
+    this.trees = ranges.map(() => new Frontier());
+  }
+
+  /** The leaf at index `idx` (called for every index in order). */
+  push(idx: number, leaf: Buffer): void {
+    let i = this.order[this.at];
+    while (i !== undefined && idx >= (this.ranges[i] as [number, number])[1]) i = this.order[++this.at];
+    if (i !== undefined && idx >= (this.ranges[i] as [number, number])[0]) (this.trees[i] as Frontier).push(leaf);
+  }
+
+  proof(): Buffer[] {
+    return this.trees.map((t) => t.root());
+  }
 }
 
 /** Checks a consistency proof between two tree heads (RFC 9162 §2.1.4.2). */

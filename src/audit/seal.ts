@@ -55,8 +55,9 @@ export class Sealer {
         events.map((e) => e.seq),
         hashes,
       );
+      const previousSize = frontier.size;
       for (const h of hashes) frontier.push(h);
-      const treeHead = { treeSize: frontier.size, root: frontier.root(), sealedAt: new Date().toISOString() };
+      const treeHead = { treeSize: frontier.size, previousSize, root: frontier.root(), sealedAt: new Date().toISOString() };
       const { version, signature } = await this.keys.sign(tx, checkpointNote(treeHead));
       await store.insertCheckpoint(tx, {
         ...treeHead,
@@ -105,12 +106,15 @@ export class Sealer {
     this.timer = setTimeout(tick, intervalMs);
   }
 
-  /** Stops the background sealer after its current round; then seals what is left once. */
-  async stop(finalSeal = true): Promise<void> {
+  /**
+   * Stops the background sealer after its current round, then seals what is left, waiting up to
+   * `waitMs` for transactions still open on the server (they hold sealing back).
+   */
+  async stop(waitMs = 5_000): Promise<void> {
     const t = this.timer;
     this.timer = undefined;
     if (t) clearTimeout(t);
     await this.running;
-    if (finalSeal && t) await this.sealAll();
+    if (t) await this.sealAll(waitMs);
   }
 }

@@ -60,10 +60,16 @@ export class SigningKeys {
 
   /** Adds the next version, which signs from now on; returns it. */
   async rotate(): Promise<number> {
-    await this.reload();
-    const next = (this.rows.at(-1)?.version ?? 0) + 1;
-    await this.add(next);
-    return next;
+    for (;;) {
+      await this.reload();
+      const next = (this.rows.at(-1)?.version ?? 0) + 1;
+      if (await this.add(next)) return next; // else another process took that version: try the next
+    }
+  }
+
+  /** Re-reads the key table (after a rotation elsewhere). */
+  refresh(): Promise<void> {
+    return this.reload();
   }
 
   /** Public halves, for auditors who want to pin them. */
@@ -81,9 +87,19 @@ export class SigningKeys {
    */
   async sign(q: Queryable, message: Buffer): Promise<{ version: number; signature: Buffer }> {
     await this.reload(q);
-    const row = this.rows.at(-1);
-    if (!row) throw new WardError('integrity_error', 'no audit signing key');
-    return { version: row.version, signature: sign(null, message, this.privateKey(row)) };
+    // The newest version that is genuine: a row written by someone without the master key does
+    // not stop sealing (verification reports it).
+    for (const row of [...this.rows].reverse()) {
+      let key: KeyObject;
+      try {
+        key = this.privateKey(row);
+        if (!rawPublic(key).equals(row.publicKey)) continue;
+      } catch {
+        continue;
+      }
+      return { version: row.version, signature: sign(null, message, key) };
+    }
+    throw new WardError('integrity_error', 'no genuine audit signing key');
   }
 
   /**
@@ -104,11 +120,12 @@ export class SigningKeys {
     return bad;
   }
 
-  private async add(version: number): Promise<void> {
+  private async add(version: number): Promise<boolean> {
     const seed = randomBytes(32);
     const publicKey = rawPublic(privateFromSeed(seed));
-    await store.insertSigningKey(this.db, version, publicKey, this.master.wrap(seed, wrapAad(version, publicKey)));
+    const added = await store.insertSigningKey(this.db, version, publicKey, this.master.wrap(seed, wrapAad(version, publicKey)));
     await this.reload();
+    return added;
   }
 
   private async reload(q: Queryable = this.db): Promise<void> {

@@ -8,7 +8,7 @@
 import type { Db } from '../store/db.js';
 import * as store from '../store/seal.js';
 import { checkpointNote, type ExportedCheckpoint, exportedSignatureHolds } from './checkpoint.js';
-import { consistencyProof, Frontier, HASH_BYTES, verifyConsistency } from './merkle.js';
+import { consistencyRanges, Frontier, HASH_BYTES, ProofBuilder, verifyConsistency } from './merkle.js';
 import { type SigningKeys, verifySignature } from './signing.js';
 
 export type ProblemKind =
@@ -20,6 +20,7 @@ export type ProblemKind =
   | 'checkpoint_forged'
   | 'checkpoint_mismatch'
   | 'checkpoint_missing'
+  | 'checkpoint_state'
   | 'signing_key_forged'
   | 'since_forged'
   | 'since_unknown_key'
@@ -78,15 +79,21 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
         `audit signing key version ${forged[0]} was not created by Ward (it does not unwrap with the master key)`,
       ),
     );
+  let previous = 0;
   for (const c of checkpoints) {
     const key = keys.publicKey(c.keyVersion);
     if (!key || !verifySignature(key, checkpointNote(c), c.signature))
       return fail(
-        problem('checkpoint_forged', `the checkpoint at tree size ${c.treeSize} has no valid signature`, {
-          treeSize: c.treeSize,
-          seq: c.last.seq,
+        problem('checkpoint_forged', `the checkpoint at tree size ${c.treeSize} has no valid signature`, { treeSize: c.treeSize }),
+      );
+    // Each signed checkpoint names the one before it: a gap means a checkpoint was deleted.
+    if (c.previousSize !== previous)
+      return fail(
+        problem('checkpoint_missing', `the checkpoint at tree size ${c.previousSize}, before the one at ${c.treeSize}, was deleted`, {
+          treeSize: c.previousSize,
         }),
       );
+    previous = c.treeSize;
   }
   if (since) {
     if (!exportedSignatureHolds(since))
@@ -110,7 +117,8 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
 
   // Walk events (in sealed order) and leaves (by index) side by side, recomputing the tree.
   const frontier = new Frontier();
-  const keep = since ? Buffer.alloc(report.treeSize * 32) : undefined;
+  // The consistency proof's subtrees are hashed as the leaves stream past: memory stays O(log n).
+  const proof = since && head ? new ProofBuilder(consistencyRanges(since.treeSize, head.treeSize)) : undefined;
   let next = 0; // index of the next checkpoint to reach
   const upTo = head?.last ?? store.START;
   const total = head?.treeSize ?? 0;
@@ -145,7 +153,7 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
     for (let i = 0; i < want; i++) {
       const leaf = batch.leaves.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
       frontier.push(leaf);
-      keep?.set(leaf, (from + i) * HASH_BYTES);
+      proof?.push(from + i, leaf);
       if (since && frontier.size === since.treeSize && frontier.root().toString('base64') !== since.rootHash)
         return fail(
           problem('since_mismatch', `the first ${since.treeSize} sealed events no longer match the given checkpoint`, {
@@ -158,12 +166,14 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
           return fail(
             problem(
               'checkpoint_mismatch',
-              `the events up to checkpoint ${c.treeSize} do not hash to its signed root (leaves and events rewritten)`,
-              {
-                treeSize: c.treeSize,
-                seq: c.last.seq,
-              },
+              `events at positions ${c.previousSize} to ${c.treeSize - 1} do not hash to the signed root of checkpoint ${c.treeSize}: events were rewritten together with their leaves`,
+              { treeSize: c.treeSize },
             ),
+          );
+        const stored = c.frontier;
+        if (stored.length !== frontier.hashes.length || frontier.hashes.some((h, k) => !h.equals(stored[k] as Buffer)))
+          return fail(
+            problem('checkpoint_state', `the sealer's state stored with checkpoint ${c.treeSize} was altered`, { treeSize: c.treeSize }),
           );
         next++;
       }
@@ -178,17 +188,30 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
   // Anything in the sealed range beyond the tree, or leaves no checkpoint covers, was added later.
   const [extra] = head ? await store.selectEventRange(db, after, upTo, 1) : [];
   if (extra) return fail(problem('inserted', `event ${extra.seq} was inserted into the sealed log`, { seq: extra.seq }));
-  const orphans = await store.countLeavesFrom(db, report.treeSize);
-  if (orphans.n > 0)
+  if (head) {
+    const end = await store.leafPosition(db, head.treeSize - 1);
+    if (!end || end.txid !== head.last.txid || end.seq !== head.last.seq)
+      return fail(
+        problem('checkpoint_state', `the sealer's position stored with checkpoint ${head.treeSize} was altered`, {
+          treeSize: head.treeSize,
+        }),
+      );
+  }
+  // Leaves no checkpoint covers: the newest checkpoints were deleted. (Leaves are counted before
+  // the newest checkpoint is read again, so a round sealed meanwhile is not taken for one.)
+  const leafCount = await store.leafCount(db);
+  const newest = (await store.latestCheckpoint(db))?.treeSize ?? 0;
+  if (leafCount > Math.max(newest, report.treeSize))
     return fail(
-      problem('checkpoint_missing', `${orphans.n} sealed events have no checkpoint (checkpoints were deleted)`, { seq: orphans.firstSeq }),
+      problem('checkpoint_missing', `${leafCount - newest} sealed events have no checkpoint (the newest checkpoints were deleted)`, {
+        seq: await store.leafSeq(db, newest),
+      }),
     );
 
-  if (since && head && keep) {
-    const leaves = Array.from({ length: report.treeSize }, (_, i) => keep.subarray(i * 32, i * 32 + 32));
-    const proof = consistencyProof(leaves, since.treeSize);
-    const consistent = verifyConsistency(since.treeSize, head.treeSize, Buffer.from(since.rootHash, 'base64'), head.root, proof);
-    report.since = { treeSize: since.treeSize, proofHashes: proof.length, consistent };
+  if (since && head && proof) {
+    const hashes = proof.proof();
+    const consistent = verifyConsistency(since.treeSize, head.treeSize, Buffer.from(since.rootHash, 'base64'), head.root, hashes);
+    report.since = { treeSize: since.treeSize, proofHashes: hashes.length, consistent };
     if (!consistent) return fail(problem('since_mismatch', 'the log does not extend the given checkpoint', { treeSize: since.treeSize }));
   }
   return report;

@@ -8,13 +8,13 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { WardError } from '../errors.js';
 import {
+  auditRetentionDays,
   type CollectionConfig,
   configSchema,
   fieldRules,
   intervalMs,
   type RawConfig,
   type RoleConfig,
-  retentionDays,
   roleRules,
 } from './schema.js';
 
@@ -99,6 +99,6 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
       : { kind: 'embedded', dir: resolve(dir, raw.database.embedded ?? DEFAULT_EMBEDDED_DIR) };
   const keys: WardConfig['keys'] = { provider: raw.keys.provider };
   if (raw.keys.file) keys.file = resolve(dir, raw.keys.file);
-  const audit = { retentionDays: retentionDays(raw.audit.retention), sealEveryMs: intervalMs(raw.audit.seal_every) };
+  const audit = { retentionDays: Math.round(auditRetentionDays(raw.audit.retention)), sealEveryMs: intervalMs(raw.audit.seal_every) };
   return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit };
 }

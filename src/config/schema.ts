@@ -66,12 +66,16 @@ export const auditSchema = z
     retention: z
       .string()
       .regex(DURATION, 'must be a duration such as 6y or 84m')
-      .refine((d) => retentionDays(d) >= MIN_AUDIT_RETENTION_DAYS, 'must be at least 6y (HIPAA keeps audit records six years)')
+      .refine((d) => auditRetentionDays(d) >= MIN_AUDIT_RETENTION_DAYS, 'must be at least 6y (HIPAA keeps audit records six years)')
       .default('6y'),
     /** How often `ward serve` seals new audit events into the signed log: `10s`, `500ms`, `1m`, or `off`. */
     seal_every: z
       .string()
-      .regex(/^(off|\d{1,6}(ms|s|m))$/, 'must be a duration such as 500ms, 10s or 1m, or off')
+      .regex(/^(off|\d{1,7}(ms|s|m))$/, 'must be a duration such as 500ms, 10s or 1m, or off')
+      .refine((d) => {
+        const ms = intervalMs(d);
+        return ms === null || (ms >= 100 && ms <= 3_600_000);
+      }, 'must be from 100ms to 60m, or off')
       .default('10s'),
   })
   .default({ retention: '6y', seal_every: '10s' });
@@ -140,6 +144,13 @@ export function fieldRules(f: FieldConfig): { key: string; message: string }[] {
 export function intervalMs(setting: string): number | null {
   const m = /^(\d+)(ms|s|m)$/.exec(setting);
   return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : null;
+}
+
+/** Audit retention in days; a month is a twelfth of a year here, so 72m is exactly 6y. */
+export function auditRetentionDays(duration: string): number {
+  const m = DURATION.exec(duration);
+  if (!m) return 0;
+  return Number(m[1]) * { d: 1, w: 7, m: 365 / 12, y: 365 }[m[2] as 'd' | 'w' | 'm' | 'y'];
 }
 
 /** Retention in days from a duration such as `7y`; months are 30 days, years 365. */

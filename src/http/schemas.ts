@@ -182,13 +182,14 @@ export const checkpointSchema = {
     format: str,
     origin: str,
     treeSize: { type: 'integer' },
+    previousSize: { type: 'integer', description: 'tree size of the checkpoint before this one (0 for the first)' },
     rootHash: str,
     sealedAt: str,
     keyVersion: { type: 'integer' },
     publicKey: { type: 'string', description: 'base64 Ed25519 public key' },
     signature: { type: 'string', description: 'base64 Ed25519 signature over the checkpoint note' },
   },
-  required: ['format', 'origin', 'treeSize', 'rootHash', 'sealedAt', 'keyVersion', 'publicKey', 'signature'],
+  required: ['format', 'origin', 'treeSize', 'previousSize', 'rootHash', 'sealedAt', 'keyVersion', 'publicKey', 'signature'],
 } as const;
 
 export { ref };

@@ -154,6 +154,7 @@ export async function selectLeaves(q: Queryable, from: number, limit: number): P
 
 export interface CheckpointRow {
   treeSize: number;
+  previousSize: number;
   root: Buffer;
   sealedAt: string;
   keyVersion: number;
@@ -164,6 +165,7 @@ export interface CheckpointRow {
 
 const toCheckpoint = (r: Record<string, unknown>): CheckpointRow => ({
   treeSize: Number(r.tree_size),
+  previousSize: Number(r.previous_size),
   root: asBuffer(r.root),
   sealedAt: r.sealed_at as string,
   keyVersion: r.key_version as number,
@@ -173,7 +175,7 @@ const toCheckpoint = (r: Record<string, unknown>): CheckpointRow => ({
 });
 
 const CHECKPOINT_COLUMNS =
-  'tree_size::text AS tree_size, root, sealed_at, key_version, signature, last_txid::text AS last_txid, last_seq::text AS last_seq, frontier';
+  'tree_size::text AS tree_size, previous_size::text AS previous_size, root, sealed_at, key_version, signature, last_txid::text AS last_txid, last_seq::text AS last_seq, frontier';
 
 export async function latestCheckpoint(q: Queryable): Promise<CheckpointRow | undefined> {
   const [row] = await q.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c ORDER BY c.tree_size DESC LIMIT 1`);
@@ -186,18 +188,21 @@ export async function selectCheckpoints(q: Queryable): Promise<CheckpointRow[]> 
 
 export async function insertCheckpoint(q: Queryable, c: CheckpointRow): Promise<void> {
   await q.query(
-    `INSERT INTO ward_audit_checkpoints (tree_size, root, sealed_at, key_version, signature, last_txid, last_seq, frontier)
-     VALUES ($1, $2, $3, $4, $5, $6::xid8, $7, $8::bytea[])`,
-    [c.treeSize, c.root, c.sealedAt, c.keyVersion, c.signature, c.last.txid, c.last.seq, c.frontier],
+    `INSERT INTO ward_audit_checkpoints (tree_size, previous_size, root, sealed_at, key_version, signature, last_txid, last_seq, frontier)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::xid8, $8, $9::bytea[])`,
+    [c.treeSize, c.previousSize, c.root, c.sealedAt, c.keyVersion, c.signature, c.last.txid, c.last.seq, c.frontier],
   );
 }
 
-export async function countLeavesFrom(q: Queryable, from: number): Promise<{ n: number; firstSeq: string | null }> {
-  const [row] = await q.query<{ n: string; first: string | null }>(
-    'SELECT count(*)::text AS n, (min(seq))::text AS first FROM ward_audit_leaves WHERE idx >= $1',
-    [from],
-  );
-  return { n: Number(row?.n ?? 0), firstSeq: row?.first ?? null };
+/** How many leaves there are (the highest index + 1). */
+export async function leafCount(q: Queryable): Promise<number> {
+  const [row] = await q.query<{ n: string | null }>('SELECT (max(idx) + 1)::text AS n FROM ward_audit_leaves');
+  return Number(row?.n ?? 0);
+}
+
+export async function leafSeq(q: Queryable, idx: number): Promise<string | null> {
+  const [row] = await q.query<{ seq: string }>('SELECT seq::text AS seq FROM ward_audit_leaves WHERE idx = $1', [idx]);
+  return row?.seq ?? null;
 }
 
 /** Takes the sealer's lock for the current transaction, or reports that another sealer holds it. */

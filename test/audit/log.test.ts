@@ -65,7 +65,9 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
   it('seals every event in (txid, seq) order with one signed checkpoint per round, and verifies', async () => {
     const [{ n }] = (await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM ward_audit_events')) as [{ n: string }];
     const report = await t.vault.verifyAudit();
-    expect(report).toMatchObject({ ok: true, problem: null, checkpoints: 3 });
+    expect(report).toMatchObject({ ok: true, problem: null });
+    // One per round, or more when a transaction elsewhere on the server held a round back.
+    expect(report.checkpoints).toBeGreaterThanOrEqual(3);
     // Counted before the verification writes its own audit event.
     expect(report.treeSize + report.unsealed).toBe(Number(n));
     const order = await sealedOrder(t.db);
@@ -118,6 +120,14 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
     for (const r of rows)
       expect(eventLeaf(r as never).toString('hex'), `seq ${r.seq}`).toBe(Buffer.from(r.leaf as unknown as Uint8Array).toString('hex'));
     expect(leafHash('').length).toBe(32);
+  });
+
+  it('verification while another process seals never reports a problem that is not there', async () => {
+    for (let i = 0; i < 15; i++) {
+      await t.vault.create('patients', canaryPatient());
+      const [report] = await Promise.all([t.vault.verifyAudit(), t.vault.auditLog.seal()]);
+      expect(report.problem).toBeNull();
+    }
   });
 
   it('rule: audit rows cannot be updated, deleted or truncated, even by their owner', async () => {
@@ -244,7 +254,26 @@ const TAMPERINGS: Record<string, (t: TestVault, pick: (n: number) => number) => 
       randomBytes(32),
       randomBytes(60),
     ]);
+    // Sealing goes on with the newest genuine key; verification reports the forged one.
+    await t.vault.create('patients', canaryPatient());
+    expect((await t.vault.auditLog.seal(5_000)).unsealed).toBe(0);
     return { kind: 'signing_key_forged' };
+  },
+  async 'deleted middle checkpoint'(t, pick) {
+    const sizes = (await t.db.query<{ s: string }>('SELECT tree_size::text AS s FROM ward_audit_checkpoints ORDER BY tree_size')).map((r) =>
+      Number(r.s),
+    );
+    const size = sizes[pick(sizes.length - 1)] as number;
+    await tamper(t.db, 'DELETE FROM ward_audit_checkpoints WHERE tree_size = $1', [size]);
+    return { kind: 'checkpoint_missing', treeSize: size };
+  },
+  async 'altered sealer state'(t) {
+    await tamper(
+      t.db,
+      'UPDATE ward_audit_checkpoints SET last_seq = last_seq - 3 WHERE tree_size = (SELECT max(tree_size) FROM ward_audit_checkpoints)',
+    );
+    const [{ s }] = (await t.db.query<{ s: string }>('SELECT max(tree_size)::text AS s FROM ward_audit_checkpoints')) as [{ s: string }];
+    return { kind: 'checkpoint_state', treeSize: Number(s) };
   },
 };
 

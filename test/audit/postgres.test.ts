@@ -91,6 +91,9 @@ describe('sealing on PostgreSQL', () => {
         'DELETE FROM ward_audit_leaves',
         'TRUNCATE ward_audit_checkpoints',
         'UPDATE ward_audit_signing_keys SET version = 9',
+        "INSERT INTO ward_audit_events (txid, actor, action, outcome) VALUES ('3', 'key:x', 'read', 'allowed')",
+        "INSERT INTO ward_audit_events (seq, actor, action, outcome) VALUES (999999, 'key:x', 'read', 'allowed')",
+        "INSERT INTO ward_audit_events (at, actor, action, outcome) VALUES ('2001-01-01', 'key:x', 'read', 'allowed')",
         'ALTER TABLE ward_audit_events DISABLE TRIGGER USER',
         'SET session_replication_role = replica',
       ])

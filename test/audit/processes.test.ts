@@ -33,7 +33,7 @@ describe('several Ward processes sealing one audit log on PostgreSQL', () => {
   beforeAll(async () => {
     t = await freshDb('pg');
     dir = mkdtempSync(join(tmpdir(), 'ward-seal-procs-'));
-    const config = EXAMPLE_CONFIG.replace('seal_every: 10s', 'seal_every: 50ms');
+    const config = EXAMPLE_CONFIG.replace('seal_every: 10s', 'seal_every: 100ms');
     writeFileSync(join(dir, 'ward.yaml'), config);
     const { DATABASE_URL: _d, WARD_CONFIG: _c, ...rest } = process.env;
     env = { ...rest, DATABASE_URL: t.location, WARD_MASTER_KEY: newMasterKey(), WARD_LOG_LEVEL: 'warn' };

@@ -94,6 +94,9 @@ describe('ward.yaml', () => {
     expect(parseConfig(edit('seal_every: 10s', 'seal_every: 500ms'), FILE, {}).audit.sealEveryMs).toBe(500);
     expect(configError(edit('retention: 6y', 'retention: 5y'))).toContain('audit.retention: must be at least 6y');
     expect(configError(edit('retention: 6y', 'retention: 71m'))).toContain('audit.retention: must be at least 6y');
+    expect(parseConfig(edit('retention: 6y', 'retention: 72m'), FILE, {}).audit.retentionDays).toBe(6 * 365);
+    for (const bad of ['0ms', '50ms', '61m', '9999999m'])
+      expect(configError(edit('seal_every: 10s', `seal_every: ${bad}`))).toContain('audit.seal_every: must be from 100ms to 60m, or off');
     expect(configError(edit('seal_every: 10s', 'seal_every: fast'))).toContain(
       'audit.seal_every: must be a duration such as 500ms, 10s or 1m, or off',
     );

@@ -157,6 +157,19 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     expect([res.statusCode, res.json().code]).toEqual([401, 'unauthenticated']);
   });
 
+  it('a key revoked or deleted directly in SQL is dropped from the cache too (a trigger notifies)', async () => {
+    for (const sql of ['UPDATE ward_api_keys SET revoked_at = now() WHERE prefix = $1', 'DELETE FROM ward_api_keys WHERE prefix = $1']) {
+      const { s, get, prefix } = await cachedApp();
+      expect((await get()).statusCode).toBe(200);
+      expect((await get()).statusCode).toBe(200);
+      expect(s.lookups).toBe(1);
+      await f.t.db.query(sql, [prefix]);
+      await vi.waitFor(() => expect(s.messages).toContain(prefix), { timeout: 2_000, interval: 1 });
+      const res = await get();
+      expect([res.statusCode, res.json().code]).toEqual([401, 'unauthenticated']);
+    }
+  });
+
   it('a revocation in this process is honoured on the very next request', async () => {
     const { keys, get, id: keyId } = await cachedApp();
     expect((await get()).statusCode).toBe(200);

@@ -33,6 +33,9 @@ CREATE TABLE ward_audit_checkpoints (
   sealed_at text NOT NULL,
   key_version integer NOT NULL REFERENCES ward_audit_signing_keys (version),
   signature bytea NOT NULL CHECK (length(signature) = 64),
+  -- The tree size of the checkpoint before this one (0 for the first), signed too: a checkpoint
+  -- deleted from the middle of the chain is missed by the next one's note.
+  previous_size bigint NOT NULL CHECK (previous_size >= 0 AND previous_size < tree_size),
   last_txid xid8 NOT NULL,
   last_seq bigint NOT NULL,
   frontier bytea[] NOT NULL
@@ -84,7 +87,11 @@ BEGIN
   GRANT SELECT, INSERT ON ward_master_check, ward_keys TO ward_app;
   GRANT UPDATE (active) ON ward_keys TO ward_app;
   GRANT SELECT, INSERT, UPDATE, DELETE ON ward_records, ward_unique, ward_api_keys TO ward_app;
-  GRANT SELECT, INSERT ON ward_audit_events, ward_audit_leaves, ward_audit_signing_keys, ward_audit_checkpoints TO ward_app;
+  -- Audit events: the app names what happened; seq, txid and at come from their defaults only,
+  -- so it cannot place an event elsewhere in the sealed order or backdate it.
+  GRANT SELECT, INSERT (actor, role, action, collection, record_ids, fields, purpose, outcome, reason, request_id, client)
+    ON ward_audit_events TO ward_app;
+  GRANT SELECT, INSERT ON ward_audit_leaves, ward_audit_signing_keys, ward_audit_checkpoints TO ward_app;
   GRANT USAGE ON SEQUENCE ward_audit_events_seq_seq TO ward_app;
 END
 $$;
