@@ -10,13 +10,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import pg from 'pg';
 import { EXAMPLE_CONFIG } from '../dist/config/example.js';
 import { parseConfig } from '../dist/config/load.js';
 import { openVault } from '../dist/vault/open.js';
 import { patient } from './lib/data.mjs';
-import { createDatabase, startServer } from './lib/server.mjs';
+import { createDatabase, machine, startServer } from './lib/server.mjs';
 import { CONNECTIONS, cannon, SECONDS, startWard } from './lib/ward.mjs';
 
 const EVENTS = 200_000;
@@ -101,12 +100,7 @@ async function main() {
 
     const round = (x, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
     const results = {
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        memGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
+      machine: machine(),
       date: new Date().toISOString(),
       server: server.kind,
       results: [

@@ -6,14 +6,13 @@
  * bench/results-http.json and bench/RESULTS-http.md. Run by `npm run bench`.
  */
 import { writeFileSync } from 'node:fs';
-import os from 'node:os';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { pgDb } from '../dist/store/pg.js';
 import { getRecord } from '../dist/store/records.js';
 import { patient } from './lib/data.mjs';
 import { FIELDS } from './lib/raw.mjs';
-import { createDatabase, startServer } from './lib/server.mjs';
+import { createDatabase, machine, startServer } from './lib/server.mjs';
 import { CONNECTIONS, cannon, SECONDS, startWard } from './lib/ward.mjs';
 
 const TARGETS = { create: 0.4, get: 0.5, p99Ms: 25, rssMb: 250 };
@@ -108,12 +107,7 @@ async function main() {
     };
     const p99 = Math.max(created.latency.p99, got.latency.p99);
     const results = {
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        memGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
+      machine: machine(),
       date: new Date().toISOString(),
       server: server.kind,
       results: [

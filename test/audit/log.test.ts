@@ -40,6 +40,14 @@ async function sealedOrder(db: Db): Promise<Sealed[]> {
   );
 }
 
+/** Two sealed events, the first before the second in sealed order, picked at random. */
+async function twoSealed(db: Db, pick: (n: number) => number): Promise<[Sealed, Sealed]> {
+  const order = await sealedOrder(db);
+  const i = pick(order.length - 1);
+  const j = i + 1 + pick(order.length - i - 1);
+  return [order[i] as Sealed, order[j] as Sealed];
+}
+
 /** A deterministic pseudo-random pick, reported on failure through the test name's seed. */
 function picker(seed: number) {
   let s = seed;
@@ -173,10 +181,7 @@ const TAMPERINGS: Record<string, (t: TestVault, pick: (n: number) => number) => 
     return { kind: 'inserted', seq: (row as { seq: string }).seq };
   },
   async swap(t, pick) {
-    const order = await sealedOrder(t.db);
-    const i = pick(order.length - 1);
-    const j = i + 1 + pick(order.length - i - 1);
-    const [a, b] = [order[i] as Sealed, order[j] as Sealed];
+    const [a, b] = await twoSealed(t.db, pick);
     await tamper(
       t.db,
       `UPDATE ward_audit_events e SET at = o.at, actor = o.actor, action = o.action, record_ids = o.record_ids, fields = o.fields, request_id = o.request_id
@@ -186,10 +191,7 @@ const TAMPERINGS: Record<string, (t: TestVault, pick: (n: number) => number) => 
     return { kind: 'modified', seq: a.seq };
   },
   async reorder(t, pick) {
-    const order = await sealedOrder(t.db);
-    const i = pick(order.length - 1);
-    const j = i + 1 + pick(order.length - i - 1);
-    const [a, b] = [order[i] as Sealed, order[j] as Sealed];
+    const [a, b] = await twoSealed(t.db, pick);
     await tamper(
       t.db,
       [
