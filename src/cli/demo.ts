@@ -44,6 +44,7 @@ async function prepare(dir: string) {
             Array.from({ length: PATIENTS }, (_, n) => demoPatient(n)),
           )
         ).ids;
+    await vault.auditLog.seal(5_000); // so the audit log verifies with something in it from the start
     return { cfg, keys: tokens as Record<(typeof ROLES)[number], string>, id: ids[0] as string, patient: first };
   } finally {
     await vault.close();
@@ -70,6 +71,10 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `curl -s ${h('billing')} ${rec}/${id}`,
     '# the auditor reads the audit trail of that record',
     `curl -s ${h('auditor')} '${url}/v1/audit/events?recordId=${id}'`,
+    '# the accounting of disclosures of that record: who saw it, which fields, for what purpose',
+    `curl -s ${h('auditor')} ${url}/v1/audit/subjects/${id}/disclosures`,
+    '# verify the sealed, signed audit log (sealed every 10 s): ok, or the first bad event',
+    `curl -s ${h('auditor')} ${url}/v1/audit/verify`,
   ].join('\n');
 }
 

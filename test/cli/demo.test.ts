@@ -34,7 +34,9 @@ interface Answer {
   id?: string;
   fields: Record<string, string>;
   records: { id: string }[];
-  events: { action: string }[];
+  events: { action: string; role: string; purpose: string }[];
+  ok?: boolean;
+  treeSize?: number;
   status?: number;
   code?: string;
 }
@@ -58,11 +60,11 @@ describe('ward demo', () => {
       child?.once('exit', (code) => reject(new Error(`demo exited with ${code}`)));
     });
     const commands = out.split('\n').filter((l) => l.startsWith('curl '));
-    expect(commands).toHaveLength(7);
+    expect(commands).toHaveLength(9);
     // One after another, as a person pastes them: the audit query must see the reads before it.
     const answers: Answer[] = [];
     for (const c of commands) answers.push((await run(c)) as Answer);
-    const [clinician, billing, analytics, search, create, refused, audit] = answers;
+    const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified] = answers;
     expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([
       'diagnosis',
       'dob',
@@ -83,5 +85,10 @@ describe('ward demo', () => {
     expect(create?.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(refused).toMatchObject({ status: 403, code: 'purpose_required' });
     expect(audit?.events.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['read', 'search']));
+    expect(disclosures?.events.map((e) => `${e.role} ${e.action} ${e.purpose}`)).toEqual(
+      expect.arrayContaining(['clinician read treatment', 'billing read payment', 'analytics read research', 'clinician search treatment']),
+    );
+    expect(verified).toMatchObject({ ok: true, problem: null });
+    expect(verified?.treeSize).toBeGreaterThan(0);
   });
 });
