@@ -40,6 +40,9 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
       await drive({ method: 'POST', url: '/v1/detokenize', body: { tokens: Object.values(tokens) }, ...as });
       await drive({ method: 'PATCH', url: `${C}/records/${idB}`, body: { phone: a.phone, notes: a.notes }, ...as });
       await drive({ url: '/v1/audit/events?limit=1000', ...as });
+      await drive({ url: `/v1/audit/subjects/${id}/disclosures`, ...as });
+      await drive({ url: '/v1/audit/verify', ...as });
+      await drive({ url: '/v1/audit/checkpoint', ...as });
       await drive({ url: `${C}/records/${id}`, key: f.keys[role], purpose: 'marketing' });
     }
     // errors, each carrying canary values in the place it goes wrong
@@ -70,6 +73,8 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
       { method: 'PATCH', url: `${C}/records/${encodeURIComponent(a.mrn)}`, body: { name: a.name } },
       { method: 'DELETE', url: `${C}/records/${encodeURIComponent(a.phone)}` },
       { url: `/v1/audit/events?actor=${encodeURIComponent(a.email)}` },
+      { url: `/v1/audit/subjects/${encodeURIComponent(a.ssn)}/disclosures` },
+      { url: `/v1/audit/subjects/${id}/disclosures?since=${encodeURIComponent(a.dob + a.name)}` },
       { url: `/${encodeURIComponent(a.notes)}` },
     ];
     for (const x of errors) await drive({ key: f.keys.clinician, purpose: 'treatment', ...x });
