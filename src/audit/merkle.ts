@@ -17,6 +17,7 @@ scratch[0] = 1;
 
 /** H(0x01 || left || right), through one reused buffer: the verifier hashes a node per event. */
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
+  if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) throw new Error('a Merkle node hashes two 32-byte hashes');
   left.copy(scratch, 1);
   right.copy(scratch, 1 + HASH_BYTES);
   return hash('sha256', scratch, 'buffer') as unknown as Buffer;
@@ -40,6 +41,7 @@ export class Frontier {
 
   constructor(size = 0, nodes: readonly Buffer[] = []) {
     if (nodes.length !== popcount(size)) throw new Error(`a frontier of ${size} leaves has ${popcount(size)} nodes, not ${nodes.length}`);
+    if (nodes.some((h) => h.length !== HASH_BYTES)) throw new Error('a frontier holds 32-byte hashes');
     this.n = size;
     this.nodes = [...nodes];
   }

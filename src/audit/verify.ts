@@ -185,9 +185,8 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
       problem('checkpoint_mismatch', `checkpoint ${c.treeSize} is not at an event boundary of the log`, { treeSize: c.treeSize }),
     );
   }
-  // Anything in the sealed range beyond the tree, or leaves no checkpoint covers, was added later.
-  const [extra] = head ? await store.selectEventRange(db, after, upTo, 1) : [];
-  if (extra) return fail(problem('inserted', `event ${extra.seq} was inserted into the sealed log`, { seq: extra.seq }));
+  // The sealer's stored position must be the last sealed event (checked first: the range below
+  // relies on it).
   if (head) {
     const end = await store.leafPosition(db, head.treeSize - 1);
     if (!end || end.txid !== head.last.txid || end.seq !== head.last.seq)
@@ -197,6 +196,9 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
         }),
       );
   }
+  // Anything in the sealed range beyond the tree, or leaves no checkpoint covers, was added later.
+  const [extra] = head ? await store.selectEventRange(db, after, upTo, 1) : [];
+  if (extra) return fail(problem('inserted', `event ${extra.seq} was inserted into the sealed log`, { seq: extra.seq }));
   // Leaves no checkpoint covers: the newest checkpoints were deleted. (Leaves are counted before
   // the newest checkpoint is read again, so a round sealed meanwhile is not taken for one.)
   const leafCount = await store.leafCount(db);
