@@ -10,6 +10,7 @@ import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { pgDb } from '../dist/store/pg.js';
 import { getRecord } from '../dist/store/records.js';
+import { auditRow } from '../dist/vault/audit.js';
 import { patient } from './lib/data.mjs';
 import { FIELDS } from './lib/raw.mjs';
 import { createDatabase, machine, startServer } from './lib/server.mjs';
@@ -74,23 +75,11 @@ async function main() {
 
     // The database ceiling of a Ward read: its one statement (select + audit insert, committed)
     // driven like raw, without HTTP or decryption. Informational: it bounds what HTTP can reach.
-    const auditRow = {
-      actor: 'key:benchbench',
-      role: 'clinician',
-      action: 'read',
-      collection: 'patients',
-      recordIds: [],
-      fields: ['name'],
-      purpose: 'treatment',
-      outcome: 'allowed',
-      reason: null,
-      requestId: null,
-      client: '127.0.0.1',
-    };
+    const clinician = { principal: { id: 'key:benchbench', role: 'clinician' }, purpose: 'treatment', client: '127.0.0.1' };
     const wardDb = pgDb(db.url, { max: 20 }); // ward serve's pool size
     const statementGet = await rawLoad(() => {
       const id = ids[Math.floor(Math.random() * ids.length)];
-      return getRecord(wardDb, 'patients', id, { ...auditRow, recordIds: [id] });
+      return getRecord(wardDb, 'patients', id, auditRow(clinician, 'read', 'patients', [id], ['name']));
     });
     await wardDb.close();
 

@@ -58,8 +58,16 @@ export interface AuditFilter {
   until?: Date;
   /** Events after this sequence number (paging). */
   after?: string;
+  /**
+   * Only touches of PHI (reads, writes, searches, detokenizations): the accounting of
+   * disclosures, which leaves out reads of the audit trail itself.
+   */
+  phiOnly?: boolean;
   limit: number;
 }
+
+/** The paging and time filters, as the accounting of disclosures takes them. */
+export type DisclosureFilter = Pick<AuditFilter, 'since' | 'until' | 'after' | 'limit'>;
 
 function toEvent(r: Record<string, unknown>): StoredAuditEvent {
   return {
@@ -88,32 +96,9 @@ export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredA
        AND ($3::timestamptz IS NULL OR at >= $3)
        AND ($4::timestamptz IS NULL OR at < $4)
        AND ($5::bigint IS NULL OR seq > $5)
+       AND (NOT $7::boolean OR action NOT LIKE 'audit.%')
      ORDER BY seq LIMIT $6`,
-    [f.recordId ?? null, f.actor ?? null, f.since ?? null, f.until ?? null, f.after ?? null, f.limit],
-  );
-  return rows.map(toEvent);
-}
-
-export interface DisclosureFilter {
-  since?: Date;
-  until?: Date;
-  after?: string;
-  limit: number;
-}
-
-/**
- * Every touch of one record's PHI (reads, writes, searches that returned it, detokenizations),
- * allowed or not, oldest first. Audit-trail reads about the record are not disclosures.
- */
-export async function selectDisclosures(q: Queryable, recordId: string, f: DisclosureFilter): Promise<StoredAuditEvent[]> {
-  const rows = await q.query(
-    `SELECT seq, at, ${COLUMNS} FROM ward_audit_events
-     WHERE record_ids @> ARRAY[$1::uuid] AND action NOT LIKE 'audit.%'
-       AND ($2::timestamptz IS NULL OR at >= $2)
-       AND ($3::timestamptz IS NULL OR at < $3)
-       AND ($4::bigint IS NULL OR seq > $4)
-     ORDER BY seq LIMIT $5`,
-    [recordId, f.since ?? null, f.until ?? null, f.after ?? null, f.limit],
+    [f.recordId ?? null, f.actor ?? null, f.since ?? null, f.until ?? null, f.after ?? null, f.limit, f.phiOnly === true],
   );
   return rows.map(toEvent);
 }

@@ -24,14 +24,7 @@ import {
 } from '../schema/collection.js';
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
-import {
-  type AuditFilter,
-  type DisclosureFilter,
-  insertAudit,
-  type StoredAuditEvent,
-  selectAudit,
-  selectDisclosures,
-} from '../store/audit.js';
+import { type AuditFilter, type DisclosureFilter, insertAudit, type StoredAuditEvent, selectAudit } from '../store/audit.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
 import { Auditor, auditRow, record as recordAudit } from './audit.js';
@@ -264,7 +257,7 @@ export class Vault {
    */
   disclosures(recordId: string, filter: DisclosureFilter, ctx: RequestContext = OPERATOR): Promise<StoredAuditEvent[]> {
     const rid = checkId(recordId);
-    return this.auditRead(ctx, 'audit.disclosures', [rid], () => selectDisclosures(this.db, rid, filter));
+    return this.auditRead(ctx, 'audit.disclosures', [rid], () => selectAudit(this.db, { ...filter, recordId: rid, phiOnly: true }));
   }
 
   /** Recomputes the sealed log and checks every checkpoint (and, given one, an exported checkpoint). */

@@ -7,22 +7,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditInsert, auditParams } from '../../src/store/audit.js';
 import { pgDb } from '../../src/store/pg.js';
+import { auditRow } from '../../src/vault/audit.js';
 import { openVault } from '../../src/vault/open.js';
 import { canaryPatient, exampleConfig, serverUrl, type TestVault, testVault } from '../helpers.js';
 
-const event = (actor: string) => ({
-  actor,
-  role: 'clinician',
-  action: 'read',
-  collection: 'patients',
-  recordIds: [],
-  fields: ['name'],
-  purpose: 'treatment',
-  outcome: 'allowed' as const,
-  reason: null,
-  requestId: null,
-  client: null,
-});
+/** A clinician's read, as the audit trail records it. */
+const event = (actor: string) =>
+  auditRow({ principal: { id: actor, role: 'clinician' }, purpose: 'treatment' }, 'read', 'patients', [], ['name']);
 
 describe('sealing on PostgreSQL', () => {
   let t: TestVault;
