@@ -1,7 +1,11 @@
-/** `ward serve` in a child process for HTTP benchmarks, and autocannon with the shared settings. */
-import { execFileSync, spawn } from 'node:child_process';
+/**
+ * `ward serve` in a child process for HTTP benchmarks, and the HTTP load generators with the
+ * shared settings: wrk (a C program: it takes less of the machine's CPU from the server) when
+ * it is on the PATH, else autocannon; WARD_BENCH_LOADGEN=autocannon|wrk chooses.
+ */
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +15,7 @@ import { EXAMPLE_CONFIG } from '../../dist/config/example.js';
 export const CONNECTIONS = 50;
 export const SECONDS = 6;
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const BARE = new URL('./bare-vault.mjs', import.meta.url).pathname;
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -23,9 +28,13 @@ const freePort = () =>
 /**
  * `ward serve` on database `url` with a clinician key; resolves once it listens. `config` is the
  * ward.yaml text (default: the example), `poolSize` its --pool-size (default: serve's),
- * `masterKey` the database's master key (default: a new one, for a new database).
+ * `masterKey` the database's master key (default: a new one, for a new database). With `bare`,
+ * the process is bench/lib/bare-vault.mjs instead: the same vault behind bare node:http.
  */
-export async function startWard(url, { config = EXAMPLE_CONFIG, poolSize, masterKey = randomBytes(32).toString('base64') } = {}) {
+export async function startWard(
+  url,
+  { config = EXAMPLE_CONFIG, poolSize, masterKey = randomBytes(32).toString('base64'), bare = false } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
   writeFileSync(join(dir, 'ward.yaml'), config);
   const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: masterKey };
@@ -33,7 +42,11 @@ export async function startWard(url, { config = EXAMPLE_CONFIG, poolSize, master
   ward('migrate');
   const { key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json'));
   const port = await freePort();
-  const args = [CLI, 'serve', '--port', String(port), ...(poolSize ? ['--pool-size', poolSize] : [])];
+  // WARD_BENCH_NODE_FLAGS passes Node flags to the server (e.g. --cpu-prof to profile it).
+  const flags = process.env.WARD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const args = bare
+    ? [...flags, BARE, String(port)]
+    : [...flags, CLI, 'serve', '--port', String(port), ...(poolSize ? ['--pool-size', poolSize] : [])];
   const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
@@ -55,3 +68,95 @@ export function cannon(opts) {
     autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, r) => (err ? reject(err) : resolve(r))),
   );
 }
+
+function hasWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return e.code !== 'ENOENT'; // wrk --version exits 1 after printing its version
+  }
+}
+
+/** The load generator `load` uses: `wrk` or `autocannon`. */
+export const LOADGEN = process.env.WARD_BENCH_LOADGEN ?? (hasWrk() ? 'wrk' : 'autocannon');
+
+/**
+ * Drives `base` with CONNECTIONS connections for SECONDS (after a short warm-up): GET `paths()`
+ * each time, or POST `bodies()` to `path`. Returns { rps, p50, p99 (ms), requests, non2xx, tool }.
+ */
+export async function load(opts) {
+  // A short unmeasured run first: connections, JIT and caches warm, as in a running service.
+  const warm = await run({ ...opts, seconds: WARMUP_SECONDS });
+  if (warm.non2xx) throw new Error(`${warm.non2xx} warm-up requests failed`);
+  return run({ ...opts, seconds: SECONDS });
+}
+
+const WARMUP_SECONDS = 2;
+
+async function run({ base, headers, method = 'GET', path, paths, bodies, seconds }) {
+  if (LOADGEN === 'wrk') return wrk({ base, headers, method, path, paths, bodies, seconds });
+  const r = await cannon({
+    url: base,
+    duration: seconds,
+    headers,
+    requests: [
+      {
+        setupRequest: (req) => (method === 'POST' ? { ...req, method, path, body: bodies() } : { ...req, method, path: paths() }),
+      },
+    ],
+  });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    tool: 'autocannon',
+  };
+}
+
+/** Distinct request lines per second of a wrk run: more than any rate seen here (wrk cycles them). */
+const LINES_PER_SECOND = 20_000;
+
+async function wrk({ base, headers, method, path, paths, bodies, seconds }) {
+  const dir = mkdtempSync(join(tmpdir(), 'ward-bench-wrk-'));
+  const data = join(dir, 'lines');
+  const lines = Array.from({ length: LINES_PER_SECOND * seconds }, () => (method === 'POST' ? bodies() : paths()));
+  if (lines.some((l) => l.includes('\n'))) throw new Error('request lines must not contain newlines');
+  writeFileSync(data, `${lines.join('\n')}\n`);
+  const lua = join(dir, 'script.lua');
+  writeFileSync(
+    lua,
+    `local lines, i = {}, 0
+for line in io.lines(${JSON.stringify(data)}) do lines[#lines + 1] = line end
+${Object.entries(headers)
+  .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+  .join('\n')}
+request = function()
+  i = i % #lines + 1
+  ${method === 'POST' ? `return wrk.format("POST", ${JSON.stringify(path)}, nil, lines[i])` : 'return wrk.format("GET", lines[i])'}
+end
+`,
+  );
+  const out = await new Promise((resolve, reject) =>
+    execFile('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', lua, base], { encoding: 'utf8' }, (e, stdout) =>
+      e ? reject(e) : resolve(stdout),
+    ),
+  );
+  rmSync(dir, { recursive: true, force: true });
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  if (requests >= lines.length) throw new Error('wrk ran out of distinct request lines; raise LINES_PER_SECOND');
+  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
+  if (socketErrors) throw new Error(`wrk: socket errors (${socketErrors})`);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms(/\s50%\s+([\d.]+)(us|ms|s)/.exec(out)),
+    p99: ms(/\s99%\s+([\d.]+)(us|ms|s)/.exec(out)),
+    requests,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    tool: 'wrk',
+  };
+}
+
+const ms = (m) => (m ? Math.round(Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] * 100) / 100 : Number.NaN);

@@ -66,14 +66,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async () => {
-    if (closing) throw new WardError('shutting_down');
-  });
+  // The synchronous hooks take Fastify's callback form: no promise per request.
+  app.addHook('onRequest', (_request, _reply, done) => done(closing ? new WardError('shutting_down') : undefined));
   app.addHook('onRequest', authenticate({ vault, apiKeys, onFailure: () => metrics.authFailures.inc() }));
-  app.addHook('onSend', async (request, reply) => securityHeaders(request, reply, !!options.tls));
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    securityHeaders(request, reply, !!options.tls);
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
     logResponse(request, reply);
     metrics.observe(request.method, routeOf(request), reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.decorateRequest('ward', null);
   registerJsonParser(app, options.bodyLimit ?? DEFAULT_BODY_LIMIT);

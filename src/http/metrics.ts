@@ -61,7 +61,18 @@ export class Metrics {
   }
 }
 
-const writesAudit = (sql: string | Statement) => /INSERT INTO ward_audit_events/i.test(sqlText(sql));
+const AUDIT_INSERT = /INSERT INTO ward_audit_events/i;
+// Most statements are fixed Statement objects: test each one's text once.
+const auditStatements = new WeakMap<Statement, boolean>();
+function writesAudit(sql: string | Statement): boolean {
+  if (typeof sql === 'string') return AUDIT_INSERT.test(sql);
+  let hit = auditStatements.get(sql);
+  if (hit === undefined) {
+    hit = AUDIT_INSERT.test(sqlText(sql));
+    auditStatements.set(sql, hit);
+  }
+  return hit;
+}
 
 /**
  * A Db that counts the audit rows it writes. Every audit insert is one row (alone or as a CTE

@@ -8,7 +8,7 @@
  * the role against the policy. A revocation in this process evicts the key at once; one in
  * any other process when its `NOTIFY ward_api_keys` arrives (milliseconds after the commit).
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import type { Principal } from '../access/actions.js';
 import type { Policy } from '../access/policy.js';
 import { constantTimeEqual, newRecordId } from '../crypto/derive.js';
@@ -40,7 +40,7 @@ export interface ApiKeyInfo {
   lastUsedAt: string | null;
 }
 
-const hash = (secret: string) => createHash('sha256').update(secret).digest();
+const hash = (secret: string) => digest('sha256', secret, 'buffer');
 
 /** Expiry from a duration such as `90d`, `12h`, `2w` or `1y`. */
 export function expiryFrom(duration: string, now = Date.now()): Date {
