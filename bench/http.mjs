@@ -182,7 +182,7 @@ ${lines.join('\n')}
 
 ## Where the time goes
 
-Three informational rows split Ward's cost from the machine's:
+The informational rows split Ward's cost from the machine's:
 
 - **Get statement alone**: Ward's read statement (the select plus its audit row, committed)
   driven like raw, without HTTP or decryption. Every Ward read commits a write and waits for its
@@ -190,8 +190,7 @@ Three informational rows split Ward's cost from the machine's:
 - **Vault behind bare node:http**: the same vault (per-field AES-256-GCM, policy check, the
   audited statement) behind a bare \`node:http\` handler with no authentication, logging,
   metrics, schemas or framework (bench/lib/bare-vault.mjs). This is about what any Node server
-  doing Ward's work could reach on this machine. Its get and create ratios are themselves below the
-  targets.
+  doing Ward's work could reach on this machine.
 - The gap between that row and Ward's own is Ward's HTTP layer: Fastify with its schemas, API-key
   authentication, the scrubbed access log and the metrics.
 
