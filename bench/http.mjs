@@ -41,6 +41,8 @@ async function main() {
   const db = await createDatabase(server.url);
   const masterKey = randomBytes(32).toString('base64');
   const pool = new pg.Pool({ connectionString: db.url, max: CONNECTIONS });
+  // An idle client losing its connection must be reported, not crash the run with a dump.
+  pool.on('error', (e) => console.error(`bench: an idle raw-pool connection failed (${e.code ?? e.message})`));
   const headers = { authorization: '', 'ward-purpose': 'treatment', 'content-type': 'application/json' };
   const recordsPath = '/v1/collections/patients/records';
   let ward;
