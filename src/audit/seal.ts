@@ -21,6 +21,8 @@ export interface SealResult {
 }
 
 export const DEFAULT_BATCH = 10_000;
+/** Leaves written (and hashed into the tree) per statement within a round. */
+const LEAF_SLICE = 1_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,15 +50,19 @@ export class Sealer {
       const events = await store.selectSealable(tx, head?.last ?? store.START, this.batch);
       const last = events.at(-1);
       if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
-      const hashes = events.map((e) => e.leaf);
-      await store.insertLeaves(
-        tx,
-        frontier.size,
-        events.map((e) => e.seq),
-        hashes,
-      );
       const previousSize = frontier.size;
-      for (const h of hashes) frontier.push(h);
+      // In slices, each its own statement: the server keeps answering requests between them
+      // instead of stalling on one large parameter list and one long hashing loop.
+      for (let at = 0; at < events.length; at += LEAF_SLICE) {
+        const slice = events.slice(at, at + LEAF_SLICE);
+        await store.insertLeaves(
+          tx,
+          frontier.size,
+          slice.map((e) => e.seq),
+          slice.map((e) => e.leaf),
+        );
+        for (const e of slice) frontier.push(e.leaf);
+      }
       const treeHead = { treeSize: frontier.size, previousSize, root: frontier.root(), sealedAt: new Date().toISOString() };
       const { version, signature } = await this.keys.sign(tx, checkpointNote(treeHead));
       await store.insertCheckpoint(tx, {

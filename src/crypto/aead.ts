@@ -3,7 +3,7 @@
  * The caller's additional data binds a ciphertext to its place (collection, record, field, key
  * version). Every failure to open is the same opaque integrity error.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { WardError } from '../errors.js';
 import { randomView } from './random.js';
 
@@ -30,6 +30,19 @@ function unsupported(): never {
   throw integrityError();
 }
 
+// node:crypto imports a raw key on every cipher it creates; a KeyObject per key (the same bytes,
+// held as long as the key buffer itself) skips that for the keys in use. Keys are never mutated.
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObject(key: Buffer): KeyObject {
+  let k = keyObjects.get(key);
+  if (!k) {
+    k = createSecretKey(key);
+    keyObjects.set(key, k);
+  }
+  return k;
+}
+
 export function sealWith(key: Buffer, keyVersion: number, aad: Buffer, plaintext: Buffer): Buffer {
   const alg = algorithm(CURRENT);
   const out = Buffer.allocUnsafe(HEADER + alg.ivLength + alg.tagLength + plaintext.length);
@@ -37,7 +50,7 @@ export function sealWith(key: Buffer, keyVersion: number, aad: Buffer, plaintext
   out.writeUInt32BE(keyVersion, 1);
   const iv = randomView(alg.ivLength);
   iv.copy(out, HEADER);
-  const cipher = createCipheriv(alg.cipher, key, iv, { authTagLength: alg.tagLength });
+  const cipher = createCipheriv(alg.cipher, keyObject(key), iv, { authTagLength: alg.tagLength });
   cipher.setAAD(aad);
   // GCM is a stream mode: the ciphertext is exactly as long as the plaintext.
   let at = HEADER + alg.ivLength + alg.tagLength;
@@ -61,10 +74,12 @@ export function openWith(keyFor: (version: number) => Buffer | undefined, aadFor
   const iv = blob.subarray(HEADER, HEADER + alg.ivLength);
   const tag = blob.subarray(HEADER + alg.ivLength, HEADER + alg.ivLength + alg.tagLength);
   try {
-    const decipher = createDecipheriv(alg.cipher, key, iv, { authTagLength: alg.tagLength });
+    const decipher = createDecipheriv(alg.cipher, keyObject(key), iv, { authTagLength: alg.tagLength });
     decipher.setAAD(aadFor(version));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(blob.subarray(HEADER + alg.ivLength + alg.tagLength)), decipher.final()]);
+    const plain = decipher.update(blob.subarray(HEADER + alg.ivLength + alg.tagLength));
+    decipher.final(); // GCM: verifies the tag (throws on a mismatch) and returns nothing more
+    return plain;
   } catch {
     throw integrityError();
   }

@@ -295,6 +295,34 @@ const TAMPERINGS: Record<string, (t: TestVault, pick: (n: number) => number) => 
   },
 };
 
+describe.each(DRIVERS)('a seal round larger than one leaf slice on %s', (driver) => {
+  it('2,500 events are sealed in one round, one checkpoint, in order, and the log verifies', async () => {
+    const t = await testVault(driver);
+    try {
+      await populate(t, 1, 2);
+      const before = await t.vault.auditLog.seal();
+      await t.db.query(
+        `INSERT INTO ward_audit_events (actor, role, action, collection, record_ids, fields, purpose, outcome, request_id, client)
+         SELECT 'key:slicetest0', 'clinician', 'read', 'patients', ARRAY[gen_random_uuid()], ARRAY['name'], 'treatment', 'allowed',
+                'req-' || g, '127.0.0.1'
+         FROM generate_series(1, 2500) AS g`,
+      );
+      const checkpoints = async () =>
+        Number(((await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM ward_audit_checkpoints')) as [{ n: string }])[0].n);
+      const cpBefore = await checkpoints();
+      const after = await t.vault.auditLog.seal();
+      expect(after.treeSize).toBe(before.treeSize + 2500);
+      expect(await checkpoints()).toBe(cpBefore + 1);
+      const order = await sealedOrder(t.db);
+      expect(order).toHaveLength(after.treeSize);
+      expect((await t.vault.verifyAudit()).ok).toBe(true);
+    } finally {
+      await t.vault.close();
+      await t.dispose();
+    }
+  });
+});
+
 describe.each(DRIVERS)(`randomized tampering on %s (seed ${SEED})`, (driver) => {
   const pick = picker(SEED + (driver === 'pg' ? 1 : 0));
   it.each(Object.keys(TAMPERINGS))('%s is detected and named', async (name) => {
