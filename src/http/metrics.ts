@@ -75,26 +75,33 @@ function writesAudit(sql: string | Statement): boolean {
 }
 
 /**
- * A Db that counts the audit rows it writes. Every audit insert is one row (alone or as a CTE
- * of the operation's statement); inside a transaction they count once the commit succeeds.
+ * A Db that counts the audit rows it writes. An audit insert is one row (alone or as a CTE of
+ * the operation's statement) unless its statement says how many; inside a transaction they
+ * count once the commit succeeds.
  */
 export function countAuditWrites(db: Db, metrics: Metrics): Db {
-  const counting = (q: Queryable, count: () => void): Queryable => ({
-    async query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]) {
+  const counting = (q: Queryable, count: (n: number) => void): Queryable => ({
+    async query<R extends Row = Row>(sql: string | Statement, params: readonly unknown[] = []) {
       const rows = await q.query<R>(sql, params);
-      if (writesAudit(sql)) count();
+      if (writesAudit(sql)) count(typeof sql === 'string' ? 1 : (sql.auditRows?.(params) ?? 1));
       return rows;
     },
     exec: (sql) => q.exec(sql),
   });
-  const direct = counting(db, () => metrics.auditWrites.inc());
+  const direct = counting(db, (n) => metrics.auditWrites.inc(n));
   return {
     kind: db.kind,
     query: direct.query,
     exec: direct.exec,
     async transaction(fn) {
       let n = 0;
-      const result = await db.transaction((tx) => fn(counting(tx, () => n++)));
+      const result = await db.transaction((tx) =>
+        fn(
+          counting(tx, (k) => {
+            n += k;
+          }),
+        ),
+      );
       metrics.auditWrites.inc(n);
       return result;
     },

@@ -26,7 +26,8 @@ export interface StoredAuditEvent extends AuditRow {
   at: Date;
 }
 
-const COLUMNS = 'actor, role, action, collection, record_ids, fields, purpose, outcome, reason, request_id, client';
+/** The columns an audit insert names, in order (the sequence number, txid and time are the table's). */
+export const AUDIT_COLUMNS = 'actor, role, action, collection, record_ids, fields, purpose, outcome, reason, request_id, client';
 export const AUDIT_PARAMS = 11;
 
 /**
@@ -38,7 +39,7 @@ export function auditInsert(from: number, wrap: { recordIds?: (p: string) => str
   const p = (i: number, type: string) => `$${from + i}::${type}`;
   const ids = p(4, 'uuid[]');
   const outcome = p(7, 'text');
-  return `INSERT INTO ward_audit_events (${COLUMNS}) SELECT ${p(0, 'text')}, ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')},
+  return `INSERT INTO ward_audit_events (${AUDIT_COLUMNS}) SELECT ${p(0, 'text')}, ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')},
     ${wrap.recordIds ? wrap.recordIds(ids) : ids}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${wrap.outcome ? wrap.outcome(outcome) : outcome},
     ${p(8, 'text')}, ${p(9, 'text')}, ${p(10, 'text')}`;
 }
@@ -90,7 +91,7 @@ function toEvent(r: Record<string, unknown>): StoredAuditEvent {
 /** Events in sequence order matching every given filter. */
 export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredAuditEvent[]> {
   const rows = await q.query(
-    `SELECT seq, at, ${COLUMNS} FROM ward_audit_events
+    `SELECT seq, at, ${AUDIT_COLUMNS} FROM ward_audit_events
      WHERE ($1::uuid IS NULL OR record_ids @> ARRAY[$1::uuid])
        AND ($2::text IS NULL OR actor = $2)
        AND ($3::timestamptz IS NULL OR at >= $3)

@@ -3,7 +3,7 @@
  * rows of unique fields and the audit event: atomic, fail-closed on the audit write, and one
  * round trip. No business rules here.
  */
-import { AUDIT_PARAMS, type AuditRow, auditInsert, auditParams } from './audit.js';
+import { AUDIT_COLUMNS, AUDIT_PARAMS, type AuditRow, auditInsert, auditParams } from './audit.js';
 import { type Queryable, statement } from './db.js';
 
 /** A blind index of a `unique` field, enforced by ward_unique's primary key. */
@@ -87,6 +87,50 @@ const GET = statement(
    a AS (${auditInsert(3, { outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END` })})
    SELECT * FROM r`,
 );
+/**
+ * Statements for several single-record operations at once (see store/coalesce): the operations'
+ * audit rows arrive as parallel arrays, one element per operation (its fields as a JSON array),
+ * and are written in that order. `q.ord` is an operation's 1-based position.
+ */
+const AUDIT_EACH = (
+  from: number,
+) => `SELECT * FROM unnest(${Array.from({ length: AUDIT_PARAMS }, (_, i) => `$${from + i}::${i === 0 ? 'uuid' : 'text'}[]`).join(', ')})
+       WITH ORDINALITY AS q(id, collection, actor, role, action, fields, purpose, outcome, reason, request_id, client, ord)`;
+/** The audit insert for rows of AUDIT_EACH `q`; `outcome` may override each row's outcome. */
+const auditEachInsert = (from: string, outcome = 'q.outcome') => `INSERT INTO ward_audit_events (${AUDIT_COLUMNS})
+     SELECT q.actor, q.role, q.action, q.collection, ARRAY[q.id], ARRAY(SELECT jsonb_array_elements_text(q.fields::jsonb)),
+            q.purpose, ${outcome}, q.reason, q.request_id, q.client
+     FROM ${from} ORDER BY q.ord`;
+/** Several reads by id; each found row comes back with its read's `ord`. */
+const GET_MANY = statement(
+  'ward_get_records',
+  `WITH q AS (${AUDIT_EACH(1)}),
+   r AS (SELECT q.ord, ${COLUMNS.split(', ')
+     .map((c) => `w.${c}`)
+     .join(', ')} FROM q JOIN ward_records w ON w.id = q.id AND w.collection = q.collection),
+   a AS (${auditEachInsert('q LEFT JOIN (SELECT ord FROM r) AS f ON f.ord = q.ord', "CASE WHEN f.ord IS NULL THEN 'not_found' ELSE q.outcome END")})
+   SELECT * FROM r`,
+  (params) => (params[0] as unknown[]).length,
+);
+/** Several creates (see insertEach): $1 the records, $2 their unique entries, then audit arrays. */
+const INSERT_EACH = statement(
+  'ward_insert_each',
+  `WITH q AS (${AUDIT_EACH(3)}),
+   r AS (
+    INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
+    SELECT n.id, n.collection, n.key_version, n.public, n.sealed, n.tokens,
+           ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
+           now() + make_interval(days => n.retention)
+    FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, collection text, key_version int, public jsonb, sealed json, tokens json,
+                                           lookup jsonb, retention int)
+    RETURNING id
+   ),
+   a AS (${auditEachInsert('q')})
+   INSERT INTO ward_unique (collection, field, value, record_id)
+   SELECT u.collection, u.field, decode(u.value, 'hex'), u.record_id
+   FROM jsonb_to_recordset($2::jsonb) AS u(record_id uuid, collection text, field text, value text)`,
+  (params) => (params[2] as unknown[]).length,
+);
 const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT_SQL} FOR UPDATE`);
 /** A search and its audit row, which lists the records disclosed. */
 const SEARCH = statement(
@@ -153,6 +197,73 @@ export async function insertRecords(
 export async function getRecord(q: Queryable, collection: string, id: string, audit: AuditRow): Promise<RecordRow | undefined> {
   const [row] = await q.query(GET, [id, collection, ...auditParams(audit)]);
   return row && toRecordRow(row);
+}
+
+/** One read by id and the audit row that records it. */
+export interface Read {
+  collection: string;
+  id: string;
+  audit: AuditRow;
+}
+
+/** One new record and the audit row that records its creation. */
+export interface Write {
+  collection: string;
+  keyVersion: number;
+  retentionDays: number | undefined;
+  record: NewRecord;
+  audit: AuditRow;
+}
+
+/** The audit rows of several single-record operations as GET_MANY and INSERT_EACH take them. */
+function auditArrays(ops: readonly { id: string; collection: string; audit: AuditRow }[]): unknown[][] {
+  const column = <T>(f: (o: { id: string; collection: string; audit: AuditRow }) => T) => ops.map(f);
+  return [
+    column((o) => o.id),
+    column((o) => o.collection),
+    column((o) => o.audit.actor),
+    column((o) => o.audit.role),
+    column((o) => o.audit.action),
+    column((o) => JSON.stringify(o.audit.fields)),
+    column((o) => o.audit.purpose),
+    column((o) => o.audit.outcome),
+    column((o) => o.audit.reason),
+    column((o) => o.audit.requestId),
+    column((o) => o.audit.client),
+  ];
+}
+
+/** Several reads in one statement (see GET_MANY); the result has one entry per read, in order. */
+export async function getRecords(q: Queryable, reads: readonly Read[]): Promise<(RecordRow | undefined)[]> {
+  const rows = await q.query(GET_MANY, auditArrays(reads));
+  const out: (RecordRow | undefined)[] = new Array(reads.length).fill(undefined);
+  for (const row of rows) out[Number(row.ord) - 1] = toRecordRow(row);
+  return out;
+}
+
+/**
+ * Several independent creates in one statement, each record with its unique entries and its
+ * own audit row: all of them or, on any error, none.
+ */
+export async function insertEach(q: Queryable, writes: readonly Write[]): Promise<void> {
+  const records = writes.map((w) => ({
+    id: w.record.id,
+    collection: w.collection,
+    key_version: w.keyVersion,
+    public: w.record.public,
+    sealed: w.record.sealed,
+    tokens: w.record.tokens,
+    lookup: w.record.lookup.map(hex),
+    retention: w.retentionDays ?? null,
+  }));
+  const unique = writes.flatMap((w) =>
+    w.record.unique.map((u) => ({ record_id: w.record.id, collection: w.collection, field: u.field, value: hex(u.value) })),
+  );
+  await q.query(INSERT_EACH, [
+    JSON.stringify(records),
+    JSON.stringify(unique),
+    ...auditArrays(writes.map((w) => ({ id: w.record.id, collection: w.collection, audit: w.audit }))),
+  ]);
 }
 
 /** Reads and locks a record inside the caller's transaction (no audit: the caller writes it). */

@@ -25,6 +25,7 @@ import {
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
 import { type AuditFilter, type DisclosureFilter, insertAudit, type StoredAuditEvent, selectAudit } from '../store/audit.js';
+import { Coalescer } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
 import { Auditor, auditRow, record as recordAudit } from './audit.js';
@@ -65,6 +66,9 @@ export interface SearchOptions extends ReadOptions {
 export class Vault {
   readonly codec: RecordCodec;
   private readonly auditor: Auditor;
+  /** Concurrent single reads and creates share statements (see store/coalesce). */
+  private readonly reads: Coalescer<records.Read, records.RecordRow | undefined>;
+  private readonly writes: Coalescer<records.Write, void>;
 
   constructor(
     readonly db: Db,
@@ -75,6 +79,17 @@ export class Vault {
   ) {
     this.codec = new RecordCodec(keyring);
     this.auditor = new Auditor(db, policy);
+    this.reads = new Coalescer(
+      (r) => records.getRecord(db, r.collection, r.id, r.audit),
+      (rs) => records.getRecords(db, rs),
+    );
+    this.writes = new Coalescer(
+      (w) => records.insertRecord(db, w.collection, w.keyVersion, w.retentionDays, w.record, w.audit),
+      async (ws) => {
+        await records.insertEach(db, ws);
+        return ws.map(() => undefined);
+      },
+    );
   }
 
   collection(name: string): Collection {
@@ -103,7 +118,8 @@ export class Vault {
       const { values } = validateRecord(c, input);
       const key = await this.keyring.activeDataKey(c.name);
       const stored = this.codec.encode(c, id, values, key);
-      await records.insertRecord(this.db, c.name, key.version, c.retentionDays, { id, ...stored }, audit);
+      const record = { id, ...stored };
+      await this.writes.run({ collection: c.name, keyVersion: key.version, retentionDays: c.retentionDays, record, audit });
       return { id, version: 1, tokens: stored.tokens };
     });
   }
@@ -145,7 +161,7 @@ export class Vault {
       [rid],
       fields.map((f) => f.name),
     );
-    const found = await this.auditor.run(row, (audit) => records.getRecord(this.db, c.name, rid, audit));
+    const found = await this.auditor.run(row, (audit) => this.reads.run({ collection: c.name, id: rid, audit }));
     if (!found) throw notFound(c);
     return this.view(c, found, fields, grant, options.masked ?? false);
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { operatorContext } from '../../src/access/actions.js';
 import { isWardError, type WardError } from '../../src/errors.js';
 import { canaryPatient, DRIVERS, useTestVault } from '../helpers.js';
 
@@ -14,6 +15,59 @@ async function failure(p: Promise<unknown> | (() => unknown)): Promise<WardError
 
 describe.each(DRIVERS)('vault service on %s', (driver) => {
   const t = useTestVault(driver);
+
+  /** Audit rows of the given request ids, oldest first. */
+  const auditOf = (requestIds: string[]) =>
+    t.db.query<{ request_id: string; record_ids: string[]; outcome: string; reason: string | null; txid: string }>(
+      'SELECT request_id, record_ids, outcome, reason, txid::text AS txid FROM ward_audit_events WHERE request_id = ANY($1::text[]) ORDER BY seq',
+      [requestIds],
+    );
+  const asRequest = (requestId: string) => ({ ...operatorContext(), requestId });
+
+  it('concurrent reads share one statement, yet each caller gets only its own record and each read its own audit row', async () => {
+    const patients = [0, 1, 2, 3, 4].map((i) => canaryPatient(100 + i));
+    const ids = [];
+    for (const p of patients) ids.push((await t.vault.create('patients', p)).id);
+    const missing = '01890000-0000-7000-8000-000000000000';
+    const tag = Math.random().toString(36).slice(2);
+    const reads = [...ids, missing].map((id, i) => t.vault.get('patients', id, {}, asRequest(`read-${tag}-${i}`)));
+    const settled = await Promise.allSettled(reads);
+    for (const [i, p] of patients.entries()) {
+      const r = settled[i];
+      expect(r?.status).toBe('fulfilled');
+      expect(r?.status === 'fulfilled' && r.value).toMatchObject({ id: ids[i], fields: p });
+    }
+    expect(settled[5]).toMatchObject({ status: 'rejected', reason: { code: 'not_found' } });
+    const rows = await auditOf([0, 1, 2, 3, 4, 5].map((i) => `read-${tag}-${i}`));
+    expect(rows.map((r) => [r.request_id, r.record_ids, r.outcome])).toEqual(
+      [...ids, missing].map((id, i) => [`read-${tag}-${i}`, [id], i < 5 ? 'allowed' : 'not_found']),
+    );
+    expect(new Set(rows.map((r) => r.txid)).size).toBe(1); // one statement, one transaction
+  });
+
+  it('rule: concurrent creates that collide on a unique value fail alone; the others are stored and each is audited', async () => {
+    const tag = Math.random().toString(36).slice(2);
+    const patients = [0, 1, 2, 3].map((i) => canaryPatient(200 + i));
+    const twin = { ...canaryPatient(205), mrn: patients[1]?.mrn as string };
+    const all = [...patients, twin];
+    const settled = await Promise.allSettled(all.map((p, i) => t.vault.create('patients', p, asRequest(`create-${tag}-${i}`))));
+    const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+    expect(failed.length).toBe(1);
+    expect([1, 4]).toContain(failed[0]); // whichever of the two came second
+    expect(settled[failed[0] as number]).toMatchObject({ status: 'rejected', reason: { code: 'unique_violation' } });
+    const rows = await auditOf(all.map((_, i) => `create-${tag}-${i}`));
+    expect(
+      rows
+        .filter((r) => r.outcome === 'allowed')
+        .map((r) => r.request_id)
+        .sort(),
+    ).toEqual(all.map((_, i) => `create-${tag}-${i}`).filter((_, i) => i !== failed[0]));
+    expect(rows.filter((r) => r.outcome === 'failed')).toMatchObject([
+      { request_id: `create-${tag}-${failed[0]}`, reason: 'unique_violation' },
+    ]);
+    for (const [i, r] of settled.entries())
+      if (r.status === 'fulfilled') expect((await t.vault.get('patients', r.value.id)).fields).toEqual(all[i]);
+  });
 
   it('creates and reads back every field, with retention applied', async () => {
     const p = canaryPatient(1);

@@ -1,0 +1,57 @@
+/**
+ * Coalescing independent operations into one statement: the operations that arrive in one turn
+ * of the event loop (up to `max`) run together through `many`, a lone one through `one`. Each
+ * caller's promise settles only when the shared statement has finished, so what a caller sees is
+ * committed, its audit row included. When the shared statement fails (one operation's unique
+ * value, say), nothing of it was written, and each operation is run again alone, so every caller
+ * gets its own outcome: the one at fault its error, the others their result.
+ */
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (e: unknown) => void;
+}
+
+export class Coalescer<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly one: (item: I) => Promise<O>,
+    private readonly many: (items: readonly I[]) => Promise<O[]>,
+    private readonly max = 64,
+  ) {}
+
+  run(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.queue.length >= this.max) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    if (!batch.length) return;
+    this.queue = [];
+    if (batch.length === 1) return this.alone(batch[0] as Pending<I, O>);
+    this.many(batch.map((p) => p.item)).then(
+      (out) => {
+        for (const [i, p] of batch.entries()) p.resolve(out[i] as O);
+      },
+      () => {
+        for (const p of batch) this.alone(p);
+      },
+    );
+  }
+
+  private alone(p: Pending<I, O>): void {
+    this.one(p.item).then(p.resolve, p.reject);
+  }
+}
