@@ -16,7 +16,9 @@ import { parseConfig } from '../dist/config/load.js';
 import { openVault } from '../dist/vault/open.js';
 import { patient } from './lib/data.mjs';
 import { createDatabase, machine, startServer } from './lib/server.mjs';
-import { CONNECTIONS, cannon, SECONDS, startWard } from './lib/ward.mjs';
+import { CONNECTIONS, LOADGEN, load, SECONDS, startWard } from './lib/ward.mjs';
+
+const WRITE_RUNS = ['off', '1s', '1s', 'off', 'off', '1s', '1s', 'off'];
 
 const EVENTS = 200_000;
 const PER_TX = 1_000;
@@ -50,22 +52,25 @@ async function rawRead(pool) {
   return n / seconds(start);
 }
 
-/** HTTP create throughput of `ward serve` with the given seal_every. */
-async function createRate(url, masterKey, sealEvery) {
+/** HTTP create throughput of a fresh `ward serve` on a fresh database with the given seal_every. */
+async function createRate(adminUrl, sealEvery) {
   const config = EXAMPLE_CONFIG.replace('seal_every: 10s', `seal_every: ${sealEvery}`);
-  const ward = await startWard(url, { config, masterKey });
+  const db = await createDatabase(adminUrl);
+  const ward = await startWard(db.url, { config });
   try {
     const headers = { authorization: `Bearer ${ward.key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' };
-    const r = await cannon({
-      url: `${ward.base}/v1/collections/patients/records`,
-      method: 'POST',
+    const r = await load({
+      base: ward.base,
       headers,
-      requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(patient()) }) }],
+      method: 'POST',
+      path: '/v1/collections/patients/records',
+      bodies: () => JSON.stringify(patient()),
     });
     if (r.non2xx) throw new Error(`${r.non2xx} create requests failed`);
-    return r.requests.average;
+    return r.rps;
   } finally {
     await ward.stop();
+    await db.drop();
   }
 }
 
@@ -89,10 +94,11 @@ async function main() {
     if (!report.ok) throw new Error(`verification failed: ${report.problem?.message}`);
     const readRate = await rawRead(pool);
 
-    // Sealing's cost to writers: alternate so table growth does not favour either side.
+    // Sealing's cost to writers: each run on a fresh database (so table growth favours neither
+    // side), alternating so that drift in the machine's speed does not either.
     const off = [];
     const on = [];
-    for (const mode of ['off', '1s', '1s', 'off']) (mode === 'off' ? off : on).push(await createRate(db.url, masterKey, mode));
+    for (const mode of WRITE_RUNS) (mode === 'off' ? off : on).push(await createRate(server.url, mode));
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const cost = 1 - mean(on) / mean(off);
     const after = await vault.auditLog.verify();
@@ -167,8 +173,8 @@ Method. Sealing: ${EVENTS} audit events committed by ${EVENTS / PER_TX} transact
 \`ward audit seal\` (rounds of 10,000 events: read in (txid, seq) order, hash, insert the leaves,
 sign one Ed25519 checkpoint per round). Verification: \`ward audit verify\` over the whole log
 (reads every event and leaf, recomputes every leaf hash and the tree, checks every checkpoint's
-signature and root). Write cost: \`ward serve\` started fresh for each of four ${SECONDS} s runs of
-autocannon (${CONNECTIONS} connections, HTTP create), with \`audit.seal_every\` off, 1s, 1s, off; runs
+signature and root). Write cost: a fresh \`ward serve\` on a fresh database for each of ${WRITE_RUNS.length} ${SECONDS} s runs
+of ${LOADGEN} (${CONNECTIONS} connections, HTTP create, after a 2 s warm-up), with \`audit.seal_every\` ${WRITE_RUNS.join(', ')}; runs
 with sealing on: ${write.runs.on.join(', ')} req/s; off: ${write.runs.off.join(', ')} req/s. A
 negative cost means the difference is within this machine's run-to-run noise.
 `;

@@ -198,9 +198,12 @@ The informational rows split Ward's cost from the machine's:
 
 Client, server and PostgreSQL share ${r.machine.cpus} cores and the machine has no idle time
 under these loads, so each microsecond of CPU per request shows up directly as throughput.
-Measured on the server under the get load, the nine field decryptions of a read take about
-70 µs: node:crypto sets up one OpenSSL cipher context per field, about 8 µs each. Socket
-writes to PostgreSQL and to the client are the next largest cost. The raw side has no HTTP
+Single reads and creates that reach the server together share one statement. Each keeps its
+own audit row and waits for its commit, but the round trip and the commit are paid once per
+group, not once per request. This is why the vault rows sit close to the statement row.
+What remains per request is mostly the nine field encryptions or decryptions, about 8 µs each
+under load: node:crypto sets up one OpenSSL cipher context per field. Then come the HTTP layer
+(Fastify, API-key check, access log, metrics) and the socket writes. The raw side has no HTTP
 client or server and no encryption.
 `;
 }
