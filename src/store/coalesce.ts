@@ -40,7 +40,10 @@ export class Coalescer<I, O> {
     const batch = this.queue;
     if (!batch.length) return;
     this.queue = [];
-    if (batch.length === 1) return this.alone(batch[0] as Pending<I, O>);
+    if (batch.length === 1) {
+      this.alone(batch[0] as Pending<I, O>);
+      return;
+    }
     this.many(batch.map((p) => p.item)).then(
       (out) => {
         for (const [i, p] of batch.entries()) p.resolve(out[i] as O);
