@@ -22,6 +22,20 @@ describe.each(DRIVERS)('migrations on %s', (driver) => {
     await t.dispose();
   });
 
+  it('the GIN indexes that writes grow take entries directly, with no pending list to merge on a write', async () => {
+    const t = await freshDb(driver);
+    await migrate(t.db);
+    const rows = await t.db.query<{ relname: string; reloptions: string[] | null }>(
+      "SELECT relname, reloptions FROM pg_class WHERE relname IN ('ward_records_lookup', 'ward_audit_events_records') ORDER BY relname",
+    );
+    expect(rows.map((r) => [r.relname, r.reloptions?.includes('fastupdate=off')])).toEqual([
+      ['ward_audit_events_records', true],
+      ['ward_records_lookup', true],
+    ]);
+    await t.db.close();
+    await t.dispose();
+  });
+
   it('a migration edited after it was applied is refused', async () => {
     const t = await freshDb(driver);
     const dir = `${mkdtempSync(join(tmpdir(), 'ward-mig-'))}/`;
