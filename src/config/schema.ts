@@ -66,7 +66,10 @@ export const auditSchema = z
     retention: z
       .string()
       .regex(DURATION, 'must be a duration such as 6y or 84m')
-      .refine((d) => auditRetentionDays(d) >= MIN_AUDIT_RETENTION_DAYS, 'must be at least 6y (HIPAA keeps audit records six years)')
+      .refine(
+        (d) => !DURATION.test(d) || auditRetentionDays(d) >= MIN_AUDIT_RETENTION_DAYS, // a bad format is the regex's to report
+        'must be at least 6y (HIPAA keeps audit records six years)',
+      )
       .default('6y'),
     /** How often `ward serve` seals new audit events into the signed log: `10s`, `500ms`, `1m`, or `off`. */
     seal_every: z
@@ -146,17 +149,12 @@ export function intervalMs(setting: string): number | null {
   return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : null;
 }
 
-/** Audit retention in days; a month is a twelfth of a year here, so 72m is exactly 6y. */
-export function auditRetentionDays(duration: string): number {
-  const m = DURATION.exec(duration);
-  if (!m) return 0;
-  return Number(m[1]) * { d: 1, w: 7, m: 365 / 12, y: 365 }[m[2] as 'd' | 'w' | 'm' | 'y'];
-}
-
-/** Retention in days from a duration such as `7y`; months are 30 days, years 365. */
-export function retentionDays(duration: string): number {
+/** Retention in days from a duration such as `7y`; months are `monthDays` (default 30), years 365. */
+export function retentionDays(duration: string, monthDays = 30): number {
   const m = DURATION.exec(duration);
   if (!m) throw new Error(`bad duration ${duration}`);
-  const n = Number(m[1]);
-  return n * { d: 1, w: 7, m: 30, y: 365 }[m[2] as 'd' | 'w' | 'm' | 'y'];
+  return Number(m[1]) * { d: 1, w: 7, m: monthDays, y: 365 }[m[2] as 'd' | 'w' | 'm' | 'y'];
 }
+
+/** Audit retention in days; a month is a twelfth of a year here, so 72m is exactly 6y. */
+export const auditRetentionDays = (duration: string): number => retentionDays(duration, 365 / 12);

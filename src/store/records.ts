@@ -68,17 +68,24 @@ const INSERT_WITH_UNIQUE = statement(
    INSERT INTO ward_unique (collection, field, value, record_id)
    SELECT $2, u.field, u.value, r.id FROM r, unnest($${9 + AUDIT_PARAMS}::text[], $${10 + AUDIT_PARAMS}::bytea[]) AS u(field, value)`,
 );
-const INSERT_MANY = `WITH r AS (
+/**
+ * Inserts the records of JSON recordset $1 (each with its collection, key version and retention)
+ * and the unique entries of recordset $2, with the audit insert `audit`; `before` adds CTEs.
+ */
+const insertRecordset = (audit: string, before = '') => `WITH ${before}r AS (
     INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-    SELECT n.id, $1, $2, n.public, n.sealed, n.tokens,
+    SELECT n.id, n.collection, n.key_version, n.public, n.sealed, n.tokens,
            ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
-           now() + make_interval(days => $4::int)
-    FROM jsonb_to_recordset($3::jsonb) AS n(id uuid, public jsonb, sealed json, tokens json, lookup jsonb)
+           now() + make_interval(days => n.retention)
+    FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, collection text, key_version int, public jsonb, sealed json, tokens json,
+                                           lookup jsonb, retention int)
     RETURNING id
-  ), a AS (${auditInsert(6)})
+  ), a AS (${audit})
   INSERT INTO ward_unique (collection, field, value, record_id)
-  SELECT $1, u.field, decode(u.value, 'hex'), u.record_id
-  FROM jsonb_to_recordset($5::jsonb) AS u(record_id uuid, field text, value text)`;
+  SELECT u.collection, u.field, decode(u.value, 'hex'), u.record_id
+  FROM jsonb_to_recordset($2::jsonb) AS u(record_id uuid, collection text, field text, value text)`;
+/** A batch of one collection's records with the batch's one audit event (from $3). */
+const INSERT_MANY = insertRecordset(auditInsert(3));
 const SELECT_SQL = `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`;
 /** A read and its audit row: the outcome says whether the record was there. */
 const GET = statement(
@@ -115,20 +122,7 @@ const GET_MANY = statement(
 /** Several creates (see insertEach): $1 the records, $2 their unique entries, then audit arrays. */
 const INSERT_EACH = statement(
   'ward_insert_each',
-  `WITH q AS (${AUDIT_EACH(3)}),
-   r AS (
-    INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-    SELECT n.id, n.collection, n.key_version, n.public, n.sealed, n.tokens,
-           ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
-           now() + make_interval(days => n.retention)
-    FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, collection text, key_version int, public jsonb, sealed json, tokens json,
-                                           lookup jsonb, retention int)
-    RETURNING id
-   ),
-   a AS (${auditEachInsert('q')})
-   INSERT INTO ward_unique (collection, field, value, record_id)
-   SELECT u.collection, u.field, decode(u.value, 'hex'), u.record_id
-   FROM jsonb_to_recordset($2::jsonb) AS u(record_id uuid, collection text, field text, value text)`,
+  insertRecordset(auditEachInsert('q'), `q AS (${AUDIT_EACH(3)}),\n  `),
   (params) => (params[2] as unknown[]).length,
 );
 const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT_SQL} FOR UPDATE`);
@@ -172,6 +166,24 @@ export async function insertRecord(
   else await q.query(INSERT_WITH_UNIQUE, [...params, r.unique.map((u) => u.field), r.unique.map((u) => u.value)]);
 }
 
+/** New records as the JSON recordsets $1 (records) and $2 (unique entries) of insertRecordset. */
+function recordsets(writes: readonly Omit<Write, 'audit'>[]): [string, string] {
+  const records = writes.map((w) => ({
+    id: w.record.id,
+    collection: w.collection,
+    key_version: w.keyVersion,
+    public: w.record.public,
+    sealed: w.record.sealed,
+    tokens: w.record.tokens,
+    lookup: w.record.lookup.map(hex),
+    retention: w.retentionDays ?? null,
+  }));
+  const unique = writes.flatMap((w) =>
+    w.record.unique.map((u) => ({ record_id: w.record.id, collection: w.collection, field: u.field, value: hex(u.value) })),
+  );
+  return [JSON.stringify(records), JSON.stringify(unique)];
+}
+
 /** Inserts many records with one audit event in one statement: all of them or, on any error, none. */
 export async function insertRecords(
   q: Queryable,
@@ -181,16 +193,8 @@ export async function insertRecords(
   records: NewRecord[],
   audit: AuditRow,
 ): Promise<void> {
-  const rows = records.map((r) => ({ id: r.id, public: r.public, sealed: r.sealed, tokens: r.tokens, lookup: r.lookup.map(hex) }));
-  const unique = records.flatMap((r) => r.unique.map((u) => ({ record_id: r.id, field: u.field, value: hex(u.value) })));
-  await q.query(INSERT_MANY, [
-    collection,
-    keyVersion,
-    JSON.stringify(rows),
-    retentionDays ?? null,
-    JSON.stringify(unique),
-    ...auditParams(audit),
-  ]);
+  const rows = records.map((record) => ({ collection, keyVersion, retentionDays, record }));
+  await q.query(INSERT_MANY, [...recordsets(rows), ...auditParams(audit)]);
 }
 
 /** Reads a record and writes its audit event (outcome not_found when it is missing). */
@@ -246,22 +250,8 @@ export async function getRecords(q: Queryable, reads: readonly Read[]): Promise<
  * own audit row: all of them or, on any error, none.
  */
 export async function insertEach(q: Queryable, writes: readonly Write[]): Promise<void> {
-  const records = writes.map((w) => ({
-    id: w.record.id,
-    collection: w.collection,
-    key_version: w.keyVersion,
-    public: w.record.public,
-    sealed: w.record.sealed,
-    tokens: w.record.tokens,
-    lookup: w.record.lookup.map(hex),
-    retention: w.retentionDays ?? null,
-  }));
-  const unique = writes.flatMap((w) =>
-    w.record.unique.map((u) => ({ record_id: w.record.id, collection: w.collection, field: u.field, value: hex(u.value) })),
-  );
   await q.query(INSERT_EACH, [
-    JSON.stringify(records),
-    JSON.stringify(unique),
+    ...recordsets(writes),
     ...auditArrays(writes.map((w) => ({ id: w.record.id, collection: w.collection, audit: w.audit }))),
   ]);
 }
