@@ -71,17 +71,22 @@ export interface TestVault {
   dispose(): Promise<void>;
 }
 
-export async function testVault(driver: DriverName, masterKey = newMasterKey(), cfg = exampleConfig()): Promise<TestVault> {
+export async function testVault(
+  driver: DriverName,
+  masterKey = newMasterKey(),
+  cfg = exampleConfig(),
+  options: { cryptoThreads?: number } = {},
+): Promise<TestVault> {
   const t = await freshDb(driver);
-  const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db: t.db, migrations: 'auto' });
+  const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db: t.db, migrations: 'auto', ...options });
   return { vault, db: t.db, cfg, masterKey, location: t.location, dispose: t.dispose };
 }
 
 /** A vault for the tests of one describe block: opened before them, closed after them. */
-export function useTestVault(driver: DriverName): TestVault {
+export function useTestVault(driver: DriverName, options: { cryptoThreads?: number } = {}): TestVault {
   const t = {} as TestVault;
   beforeAll(async () => {
-    Object.assign(t, await testVault(driver));
+    Object.assign(t, await testVault(driver, undefined, undefined, options));
   });
   afterAll(async () => {
     await t.vault.close();

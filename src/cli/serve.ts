@@ -12,6 +12,7 @@ interface ServeFlags {
   trustProxy?: string;
   bodyLimit?: string;
   poolSize: string;
+  cryptoThreads?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -25,6 +26,10 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <list>', 'comma-separated addresses or CIDR ranges of TLS-terminating proxies to believe')
     .option('--body-limit <bytes>', 'largest request body accepted (default 1048576)')
     .option('--pool-size <n>', 'database connections (a PostgreSQL server; more lets more commits share a flush)', '20')
+    .option(
+      '--crypto-threads <n>',
+      'threads for field encryption besides the main one (0: none; default one per core beyond the first, at most 2)',
+    )
     .action(async (o: ServeFlags) => {
       if (!o.tlsCert !== !o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
       const trustProxy = o.trustProxy
@@ -39,6 +44,7 @@ export function registerServe(program: Command): void {
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
           ...(trustProxy?.length ? { trustProxy } : {}),
           poolSize: integer(o.poolSize, '--pool-size', 1, 500),
+          ...(o.cryptoThreads === undefined ? {} : { cryptoThreads: integer(o.cryptoThreads, '--crypto-threads', 0, 64) }),
           ...(o.bodyLimit ? { bodyLimit: integer(o.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024) } : {}),
         },
       );

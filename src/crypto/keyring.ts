@@ -30,6 +30,9 @@ export class Keyring {
   private readonly unwrapped = new Map<string, Buffer>();
   private readonly active = new Map<string, { key: DataKey; at: number }>();
   private readonly derived = new Map<string, Buffer>();
+  private readonly reading = new Map<string, Promise<DataKey>>();
+  /** Bumped by each rotation here, so an active-key read from before it is not cached. */
+  private generation = 0;
 
   private constructor(
     private readonly db: Db,
@@ -61,10 +64,22 @@ export class Keyring {
   async activeDataKey(collection: string): Promise<DataKey> {
     const hit = this.active.get(collection);
     if (hit && Date.now() - hit.at < ACTIVE_TTL_MS) return hit.key;
+    // One read per expiry, shared by every write that arrives while it runs (not one each).
+    let read = this.reading.get(collection);
+    if (!read) {
+      read = this.readActive(collection).finally(() => this.reading.delete(collection));
+      this.reading.set(collection, read);
+    }
+    return read;
+  }
+
+  private async readActive(collection: string): Promise<DataKey> {
+    const generation = this.generation;
     const row = await keys.selectActiveKey(this.db, collection, 'data');
     if (!row) throw new WardError('unknown_collection', `collection ${collection} has no data key`);
     const key = { version: row.version, key: this.unwrap(row) };
-    this.active.set(collection, { key, at: Date.now() });
+    // A read that started before this process rotated may have seen the old key: not cached.
+    if (generation === this.generation) this.active.set(collection, { key, at: Date.now() });
     return key;
   }
 
@@ -102,7 +117,9 @@ export class Keyring {
       await keys.insertActiveDataKey(tx, collection, max + 1, this.master.wrap(randomBytes(32), wrapAad(collection, 'data', max + 1)));
       return max + 1;
     });
+    this.generation++;
     this.active.delete(collection);
+    this.reading.delete(collection);
     return version;
   }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
+import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
 import { ApiKeys } from '../vault/apikeys.js';
 import { openDb, openVault } from '../vault/open.js';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   trustProxy?: readonly string[];
   /** Connections to a PostgreSQL server; default 20. */
   poolSize?: number;
+  /** Threads for field crypto besides the main thread; default one per core beyond the first, at most two. */
+  cryptoThreads?: number;
   /** Largest request body in bytes; default 1 MiB. */
   bodyLimit?: number;
   /** A pino logger; default JSON lines on stdout. */
@@ -107,7 +110,8 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   await probe({ ...options, port: options.port ?? 8080 });
   const metrics = new Metrics().withProcessMetrics();
   const db = countAuditWrites(await openDb(cfg, options.poolSize ?? 20), metrics);
-  const vault = await openVault(cfg, { db, ...(options.env ? { env: options.env } : {}) }).catch(async (e) => {
+  const cryptoThreads = options.cryptoThreads ?? defaultCryptoThreads();
+  const vault = await openVault(cfg, { db, cryptoThreads, ...(options.env ? { env: options.env } : {}) }).catch(async (e) => {
     await db.close().catch(() => {});
     throw e;
   });

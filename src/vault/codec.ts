@@ -2,43 +2,79 @@
  * Turns validated field values into what is stored (ciphertexts, blind indexes, tokens) and
  * back. Plaintext exists here only for the length of one call.
  */
-import { integrityError, keyVersionOf, openWith, sealWith } from '../crypto/aead.js';
+import { integrityError } from '../crypto/aead.js';
 import { blindIndex, deterministicToken, randomToken } from '../crypto/derive.js';
+import type { MacInput, OpenJob, SealJob } from '../crypto/jobs.js';
 import type { DataKey, Keyring } from '../crypto/keyring.js';
+import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import type { Collection, Field, RecordValues } from '../schema/collection.js';
 import type { FieldValue } from '../schema/types.js';
 import type { RecordRow, StoredRecord } from '../store/records.js';
 
 /** Additional data binding a ciphertext to its collection, record, field and key version. */
-export function fieldAad(collection: string, id: string, field: string, keyVersion: number): Buffer {
-  return Buffer.from(`ward/field/v1\0${collection}\0${id}\0${field}\0${keyVersion}`);
+export function fieldAad(collection: string, id: string, field: string, keyVersion: number): string {
+  return `ward/field/v1\0${collection}\0${id}\0${field}\0${keyVersion}`;
 }
 
 export class RecordCodec {
-  constructor(private readonly keyring: Keyring) {}
+  constructor(
+    private readonly keyring: Keyring,
+    /** Where the AES-GCM and HMAC work runs: this thread or crypto threads. */
+    readonly crypto: FieldCrypto = fieldCrypto(),
+  ) {}
 
   /**
    * Everything stored for a record: public values, ciphertexts, tokens (random ones the
    * record already holds are kept), blind indexes and unique entries.
    */
-  encode(c: Collection, id: string, values: RecordValues, key: DataKey, heldTokens: Record<string, string> = {}): StoredRecord {
+  async encode(
+    c: Collection,
+    id: string,
+    values: RecordValues,
+    key: DataKey,
+    heldTokens: Record<string, string> = {},
+  ): Promise<StoredRecord> {
     const out: StoredRecord = { public: {}, sealed: {}, tokens: {}, lookup: [], unique: [] };
+    const job: SealJob = { op: 'seal', key: key.key, version: key.version, seal: [], macs: [] };
+    const sealed: string[] = [];
+    // Lookup entries in field order: a blind index or token to come (by its MAC's position), or a random token's bytes.
+    const lookup: (number | Buffer)[] = [];
+    const macFields: Field[] = [];
+    const mac = (kind: MacInput['kind'], field: Field, value: FieldValue) => {
+      const purpose = kind === 'index' ? 'blind-index' : 'token';
+      job.macs.push({ kind, key: this.keyring.derivedKey(c.name, purpose, field.name), value: field.type.normalize(value) });
+      lookup.push(macFields.push(field) - 1);
+    };
     for (const [name, value] of values) {
       const field = c.fields.get(name) as Field;
       if (!field.encrypted) out.public[name] = value;
       else {
-        const aad = fieldAad(c.name, id, name, key.version);
-        out.sealed[name] = sealWith(key.key, key.version, aad, Buffer.from(JSON.stringify(value))).toString('base64');
+        sealed.push(name);
+        job.seal.push([fieldAad(c.name, id, name, key.version), JSON.stringify(value)]);
       }
-      if (field.searchable) {
-        const index = this.indexValue(c, field, value);
-        out.lookup.push(index);
-        if (field.unique) out.unique.push({ field: name, value: index });
-      }
-      if (field.token) {
-        const token = field.token === 'deterministic' ? this.deterministicToken(c, field, value) : (heldTokens[name] ?? randomToken());
+      if (field.searchable) mac('index', field, value);
+      if (field.token === 'deterministic') mac('token', field, value);
+      else if (field.token) {
+        const token = heldTokens[name] ?? randomToken();
         out.tokens[name] = token;
-        out.lookup.push(Buffer.from(token));
+        lookup.push(Buffer.from(token));
+      }
+    }
+    const done = await this.crypto.run(job);
+    for (const [i, name] of sealed.entries()) out.sealed[name] = done.sealed[i] as string;
+    for (const entry of lookup) {
+      if (typeof entry !== 'number') {
+        out.lookup.push(entry);
+        continue;
+      }
+      const field = macFields[entry] as Field;
+      const m = done.macs[entry] as Buffer | string;
+      if (typeof m === 'string') {
+        out.tokens[field.name] = m;
+        out.lookup.push(Buffer.from(m));
+      } else {
+        out.lookup.push(m);
+        if (field.unique) out.unique.push({ field: field.name, value: m });
       }
     }
     return out;
@@ -46,31 +82,29 @@ export class RecordCodec {
 
   /** Decrypts the requested fields of a row; any mismatch is one opaque integrity error. */
   async open(c: Collection, row: RecordRow, fields: readonly Field[]): Promise<RecordValues> {
-    const values: RecordValues = new Map();
-    if (fields.some((f) => f.encrypted && row.sealed[f.name] !== undefined)) await this.keyring.dataKey(c.name, row.keyVersion);
-    for (const f of fields) {
-      if (!f.encrypted) {
-        const v = row.public[f.name];
-        if (v !== undefined) values.set(f.name, v as FieldValue);
-        continue;
+    const sealed = fields.filter((f) => f.encrypted && row.sealed[f.name] !== undefined);
+    const plain = new Map<string, string>();
+    if (sealed.length) {
+      const key = await this.keyring.dataKey(c.name, row.keyVersion);
+      if (!key) throw integrityError();
+      const job: OpenJob = {
+        op: 'open',
+        key,
+        version: row.keyVersion,
+        open: sealed.map((f) => [fieldAad(c.name, row.id, f.name, row.keyVersion), row.sealed[f.name]]),
+      };
+      for (const [i, text] of (await this.crypto.run(job)).entries()) {
+        if (text === null) throw integrityError();
+        plain.set((sealed[i] as Field).name, text);
       }
-      const b64 = row.sealed[f.name];
-      if (b64 !== undefined) values.set(f.name, this.openField(c.name, row, f.name, b64));
+    }
+    const values: RecordValues = new Map();
+    for (const f of fields) {
+      const text = plain.get(f.name);
+      const v = f.encrypted ? (text === undefined ? undefined : (JSON.parse(text) as FieldValue)) : row.public[f.name];
+      if (v !== undefined) values.set(f.name, v as FieldValue);
     }
     return values;
-  }
-
-  private openField(collection: string, row: RecordRow, field: string, b64: string): FieldValue {
-    if (typeof b64 !== 'string') throw integrityError();
-    const blob = Buffer.from(b64, 'base64');
-    // The row says which key sealed it; a blob claiming another version was moved or altered.
-    if (keyVersionOf(blob) !== row.keyVersion) throw integrityError();
-    const plain = openWith(
-      (v) => this.keyring.cachedDataKey(collection, v),
-      (v) => fieldAad(collection, row.id, field, v),
-      blob,
-    );
-    return JSON.parse(plain.toString('utf8')) as FieldValue;
   }
 
   indexValue(c: Collection, field: Field, value: FieldValue): Buffer {

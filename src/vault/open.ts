@@ -9,6 +9,7 @@ import { assertProductionSafe } from '../config/safety.js';
 import { retentionDays } from '../config/schema.js';
 import { Keyring } from '../crypto/keyring.js';
 import { loadMasterKey } from '../crypto/master-key.js';
+import { fieldCrypto } from '../crypto/threads.js';
 import { WardError } from '../errors.js';
 import { type Collection, compileCollection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
@@ -28,6 +29,8 @@ export interface OpenOptions {
   db?: Db;
   /** Connection pool size for a server database; default 10. */
   poolSize?: number;
+  /** Threads for field crypto (AES-GCM, HMAC) besides the main thread; default 0 (all on the main thread). */
+  cryptoThreads?: number;
 }
 
 /** Connects to the configured database without checking keys or migrations. */
@@ -58,7 +61,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     const keyring = await Keyring.open(db, master, [...collections.keys()]);
     assertProductionSafe(cfg, master, keyring.createdWithDevKey);
     const auditLog = await AuditLog.open(db, master);
-    return new Vault(db, keyring, collections, new Policy(cfg.roles), auditLog);
+    return new Vault(db, keyring, collections, new Policy(cfg.roles), auditLog, fieldCrypto(options.cryptoThreads));
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});
     throw e;

@@ -11,6 +11,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { VerifyReport } from '../audit/verify.js';
 import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
+import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import { type FieldIssue, WardError } from '../errors.js';
 import {
   type Collection,
@@ -76,8 +77,10 @@ export class Vault {
     readonly collections: ReadonlyMap<string, Collection>,
     readonly policy: Policy,
     readonly auditLog: AuditLog,
+    /** Where field crypto runs (see crypto/threads); default this thread. Closed with the vault. */
+    crypto: FieldCrypto = fieldCrypto(),
   ) {
-    this.codec = new RecordCodec(keyring);
+    this.codec = new RecordCodec(keyring, crypto);
     this.auditor = new Auditor(db, policy);
     this.reads = new Coalescer(
       (r) => records.getRecord(db, r.collection, r.id, r.audit),
@@ -117,7 +120,7 @@ export class Vault {
     return this.auditor.run(row, async (audit) => {
       const { values } = validateRecord(c, input);
       const key = await this.keyring.activeDataKey(c.name);
-      const stored = this.codec.encode(c, id, values, key);
+      const stored = await this.codec.encode(c, id, values, key);
       const record = { id, ...stored };
       await this.writes.run({ collection: c.name, keyVersion: key.version, retentionDays: c.retentionDays, record, audit });
       return { id, version: 1, tokens: stored.tokens };
@@ -143,7 +146,9 @@ export class Vault {
     return this.auditor.run(row, async (audit) => {
       const all = validateBatch(c, inputs);
       const key = await this.keyring.activeDataKey(c.name);
-      const rows = all.map((values, i) => ({ id: ids[i] as string, ...this.codec.encode(c, ids[i] as string, values, key) }));
+      const rows = await Promise.all(
+        all.map(async (values, i) => ({ id: ids[i] as string, ...(await this.codec.encode(c, ids[i] as string, values, key)) })),
+      );
       await records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows, audit);
       return { ids };
     });
@@ -190,7 +195,7 @@ export class Vault {
         for (const [name, v] of changes) values.set(name, v);
         const missing = missingRequired(c, values);
         if (missing.length) throw validationError(missing);
-        const stored = this.codec.encode(c, current.id, values, key, current.tokens);
+        const stored = await this.codec.encode(c, current.id, values, key, current.tokens);
         const version = await records.updateRecord(tx, c.name, current.id, key.version, stored);
         await insertAudit(tx, audit);
         return { id: current.id, version };
@@ -298,6 +303,7 @@ export class Vault {
   }
 
   async close(): Promise<void> {
+    await this.codec.crypto.close();
     await this.db.close();
   }
 

@@ -33,6 +33,23 @@ describe.each(DRIVERS)('key rotation on %s', (driver) => {
     ]);
   });
 
+  it('when the active key is due for a re-read, concurrent writes share one read of it', async () => {
+    // A vault of its own: the key it caches at the faked time stays out of the other tests.
+    const vault = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
+    await vault.create('patients', canaryPatient());
+    const spy = vi.spyOn(t.db, 'query');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 6_000);
+      await Promise.all(Array.from({ length: 20 }, () => vault.create('patients', canaryPatient())));
+      const reads = spy.mock.calls.filter(([sql]) => typeof sql === 'string' && sql.includes('FROM ward_keys') && sql.includes('active'));
+      expect(reads).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+      spy.mockRestore();
+    }
+  });
+
   it('a rotation made by another process applies to this one within seconds', async () => {
     const other = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
     const before = (await t.vault.keyring.activeDataKey('patients')).version;
