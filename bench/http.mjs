@@ -42,7 +42,11 @@ async function main() {
   const masterKey = randomBytes(32).toString('base64');
   const pool = new pg.Pool({ connectionString: db.url, max: CONNECTIONS });
   // An idle client losing its connection must be reported, not crash the run with a dump.
-  pool.on('error', (e) => console.error(`bench: an idle raw-pool connection failed (${e.code ?? e.message})`));
+  // Once the run is over, DROP DATABASE ... WITH (FORCE) ending connections (57P01) is expected.
+  let closing = false;
+  pool.on('error', (e) => {
+    if (!(closing && e.code === '57P01')) console.error(`bench: an idle raw-pool connection failed (${e.code ?? e.message})`);
+  });
   const headers = { authorization: '', 'ward-purpose': 'treatment', 'content-type': 'application/json' };
   const recordsPath = '/v1/collections/patients/records';
   let ward;
@@ -127,6 +131,7 @@ async function main() {
         `${r.name}: ${r.value} ${r.unit}${r.ratio ? ` (raw ${r.baseline}, ratio ${r.ratio})` : ''}${r.target === undefined ? '' : ` target ${r.target} ${r.pass ? 'pass' : 'MISS'}`}`,
       );
   } finally {
+    closing = true;
     await ward?.stop();
     await pool.end();
     await db.drop();

@@ -104,7 +104,12 @@ class Thread {
   post(id: number, s: Sent): void {
     if (this.sent.size === 0) this.worker.ref(); // in flight: keep the process alive until it answers
     this.sent.set(id, s);
-    this.worker.postMessage(pack(id, s.jobs));
+    try {
+      this.worker.postMessage(pack(id, s.jobs));
+    } catch {
+      this.settle(id);
+      here(s); // not sent (the thread is gone): run here
+    }
   }
 
   private settle(id: number): void {
@@ -146,13 +151,25 @@ class ThreadedCrypto implements FieldCrypto {
 
   private send(jobs: readonly FieldJob[]): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      this.threads ??= Array.from({ length: this.size }, () => new Thread(this.script, (t) => this.drop(t)));
+      this.threads ??= this.start();
       const s = { jobs, resolve, reject };
       const thread = this.threads[this.next++ % Math.max(1, this.threads.length)];
       if (!thread) return here(s);
       this.offloaded += jobs.length;
       thread.post(++this.ids, s);
     });
+  }
+
+  /** The threads, started on first use; none (so everything runs here) if they cannot start. */
+  private start(): Thread[] {
+    const threads: Thread[] = [];
+    try {
+      for (let i = 0; i < this.size; i++) threads.push(new Thread(this.script, (t) => this.drop(t)));
+    } catch {
+      for (const t of threads) void t.worker.terminate();
+      return [];
+    }
+    return threads;
   }
 
   private drop(t: Thread): void {
