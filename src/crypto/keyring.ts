@@ -65,11 +65,12 @@ export class Keyring {
     const hit = this.active.get(collection);
     if (hit && Date.now() - hit.at < ACTIVE_TTL_MS) return hit.key;
     // One read per expiry, shared by every write that arrives while it runs (not one each).
-    let read = this.reading.get(collection);
-    if (!read) {
-      read = this.readActive(collection).finally(() => this.reading.delete(collection));
-      this.reading.set(collection, read);
-    }
+    const shared = this.reading.get(collection);
+    if (shared) return shared;
+    const read: Promise<DataKey> = this.readActive(collection).finally(() => {
+      if (this.reading.get(collection) === read) this.reading.delete(collection); // not a newer read's
+    });
+    this.reading.set(collection, read);
     return read;
   }
 

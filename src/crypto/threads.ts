@@ -84,12 +84,20 @@ class Thread {
     this.worker.stderr.resume();
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => {
-      const s = this.sent.get(reply.id);
+      const s = this.sent.get(reply?.id);
       if (!s) return;
       this.settle(reply.id);
-      if ('failed' in reply) here(s);
-      else s.resolve(s.jobs.map((j, i) => revive(j, reply.results[i])));
+      if ('failed' in reply) return here(s);
+      let results: unknown[];
+      try {
+        results = s.jobs.map((j, i) => revive(j, reply.results[i]));
+      } catch {
+        return here(s); // a reply not of this version's shape: run the batch here
+      }
+      s.resolve(results);
     });
+    // A message that cannot be read: stop the thread; its exit hands every batch back.
+    this.worker.on('messageerror', () => void this.worker.terminate());
     // A thread that fails or exits: its jobs run here, and it takes no more.
     const down = () => {
       onDown(this);

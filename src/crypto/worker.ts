@@ -15,3 +15,5 @@ parentPort?.on('message', (batch: PackedBatch) => {
   }
   parentPort?.postMessage(reply);
 });
+// A batch that cannot be read would never be answered: exit, and the main thread runs it.
+parentPort?.on('messageerror', () => process.exit(1));

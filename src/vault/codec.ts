@@ -53,8 +53,10 @@ export class RecordCodec {
         job.seal.push([fieldAad(c.name, id, name, key.version), JSON.stringify(value)]);
       }
       if (field.searchable) mac('index', field, value);
-      if (field.token === 'deterministic') mac('token', field, value);
-      else if (field.token) {
+      if (field.token === 'deterministic') {
+        out.tokens[name] = ''; // its place in field order; the token comes with the job's results
+        mac('token', field, value);
+      } else if (field.token) {
         const token = heldTokens[name] ?? randomToken();
         out.tokens[name] = token;
         lookup.push(Buffer.from(token));

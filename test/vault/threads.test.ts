@@ -11,6 +11,12 @@ describe.each(DRIVERS)('crypto threads on %s', (driver) => {
     const a = canaryPatient();
     const b = canaryPatient();
     const { id, tokens } = await t.vault.create('patients', a);
+    // Tokens in field order, random and deterministic alike, as when the crypto ran inline.
+    const tokenFields = [...t.vault.collection('patients').fields.values()].filter((f) => f.token).map((f) => f.name);
+    expect(new Set(tokenFields.map((f) => t.vault.collection('patients').fields.get(f)?.token))).toEqual(
+      new Set(['random', 'deterministic']),
+    );
+    expect(Object.keys(tokens)).toEqual(tokenFields);
     const { ids } = await t.vault.createMany('patients', [b, canaryPatient(), canaryPatient()]);
     expect(t.vault.codec.crypto.offloaded).toBe(4);
     expect((await t.vault.get('patients', id)).fields).toEqual(a);
