@@ -54,9 +54,14 @@ export function runJob(job: FieldJob): SealResult | OpenResult {
   if (job.op === 'seal')
     return {
       sealed: job.seal.map(([aad, text]) => sealWith(job.key, job.version, Buffer.from(aad), Buffer.from(text)).toString('base64')),
-      macs: job.macs.map((m) => (m.kind === 'index' ? blindIndex(m.key, m.value) : deterministicToken(m.key, m.value))),
+      macs: job.macs.map(runMac),
     };
   return job.open.map(([aad, b64]) => openOne(job, aad, b64));
+}
+
+/** One MAC: a blind index (Buffer) or a deterministic token (string). */
+export function runMac(m: MacInput): Buffer | string {
+  return m.kind === 'index' ? blindIndex(m.key, m.value) : deterministicToken(m.key, m.value);
 }
 
 function openOne(job: OpenJob, aad: string, b64: unknown): string | null {

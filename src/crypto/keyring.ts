@@ -92,11 +92,6 @@ export class Keyring {
     return row && this.unwrap(row);
   }
 
-  /** A cached data key; callers load it first with `dataKey`. */
-  cachedDataKey(collection: string, version: number): Buffer | undefined {
-    return this.unwrapped.get(`${collection}/data/${version}`);
-  }
-
   /** The per-field key for blind indexes or deterministic tokens. */
   derivedKey(collection: string, purpose: DerivedPurpose, field: string): Buffer {
     const id = `${collection}/${purpose}/${field}`;

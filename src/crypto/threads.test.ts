@@ -118,7 +118,7 @@ describe('field crypto on crypto threads', () => {
       import { fieldCrypto } from './dist/crypto/threads.js';
       const fc = fieldCrypto(1);
       const r = await fc.run({ op: 'seal', key: Buffer.alloc(32, 1), version: 1, seal: [['a', '"b"']], macs: [] });
-      console.log(fc.offloaded, r.sealed.length);`;
+      process.stdout.write(fc.offloaded + ' ' + r.sealed.length);`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
     expect(out.trim()).toBe('1 1');
   });

@@ -3,8 +3,8 @@
  * back. Plaintext exists here only for the length of one call.
  */
 import { integrityError } from '../crypto/aead.js';
-import { blindIndex, deterministicToken, randomToken } from '../crypto/derive.js';
-import type { MacInput, OpenJob, SealJob } from '../crypto/jobs.js';
+import { randomToken } from '../crypto/derive.js';
+import { type MacInput, type OpenJob, runMac, type SealJob } from '../crypto/jobs.js';
 import type { DataKey, Keyring } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import type { Collection, Field, RecordValues } from '../schema/collection.js';
@@ -41,8 +41,7 @@ export class RecordCodec {
     const lookup: (number | Buffer)[] = [];
     const macFields: Field[] = [];
     const mac = (kind: MacInput['kind'], field: Field, value: FieldValue) => {
-      const purpose = kind === 'index' ? 'blind-index' : 'token';
-      job.macs.push({ kind, key: this.keyring.derivedKey(c.name, purpose, field.name), value: field.type.normalize(value) });
+      job.macs.push(this.macInput(c, field, kind, value));
       lookup.push(macFields.push(field) - 1);
     };
     for (const [name, value] of values) {
@@ -110,10 +109,16 @@ export class RecordCodec {
   }
 
   indexValue(c: Collection, field: Field, value: FieldValue): Buffer {
-    return blindIndex(this.keyring.derivedKey(c.name, 'blind-index', field.name), field.type.normalize(value));
+    return runMac(this.macInput(c, field, 'index', value)) as Buffer;
   }
 
   deterministicToken(c: Collection, field: Field, value: FieldValue): string {
-    return deterministicToken(this.keyring.derivedKey(c.name, 'token', field.name), field.type.normalize(value));
+    return runMac(this.macInput(c, field, 'token', value)) as string;
+  }
+
+  /** A MAC of a field's normalized value under the field's derived key. */
+  private macInput(c: Collection, field: Field, kind: MacInput['kind'], value: FieldValue): MacInput {
+    const key = this.keyring.derivedKey(c.name, kind === 'index' ? 'blind-index' : 'token', field.name);
+    return { kind, key, value: field.type.normalize(value) };
   }
 }
