@@ -8,7 +8,7 @@ import { WardError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/seal.js';
 import { checkpointNote } from './checkpoint.js';
-import { Frontier } from './merkle.js';
+import { Frontier, HASH_BYTES } from './merkle.js';
 import type { SigningKeys } from './signing.js';
 
 export interface SealResult {
@@ -47,22 +47,19 @@ export class Sealer {
       const frontier = head ? new Frontier(head.treeSize, head.frontier) : new Frontier();
       if (head && !frontier.root().equals(head.root))
         throw new WardError('integrity_error', `the audit checkpoint at tree size ${head.treeSize} does not match its own frontier`);
-      const events = await store.selectSealable(tx, head?.last ?? store.START, this.batch);
-      const last = events.at(-1);
-      if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
       const previousSize = frontier.size;
+      let last: store.Position | undefined;
       // In slices, each its own statement: the server keeps answering requests between them
-      // instead of stalling on one large parameter list and one long hashing loop.
-      for (let at = 0; at < events.length; at += LEAF_SLICE) {
-        const slice = events.slice(at, at + LEAF_SLICE);
-        await store.insertLeaves(
-          tx,
-          frontier.size,
-          slice.map((e) => e.seq),
-          slice.map((e) => e.leaf),
-        );
-        for (const e of slice) frontier.push(e.leaf);
+      // instead of stalling on one long statement and one long hashing loop.
+      while (frontier.size - previousSize < this.batch) {
+        const limit = Math.min(LEAF_SLICE, this.batch - (frontier.size - previousSize));
+        const slice = await store.sealSlice(tx, last ?? head?.last ?? store.START, frontier.size, limit);
+        if (!slice.last) break;
+        for (let at = 0; at < slice.leaves.length; at += HASH_BYTES) frontier.push(slice.leaves.subarray(at, at + HASH_BYTES));
+        last = slice.last;
+        if (slice.count < limit) break;
       }
+      if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
       const treeHead = { treeSize: frontier.size, previousSize, root: frontier.root(), sealedAt: new Date().toISOString() };
       const { version, signature } = await this.keys.sign(tx, checkpointNote(treeHead));
       await store.insertCheckpoint(tx, {
@@ -72,7 +69,7 @@ export class Sealer {
         last: { txid: last.txid, seq: last.seq },
         frontier: frontier.hashes,
       });
-      return { sealed: events.length, treeSize: frontier.size, busy: false };
+      return { sealed: frontier.size - previousSize, treeSize: frontier.size, busy: false };
     });
   }
 
