@@ -87,39 +87,53 @@ export const LOADGEN = process.env.WARD_BENCH_LOADGEN ?? (hasWrk() ? 'wrk' : 'au
  */
 export async function load(opts) {
   // A short unmeasured run first: connections, JIT and caches warm, as in a running service.
-  const warm = await run({ ...opts, seconds: WARMUP_SECONDS });
-  if (warm.non2xx) throw new Error(`${warm.non2xx} warm-up requests failed`);
-  return run({ ...opts, seconds: SECONDS });
+  // Both runs' request lines are written before either starts, so the measured run follows the
+  // warm-up at once: an idle pause between them would let the server cool down again (V8 shrinks
+  // an idle process's heap, and the first seconds after it collect garbage much more often).
+  const warm = prepare({ ...opts, seconds: WARMUP_SECONDS });
+  const measured = prepare({ ...opts, seconds: SECONDS });
+  try {
+    const w = await warm.run();
+    if (w.non2xx) throw new Error(`${w.non2xx} warm-up requests failed`);
+    return await measured.run();
+  } finally {
+    warm.dispose();
+    measured.dispose();
+  }
 }
 
 const WARMUP_SECONDS = 2;
 
-async function run({ base, headers, method = 'GET', path, paths, bodies, seconds }) {
+function prepare({ base, headers, method = 'GET', path, paths, bodies, seconds }) {
   if (LOADGEN === 'wrk') return wrk({ base, headers, method, path, paths, bodies, seconds });
-  const r = await cannon({
-    url: base,
-    duration: seconds,
-    headers,
-    requests: [
-      {
-        setupRequest: (req) => (method === 'POST' ? { ...req, method, path, body: bodies() } : { ...req, method, path: paths() }),
-      },
-    ],
-  });
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    requests: r.requests.total,
-    non2xx: r.non2xx,
-    tool: 'autocannon',
+  const run = async () => {
+    const r = await cannon({
+      url: base,
+      duration: seconds,
+      headers,
+      requests: [
+        {
+          setupRequest: (req) => (method === 'POST' ? { ...req, method, path, body: bodies() } : { ...req, method, path: paths() }),
+        },
+      ],
+    });
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      requests: r.requests.total,
+      non2xx: r.non2xx,
+      tool: 'autocannon',
+    };
   };
+  return { run, dispose: () => {} };
 }
 
 /** Distinct request lines per second of a wrk run: more than any rate seen here (wrk cycles them). */
 const LINES_PER_SECOND = 20_000;
 
-async function wrk({ base, headers, method, path, paths, bodies, seconds }) {
+/** A wrk run, its request lines and script written; `run` starts it, `dispose` removes the files. */
+function wrk({ base, headers, method, path, paths, bodies, seconds }) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-wrk-'));
   const data = join(dir, 'lines');
   const lines = Array.from({ length: LINES_PER_SECOND * seconds }, () => (method === 'POST' ? bodies() : paths()));
@@ -139,24 +153,27 @@ request = function()
 end
 `,
   );
-  const out = await new Promise((resolve, reject) =>
-    execFile('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', lua, base], { encoding: 'utf8' }, (e, stdout) =>
-      e ? reject(e) : resolve(stdout),
-    ),
-  );
-  rmSync(dir, { recursive: true, force: true });
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  if (requests >= lines.length) throw new Error('wrk ran out of distinct request lines; raise LINES_PER_SECOND');
-  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
-  if (socketErrors) throw new Error(`wrk: socket errors (${socketErrors})`);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: ms(/\s50%\s+([\d.]+)(us|ms|s)/.exec(out)),
-    p99: ms(/\s99%\s+([\d.]+)(us|ms|s)/.exec(out)),
-    requests,
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    tool: 'wrk',
+  const count = lines.length;
+  const run = async () => {
+    const out = await new Promise((resolve, reject) =>
+      execFile('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', lua, base], { encoding: 'utf8' }, (e, stdout) =>
+        e ? reject(e) : resolve(stdout),
+      ),
+    );
+    const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+    if (requests >= count) throw new Error('wrk ran out of distinct request lines; raise LINES_PER_SECOND');
+    const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
+    if (socketErrors) throw new Error(`wrk: socket errors (${socketErrors})`);
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      p50: ms(/\s50%\s+([\d.]+)(us|ms|s)/.exec(out)),
+      p99: ms(/\s99%\s+([\d.]+)(us|ms|s)/.exec(out)),
+      requests,
+      non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+      tool: 'wrk',
+    };
   };
+  return { run, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const ms = (m) => (m ? Math.round(Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] * 100) / 100 : Number.NaN);

@@ -24,6 +24,9 @@ export const DEFAULT_BATCH = 10_000;
 /** Leaves written (and hashed into the tree) per statement within a round. */
 const LEAF_SLICE = 1_000;
 
+/** The longest rest between two slices of a paced round. */
+const MAX_REST_MS = 250;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Sealer {
@@ -38,9 +41,11 @@ export class Sealer {
 
   /**
    * One round: up to `batch` events, one checkpoint. Returns how many were sealed, or `busy`
-   * when another process holds the sealer's lock.
+   * when another process holds the sealer's lock. A `paced` round (the background sealer's)
+   * rests after each slice for as long as the slice took, up to MAX_REST_MS: sealing then takes
+   * at most about half of the database's and this process's time while requests are served.
    */
-  async round(): Promise<{ sealed: number; treeSize: number; busy: boolean }> {
+  async round(paced = false): Promise<{ sealed: number; treeSize: number; busy: boolean }> {
     return this.db.transaction(async (tx) => {
       if (!(await store.trySealLock(tx))) return { sealed: 0, treeSize: 0, busy: true };
       const head = await store.latestCheckpoint(tx);
@@ -53,11 +58,13 @@ export class Sealer {
       // instead of stalling on one long statement and one long hashing loop.
       while (frontier.size - previousSize < this.batch) {
         const limit = Math.min(LEAF_SLICE, this.batch - (frontier.size - previousSize));
+        const started = performance.now();
         const slice = await store.sealSlice(tx, last ?? head?.last ?? store.START, frontier.size, limit);
         if (!slice.last) break;
         for (let at = 0; at < slice.leaves.length; at += HASH_BYTES) frontier.push(slice.leaves.subarray(at, at + HASH_BYTES));
         last = slice.last;
         if (slice.count < limit) break;
+        if (paced) await sleep(Math.min(MAX_REST_MS, performance.now() - started));
       }
       if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
       const treeHead = { treeSize: frontier.size, previousSize, root: frontier.root(), sealedAt: new Date().toISOString() };
@@ -77,11 +84,11 @@ export class Sealer {
    * Seals everything sealable now. With `waitMs`, keeps trying while events remain unsealed
    * (their transactions still open, or another sealer busy) until that much time has passed.
    */
-  async sealAll(waitMs = 0): Promise<SealResult> {
+  async sealAll(waitMs = 0, paced = false): Promise<SealResult> {
     const deadline = Date.now() + waitMs;
     let sealed = 0;
     for (;;) {
-      const r = await this.round();
+      const r = await this.round(paced);
       sealed += r.sealed;
       if (r.sealed === this.batch) continue;
       const status = await this.status();
@@ -95,11 +102,14 @@ export class Sealer {
     return { treeSize: head?.treeSize ?? 0, unsealed: await store.countAfter(this.db, head?.last ?? store.START) };
   }
 
-  /** Seals in the background every `intervalMs`; errors go to `onError` (codes only, never data). */
+  /**
+   * Seals in the background every `intervalMs`, in paced rounds (see `round`); errors go to
+   * `onError` (codes only, never data).
+   */
   start(intervalMs: number, onError: (e: unknown) => void): void {
     if (this.timer) return;
     const tick = () => {
-      this.running = this.sealAll()
+      this.running = this.sealAll(0, true)
         .catch(onError)
         .finally(() => {
           this.running = undefined;
