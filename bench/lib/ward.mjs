@@ -5,7 +5,7 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +52,8 @@ export async function startWard(
     child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
     child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
   });
-  child.stdout.resume();
+  if (process.env.WARD_BENCH_SERVER_LOG) child.stdout.pipe(createWriteStream(process.env.WARD_BENCH_SERVER_LOG, { flags: 'a' }));
+  else child.stdout.resume();
   const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
   const stop = () =>
     new Promise((resolve) => {

@@ -23,6 +23,11 @@ export interface KeyStatus {
 
 /** How long a process trusts its cached idea of the active version after another rotates. */
 const ACTIVE_TTL_MS = 5_000;
+/**
+ * From this age on, the active key is re-read in the background while writes go on using it:
+ * under steady writes the key is renewed before it runs out and no write waits for a read.
+ */
+const REFRESH_AFTER_MS = 4_000;
 
 const wrapAad = (collection: string, purpose: keys.KeyPurpose, version: number) => `ward/key/v1/${collection}/${purpose}/${version}`;
 
@@ -60,11 +65,24 @@ export class Keyring {
     return ring;
   }
 
-  /** The key new writes use; re-read at most every few seconds so rotations elsewhere apply. */
+  /**
+   * The key new writes use; re-read every few seconds so rotations elsewhere apply within
+   * ACTIVE_TTL_MS. A key close to that age is re-read in the background (writes go on with it);
+   * past it, writes wait for the read.
+   */
   async activeDataKey(collection: string): Promise<DataKey> {
     const hit = this.active.get(collection);
-    if (hit && Date.now() - hit.at < ACTIVE_TTL_MS) return hit.key;
-    // One read per expiry, shared by every write that arrives while it runs (not one each).
+    const age = hit ? Date.now() - hit.at : Number.POSITIVE_INFINITY;
+    if (hit && age < ACTIVE_TTL_MS) {
+      // A failed background read changes nothing: the key runs out and the next write reads it.
+      if (age >= REFRESH_AFTER_MS) this.reread(collection).catch(() => {});
+      return hit.key;
+    }
+    return this.reread(collection);
+  }
+
+  /** One read at a time per collection, shared by every write that arrives while it runs. */
+  private reread(collection: string): Promise<DataKey> {
     const shared = this.reading.get(collection);
     if (shared) return shared;
     const read: Promise<DataKey> = this.readActive(collection).finally(() => {

@@ -21,6 +21,12 @@ const KEY_SHAPE = /^ward_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
 const DURATION = /^(\d{1,5})(h|d|w|y)$/;
 /** last_used_at is written at most this often per key, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
+/**
+ * A cached key this close to the end of its TTL is read again in the background while requests
+ * go on using it: under steady use the key is renewed before it runs out, and requests never
+ * wait for a read (before, every request in flight when it ran out read it, each on its own).
+ */
+const REFRESH_BEFORE_MS = 5_000;
 
 export interface KeyCacheOptions {
   /** How long a cached key is trusted before it is read again, notification or not; default 30 s. */
@@ -72,6 +78,8 @@ export class ApiKeys {
   private epoch = 0;
   private ttlMs = 30_000;
   private maxEntries = 10_000;
+  /** Reads by prefix in flight: requests that need the same key share one. */
+  private readonly reads = new Map<string, Promise<{ row: store.ApiKeyRow | undefined; epoch: number }>>();
 
   constructor(
     private readonly db: Db,
@@ -152,9 +160,9 @@ export class ApiKeys {
   async authenticate(key: string | undefined): Promise<Principal> {
     const m = key ? KEY_SHAPE.exec(key) : null;
     const prefix = m?.[1];
-    const epoch = this.epoch;
     const cached = prefix === undefined ? undefined : this.cached(prefix);
-    const row = cached ?? (prefix === undefined ? undefined : await store.selectApiKeyByPrefix(this.db, prefix));
+    const fetched = cached || prefix === undefined ? undefined : await this.read(prefix);
+    const row = cached ?? fetched?.row;
     const ok =
       !!m &&
       !!row &&
@@ -163,7 +171,7 @@ export class ApiKeys {
       (!row.expiresAt || row.expiresAt.getTime() > Date.now());
     if (!ok || !row) throw new WardError('unauthenticated');
     if (!this.policy.hasRole(row.role)) throw new WardError('unauthenticated', 'the role of this API key is no longer configured');
-    if (!cached) this.remember(row, epoch);
+    if (fetched) this.remember(row, fetched.epoch);
     const last = this.touched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {
       this.touched.set(row.id, Date.now());
@@ -175,22 +183,66 @@ export class ApiKeys {
   private cached(prefix: string): store.ApiKeyRow | undefined {
     if (!this.listening) return undefined;
     const entry = this.cache.get(prefix);
-    if (entry && entry.until > Date.now()) return entry.row;
+    const left = entry ? entry.until - Date.now() : 0;
+    if (entry && left > 0) {
+      if (left <= Math.min(REFRESH_BEFORE_MS, this.ttlMs / 2)) this.renew(prefix);
+      return entry.row;
+    }
     if (entry) this.cache.delete(prefix);
     return undefined;
+  }
+
+  /**
+   * The key's row, in one read shared by every request that needs it while the read runs, with
+   * the eviction epoch the read started in. An eviction drops the read from sharing, so a
+   * request after a revocation notice never takes a row read before it.
+   */
+  private read(prefix: string): Promise<{ row: store.ApiKeyRow | undefined; epoch: number }> {
+    const shared = this.reads.get(prefix);
+    if (shared) return shared;
+    const epoch = this.epoch;
+    const read = store
+      .selectApiKeyByPrefix(this.db, prefix)
+      .then((row) => ({ row, epoch }))
+      .finally(() => {
+        if (this.reads.get(prefix) === read) this.reads.delete(prefix);
+      });
+    this.reads.set(prefix, read);
+    return read;
+  }
+
+  /**
+   * Reads a cached key again in the background; the cache keeps the new row (secrets are still
+   * compared on every request) unless an eviction happened meanwhile. A key revoked or deleted
+   * meanwhile leaves the cache; a failed read leaves the entry to run out.
+   */
+  private renew(prefix: string): void {
+    if (this.reads.has(prefix)) return;
+    this.read(prefix).then(
+      ({ row, epoch }) => {
+        if (row && !row.revokedAt && this.policy.hasRole(row.role)) this.remember(row, epoch);
+        else if (epoch === this.epoch) this.cache.delete(prefix);
+      },
+      () => {},
+    );
   }
 
   /** Caches a row read at `epoch`, unless an eviction (or a lost listener) happened since. */
   private remember(row: store.ApiKeyRow, epoch: number): void {
     if (!this.listening || epoch !== this.epoch || row.revokedAt) return;
-    if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    if (!this.cache.has(row.prefix) && this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(row.prefix, { row, until: Date.now() + this.ttlMs });
   }
 
   /** Drops one key, or every key when no (or an unrecognised) prefix is given. */
   private evict(prefix?: string): void {
     this.epoch++;
-    if (prefix && /^[a-z0-9]{10}$/.test(prefix)) this.cache.delete(prefix);
-    else this.cache.clear();
+    if (prefix && /^[a-z0-9]{10}$/.test(prefix)) {
+      this.cache.delete(prefix);
+      this.reads.delete(prefix);
+    } else {
+      this.cache.clear();
+      this.reads.clear();
+    }
   }
 }

@@ -21,6 +21,8 @@ interface Spy {
   events: ('up' | 'down')[];
   /** While set, key lookups wait for it before reaching the database. */
   gate: Promise<void> | undefined;
+  /** While set, key lookups wait for it after the database has answered (they hold an old row). */
+  gateAfter?: Promise<void> | undefined;
   /** When set, `listen` hands the handlers here instead of to the database (the test drives them). */
   takeOver?: (h: ListenHandlers) => void;
 }
@@ -30,11 +32,13 @@ function spy(db: Db): Spy {
   s.db = {
     ...db,
     async query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]) {
-      if (sqlText(sql).includes('FROM ward_api_keys WHERE prefix')) {
-        s.lookups++;
-        await s.gate;
-      }
-      return db.query<R>(sql, params);
+      if (!sqlText(sql).includes('FROM ward_api_keys WHERE prefix')) return db.query<R>(sql, params);
+      s.lookups++;
+      await s.gate;
+      const after = s.gateAfter;
+      const rows = await db.query<R>(sql, params);
+      await after;
+      return rows;
     },
     listen(channel, h) {
       const recorded: ListenHandlers = {
@@ -127,16 +131,69 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     expect(s.lookups).toBe(1);
   });
 
-  it('a cached key is read again after the TTL', async () => {
+  it('a cached key not used in the last seconds of its TTL is read again after it', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { s, get } = await cachedApp();
     await get();
-    vi.setSystemTime(Date.now() + 29_000);
+    vi.setSystemTime(Date.now() + 20_000);
     await get();
     expect(s.lookups).toBe(1);
-    vi.setSystemTime(Date.now() + 2_000);
+    vi.setSystemTime(Date.now() + 11_000);
     expect((await get()).statusCode).toBe(200);
     expect(s.lookups).toBe(2);
+  });
+
+  it('a key used in the last seconds of its TTL is renewed in the background: requests do not wait for the read', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { s, get } = await cachedApp();
+    await get();
+    let open = () => {};
+    s.gate = new Promise((r) => {
+      open = r;
+    });
+    vi.setSystemTime(Date.now() + 26_000);
+    const during = await Promise.all(Array.from({ length: 10 }, () => get())); // answered while the read is held
+    expect(during.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+    expect(s.lookups).toBe(2); // one renewal read, not one per request
+    open();
+    s.gate = undefined;
+    await vi.waitFor(async () => {
+      // renewed: 24 s later (50 s after the first read) still served from the cache
+      vi.setSystemTime(Date.now() + 24_000);
+      expect((await get()).statusCode).toBe(200);
+      expect(s.lookups).toBe(2);
+    });
+  });
+
+  it('requests for a key whose cache entry ran out share one read', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { s, get } = await cachedApp();
+    await get();
+    vi.setSystemTime(Date.now() + 31_000);
+    const after = await Promise.all(Array.from({ length: 20 }, () => get()));
+    expect(after.map((r) => r.statusCode)).toEqual(Array(20).fill(200));
+    expect(s.lookups).toBe(2);
+  });
+
+  it('a renewal read that started before a revocation notice does not put the revoked key back', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { s, get, prefix } = await cachedApp();
+    await get();
+    let open = () => {};
+    s.gateAfter = new Promise((r) => {
+      open = r;
+    });
+    vi.setSystemTime(Date.now() + 26_000);
+    expect((await get()).statusCode).toBe(200); // starts the renewal: it reads the unrevoked row, then is held
+    await vi.waitFor(() => expect(s.lookups).toBe(2));
+    s.gateAfter = undefined;
+    await f.t.db.query('UPDATE ward_api_keys SET revoked_at = now() WHERE prefix = $1', [prefix]);
+    await vi.waitFor(() => expect(s.messages).toContain(prefix), { timeout: 2_000, interval: 1 });
+    open(); // the renewal now delivers its row from before the revocation
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await get();
+    expect([res.statusCode, res.json().code]).toEqual([401, 'unauthenticated']);
+    expect(s.lookups).toBe(3); // read again, not served the renewed row
   });
 
   it('a revocation through another connection (as by `ward apikey revoke` in another process) is honoured from the next request after its NOTIFY', async () => {

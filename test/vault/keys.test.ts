@@ -50,6 +50,42 @@ describe.each(DRIVERS)('key rotation on %s', (driver) => {
     }
   });
 
+  it('a key close to its re-read is re-read in the background: writes meanwhile use it without waiting', async () => {
+    const vault = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
+    await vault.create('patients', canaryPatient());
+    const query = t.db.query.bind(t.db) as (sql: unknown, params?: readonly unknown[]) => Promise<unknown>;
+    let reads = 0;
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const isKeyRead = (sql: unknown) => typeof sql === 'string' && sql.includes('FROM ward_keys') && sql.includes('active');
+    const spy = vi.spyOn(t.db, 'query').mockImplementation((async (sql: unknown, params?: readonly unknown[]) => {
+      if (isKeyRead(sql)) {
+        reads++;
+        await held; // the re-read does not finish until the writes below have
+      }
+      return query(sql, params);
+    }) as typeof t.db.query);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 4_500);
+      const created = await Promise.all(Array.from({ length: 20 }, () => vault.create('patients', canaryPatient())));
+      expect(created).toHaveLength(20);
+      expect(reads).toBe(1);
+      release();
+      await new Promise((r) => setTimeout(r, 100)); // the background read finishes (timers are real)
+      // Renewed: a second later the key would be past its re-read age had it not been.
+      vi.setSystemTime(Date.now() + 1_000);
+      await vault.create('patients', canaryPatient());
+      expect(reads).toBe(1);
+    } finally {
+      release();
+      vi.useRealTimers();
+      spy.mockRestore();
+    }
+  });
+
   it('a rotation made by another process applies to this one within seconds', async () => {
     const other = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
     const before = (await t.vault.keyring.activeDataKey('patients')).version;
