@@ -32,6 +32,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Sealer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Set by `stop`: a paced round still running goes on without rests. */
+  private stopping = false;
 
   constructor(
     private readonly db: Db,
@@ -41,9 +43,13 @@ export class Sealer {
 
   /**
    * One round: up to `batch` events, one checkpoint. Returns how many were sealed, or `busy`
-   * when another process holds the sealer's lock. A `paced` round (the background sealer's)
-   * rests after each slice for as long as the slice took, up to MAX_REST_MS: sealing then takes
-   * at most about half of the database's and this process's time while requests are served.
+   * when another process holds the sealer's lock.
+   *
+   * A `paced` round (the background sealer's) rests between slices for as long as the last slice
+   * took, up to MAX_REST_MS: with slices under that, sealing takes about half of the database's
+   * and this process's time while requests are served. Its transaction stays open through the
+   * rests (a few seconds for a full round). Not on PGlite, where a transaction holds the only
+   * connection and a rest would stall every request; and not once `stop` has been called.
    */
   async round(paced = false): Promise<{ sealed: number; treeSize: number; busy: boolean }> {
     return this.db.transaction(async (tx) => {
@@ -64,7 +70,7 @@ export class Sealer {
         for (let at = 0; at < slice.leaves.length; at += HASH_BYTES) frontier.push(slice.leaves.subarray(at, at + HASH_BYTES));
         last = slice.last;
         if (slice.count < limit) break;
-        if (paced) await sleep(Math.min(MAX_REST_MS, performance.now() - started));
+        if (paced && this.db.kind === 'pg' && !this.stopping) await sleep(Math.min(MAX_REST_MS, performance.now() - started));
       }
       if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
       const treeHead = { treeSize: frontier.size, previousSize, root: frontier.root(), sealedAt: new Date().toISOString() };
@@ -108,6 +114,7 @@ export class Sealer {
    */
   start(intervalMs: number, onError: (e: unknown) => void): void {
     if (this.timer) return;
+    this.stopping = false;
     const tick = () => {
       this.running = this.sealAll(0, true)
         .catch(onError)
@@ -120,12 +127,14 @@ export class Sealer {
   }
 
   /**
-   * Stops the background sealer after its current round, then seals what is left, waiting up to
-   * `waitMs` for transactions still open on the server (they hold sealing back).
+   * Stops the background sealer once its current run has finished (from now on without rests),
+   * then seals what is left, waiting up to `waitMs` for transactions still open on the server
+   * (they hold sealing back).
    */
   async stop(waitMs = 5_000): Promise<void> {
     const t = this.timer;
     this.timer = undefined;
+    this.stopping = true;
     if (t) clearTimeout(t);
     await this.running;
     if (t) await this.sealAll(waitMs);

@@ -212,16 +212,17 @@ export class ApiKeys {
   }
 
   /**
-   * Reads a cached key again in the background; the cache keeps the new row (secrets are still
-   * compared on every request) unless an eviction happened meanwhile. A key revoked or deleted
-   * meanwhile leaves the cache; a failed read leaves the entry to run out.
+   * Reads a cached key again in the background (any request naming its prefix starts this; each
+   * still compares its secret). The cache keeps the new row unless an eviction happened since the
+   * read started. A key found revoked, deleted or of a role no longer configured leaves the
+   * cache; a failed read leaves the entry to run out.
    */
   private renew(prefix: string): void {
     if (this.reads.has(prefix)) return;
     this.read(prefix).then(
       ({ row, epoch }) => {
         if (row && !row.revokedAt && this.policy.hasRole(row.role)) this.remember(row, epoch);
-        else if (epoch === this.epoch) this.cache.delete(prefix);
+        else this.cache.delete(prefix);
       },
       () => {},
     );

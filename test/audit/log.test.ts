@@ -3,7 +3,7 @@
  * consistency, and randomized tampering, each kind detected and named by its sequence number.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventLeaf } from '../../src/audit/checkpoint.js';
 import type { Db } from '../../src/store/db.js';
 import { LEAF_HASH } from '../../src/store/seal.js';
@@ -320,6 +320,27 @@ describe.each(DRIVERS)('a seal round larger than one leaf slice on %s', (driver)
       expect(order).toHaveLength(round.treeSize);
       expect((await t.vault.verifyAudit()).ok).toBe(true);
     } finally {
+      await t.vault.close();
+      await t.dispose();
+    }
+  });
+});
+
+describe('a paced seal round on PGlite', () => {
+  it('does not rest between slices (a rest inside its transaction would hold the only connection)', async () => {
+    const t = await testVault('pglite');
+    try {
+      await t.db.query(
+        `INSERT INTO ward_audit_events (actor, role, action, collection, record_ids, fields, purpose, outcome, request_id, client)
+         SELECT 'key:slicetest0', 'clinician', 'read', 'patients', ARRAY[gen_random_uuid()], ARRAY['name'], 'treatment', 'allowed',
+                'req-' || g, '127.0.0.1'
+         FROM generate_series(1, 2500) AS g`,
+      );
+      vi.useFakeTimers({ toFake: ['setTimeout'] }); // a rest would never end
+      const round = await t.vault.auditLog.sealer.round(true);
+      expect(round.sealed).toBeGreaterThanOrEqual(2500);
+    } finally {
+      vi.useRealTimers();
       await t.vault.close();
       await t.dispose();
     }

@@ -17,6 +17,8 @@ import { call, type HttpFixture, httpFixture, memoryLogger } from './helpers.js'
 interface Spy {
   db: Db;
   lookups: number;
+  /** Key lookups the database has answered. */
+  answered: number;
   messages: string[];
   events: ('up' | 'down')[];
   /** While set, key lookups wait for it before reaching the database. */
@@ -28,7 +30,7 @@ interface Spy {
 }
 
 function spy(db: Db): Spy {
-  const s: Spy = { db, lookups: 0, messages: [], events: [], gate: undefined };
+  const s: Spy = { db, lookups: 0, answered: 0, messages: [], events: [], gate: undefined };
   s.db = {
     ...db,
     async query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]) {
@@ -37,6 +39,7 @@ function spy(db: Db): Spy {
       await s.gate;
       const after = s.gateAfter;
       const rows = await db.query<R>(sql, params);
+      s.answered++;
       await after;
       return rows;
     },
@@ -157,12 +160,32 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     expect(s.lookups).toBe(2); // one renewal read, not one per request
     open();
     s.gate = undefined;
-    await vi.waitFor(async () => {
-      // renewed: 24 s later (50 s after the first read) still served from the cache
-      vi.setSystemTime(Date.now() + 24_000);
-      expect((await get()).statusCode).toBe(200);
-      expect(s.lookups).toBe(2);
+    await vi.waitFor(() => expect(s.answered).toBe(2));
+    await new Promise((r) => setImmediate(r)); // the renewed row is cached
+    // 24 s after the renewal (50 s after the first read): still served from the cache.
+    vi.setSystemTime(Date.now() + 24_000);
+    expect((await get()).statusCode).toBe(200);
+    expect(s.lookups).toBe(2);
+  });
+
+  it('a request after a revocation notice does not share a read that started before it', async () => {
+    const { s, get, prefix } = await cachedApp();
+    let open = () => {};
+    s.gateAfter = new Promise((r) => {
+      open = r;
     });
+    const first = get(); // misses the empty cache: a read that gets the unrevoked row, then is held
+    await vi.waitFor(() => expect(s.answered).toBe(1));
+    s.gateAfter = undefined;
+    await f.t.db.query('UPDATE ward_api_keys SET revoked_at = now() WHERE prefix = $1', [prefix]);
+    await vi.waitFor(() => expect(s.messages).toContain(prefix), { timeout: 2_000, interval: 1 });
+    const res = await get(); // its own read, which sees the revocation
+    expect([res.statusCode, res.json().code]).toEqual([401, 'unauthenticated']);
+    expect(s.lookups).toBe(2);
+    open();
+    expect((await first).statusCode).toBe(200); // it read the key before the revocation committed
+    const again = await get(); // and did not cache it
+    expect(again.statusCode).toBe(401);
   });
 
   it('requests for a key whose cache entry ran out share one read', async () => {

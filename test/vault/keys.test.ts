@@ -51,30 +51,34 @@ describe.each(DRIVERS)('key rotation on %s', (driver) => {
   });
 
   it('a key close to its re-read is re-read in the background: writes meanwhile use it without waiting', async () => {
-    const vault = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
-    await vault.create('patients', canaryPatient());
+    vi.useFakeTimers({ toFake: ['Date'] }); // the key's age is then exactly what the test sets
     const query = t.db.query.bind(t.db) as (sql: unknown, params?: readonly unknown[]) => Promise<unknown>;
     let reads = 0;
+    let done = 0;
     let release = () => {};
     const held = new Promise<void>((r) => {
       release = r;
     });
     const isKeyRead = (sql: unknown) => typeof sql === 'string' && sql.includes('FROM ward_keys') && sql.includes('active');
-    const spy = vi.spyOn(t.db, 'query').mockImplementation((async (sql: unknown, params?: readonly unknown[]) => {
-      if (isKeyRead(sql)) {
+    const spy = vi.spyOn(t.db, 'query');
+    try {
+      const vault = await openVault(t.cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: t.db });
+      await vault.create('patients', canaryPatient()); // reads and caches the key at this instant
+      spy.mockImplementation((async (sql: unknown, params?: readonly unknown[]) => {
+        if (!isKeyRead(sql)) return query(sql, params);
         reads++;
         await held; // the re-read does not finish until the writes below have
-      }
-      return query(sql, params);
-    }) as typeof t.db.query);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
+        const rows = await query(sql, params);
+        done++;
+        return rows;
+      }) as typeof t.db.query);
       vi.setSystemTime(Date.now() + 4_500);
       const created = await Promise.all(Array.from({ length: 20 }, () => vault.create('patients', canaryPatient())));
       expect(created).toHaveLength(20);
       expect(reads).toBe(1);
       release();
-      await new Promise((r) => setTimeout(r, 100)); // the background read finishes (timers are real)
+      await vi.waitFor(() => expect(done).toBe(1)); // the background read has finished
+      await new Promise((r) => setImmediate(r)); // and its result is cached
       // Renewed: a second later the key would be past its re-read age had it not been.
       vi.setSystemTime(Date.now() + 1_000);
       await vault.create('patients', canaryPatient());
