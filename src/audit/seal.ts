@@ -62,13 +62,14 @@ export class Sealer {
       let last: store.Position | undefined;
       // In slices, each its own statement: the server keeps answering requests between them
       // instead of stalling on one long statement and one long hashing loop.
-      while (frontier.size - previousSize < this.batch) {
-        const limit = Math.min(LEAF_SLICE, this.batch - (frontier.size - previousSize));
+      for (let sealed = 0; sealed < this.batch; ) {
+        const limit = Math.min(LEAF_SLICE, this.batch - sealed);
         const started = performance.now();
         const slice = await store.sealSlice(tx, last ?? head?.last ?? store.START, frontier.size, limit);
         if (!slice.last) break;
         for (let at = 0; at < slice.leaves.length; at += HASH_BYTES) frontier.push(slice.leaves.subarray(at, at + HASH_BYTES));
         last = slice.last;
+        sealed += slice.count;
         if (slice.count < limit) break;
         if (paced && this.db.kind === 'pg' && !this.stopping) await sleep(Math.min(MAX_REST_MS, performance.now() - started));
       }

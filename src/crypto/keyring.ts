@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WardError } from '../errors.js';
+import { SharedReads } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import { constantTimeEqual, type DerivedPurpose, fieldKey } from './derive.js';
@@ -35,7 +36,7 @@ export class Keyring {
   private readonly unwrapped = new Map<string, Buffer>();
   private readonly active = new Map<string, { key: DataKey; at: number }>();
   private readonly derived = new Map<string, Buffer>();
-  private readonly reading = new Map<string, Promise<DataKey>>();
+  private readonly reading = new SharedReads<string, DataKey>();
   /** Bumped by each rotation here, so an active-key read from before it is not cached. */
   private generation = 0;
 
@@ -83,13 +84,7 @@ export class Keyring {
 
   /** One read at a time per collection, shared by every write that arrives while it runs. */
   private reread(collection: string): Promise<DataKey> {
-    const shared = this.reading.get(collection);
-    if (shared) return shared;
-    const read: Promise<DataKey> = this.readActive(collection).finally(() => {
-      if (this.reading.get(collection) === read) this.reading.delete(collection); // not a newer read's
-    });
-    this.reading.set(collection, read);
-    return read;
+    return this.reading.run(collection, () => this.readActive(collection));
   }
 
   private async readActive(collection: string): Promise<DataKey> {
@@ -133,7 +128,7 @@ export class Keyring {
     });
     this.generation++;
     this.active.delete(collection);
-    this.reading.delete(collection);
+    this.reading.drop(collection);
     return version;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Coalescer } from './coalesce.js';
+import { Coalescer, SharedReads } from './coalesce.js';
 
 /** A coalescer whose calls are recorded: `many` fails when an item is negative. */
 function recorded(max?: number) {
@@ -53,5 +53,21 @@ describe('coalescing operations into one statement', () => {
     const second = Promise.all([c.run(3), c.run(4)]);
     expect([...(await first), ...(await second)]).toEqual([10, 20, 30, 40]);
     expect(calls).toEqual(['many 1,2', 'many 3,4']);
+  });
+});
+
+describe('shared reads', () => {
+  it('callers of one key share a read while it runs; a dropped or settled read is not shared again', async () => {
+    const reads = new SharedReads<string, number>();
+    let n = 0;
+    const read = async () => ++n;
+    const [a, b] = await Promise.all([reads.run('k', read), reads.run('k', read)]);
+    expect([a, b, n]).toEqual([1, 1, 1]);
+    expect(await reads.run('k', read)).toBe(2); // settled: a new read
+    const held = reads.run('k', read);
+    reads.drop('k');
+    expect(await reads.run('k', read)).toBe(4); // dropped: not joined
+    expect(await held).toBe(3);
+    expect(reads.has('k')).toBe(false);
   });
 });

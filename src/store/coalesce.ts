@@ -58,3 +58,32 @@ export class Coalescer<I, O> {
     this.one(p.item).then(p.resolve, p.reject);
   }
 }
+
+/**
+ * Reads in flight by key: callers that need the same thing while it is being read share one
+ * read instead of each making their own. A read leaves when it settles; `drop` takes one out
+ * early, so later callers start a fresh read (after whatever made the one in flight stale).
+ */
+export class SharedReads<K, V> {
+  private readonly inFlight = new Map<K, Promise<V>>();
+
+  has(key: K): boolean {
+    return this.inFlight.has(key);
+  }
+
+  run(key: K, read: () => Promise<V>): Promise<V> {
+    const shared = this.inFlight.get(key);
+    if (shared) return shared;
+    const p: Promise<V> = read().finally(() => {
+      if (this.inFlight.get(key) === p) this.inFlight.delete(key); // not a newer read's
+    });
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  /** Stops sharing the read of `key` (every read when none is given); it still settles for its callers. */
+  drop(key?: K): void {
+    if (key === undefined) this.inFlight.clear();
+    else this.inFlight.delete(key);
+  }
+}

@@ -36,6 +36,22 @@ const LEAF_COLUMNS = `e.seq::text AS seq, e.txid::text AS txid, ${LEAF_HASH} AS 
 
 const toLeafEvent = (r: Record<string, unknown>): LeafEvent => ({ seq: r.seq as string, txid: r.txid as string, leaf: asBuffer(r.leaf) });
 
+/**
+ * The CTE body shared by sealing and checking: the `$4` events after ($1 txid, $2 seq) in
+ * sealed order, each with its leaf hash and position `n` (from 1); `horizon` narrows them.
+ */
+const eventsAfter = (horizon = '') => `SELECT e.seq, e.txid, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n
+     FROM ward_audit_events e
+     WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint)${horizon}
+     ORDER BY e.txid, e.seq LIMIT $4`;
+
+/** Output columns last_txid and last_seq: where the events of CTE `ev` end (null when none). */
+const LAST_OF_EV = `(SELECT txid::text FROM ev ORDER BY n DESC LIMIT 1) AS last_txid,
+          (SELECT seq::text FROM ev ORDER BY n DESC LIMIT 1) AS last_seq`;
+
+const lastPosition = (r: Record<string, unknown> | undefined): Position | null =>
+  r?.last_seq ? { txid: r.last_txid as string, seq: r.last_seq as string } : null;
+
 /** What one sealing statement did: the leaves it wrote, concatenated, and where they end. */
 export interface SealedSlice {
   /** The leaf hashes written, concatenated, in sealed order (32 bytes each). */
@@ -50,15 +66,10 @@ export interface SealedSlice {
 // cost the server's event loop about 10 µs per event, in bursts of ten thousand.)
 const SEAL_SLICE = statement(
   'ward_seal_slice',
-  `WITH ev AS (
-     SELECT e.seq, e.txid, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n
-     FROM ward_audit_events e
-     WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint) AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY e.txid, e.seq LIMIT $4),
+  `WITH ev AS (${eventsAfter(' AND e.txid < pg_snapshot_xmin(pg_current_snapshot())')}),
    ins AS (INSERT INTO ward_audit_leaves (idx, seq, hash) SELECT $3::bigint + ev.n - 1, ev.seq, ev.leaf FROM ev)
    SELECT string_agg(leaf, ''::bytea ORDER BY n) AS leaves, count(*)::int AS count,
-          (SELECT txid::text FROM ev ORDER BY n DESC LIMIT 1) AS last_txid,
-          (SELECT seq::text FROM ev ORDER BY n DESC LIMIT 1) AS last_seq
+          ${LAST_OF_EV}
    FROM ev`,
 );
 
@@ -75,7 +86,7 @@ export async function sealSlice(q: Queryable, after: Position, first: number, li
   return {
     leaves,
     count,
-    last: count ? { txid: r?.last_txid as string, seq: r?.last_seq as string } : null,
+    last: lastPosition(r),
   };
 }
 
@@ -104,18 +115,13 @@ export interface CheckedBatch {
 // Events past the sealed range can only enter a batch when sealed ones are missing, which fails it.
 const CHECK_BATCH = statement(
   'ward_check_batch',
-  `WITH ev AS (
-     SELECT e.seq, e.txid, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n
-     FROM ward_audit_events e
-     WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint)
-     ORDER BY e.txid, e.seq LIMIT $4),
+  `WITH ev AS (${eventsAfter()}),
    lv AS (SELECT idx, seq, hash FROM ward_audit_leaves WHERE idx >= $3::bigint AND idx < $3::bigint + $4),
    j AS (SELECT ev.n, ev.leaf, ev.seq IS DISTINCT FROM lv.seq OR ev.leaf IS DISTINCT FROM lv.hash AS bad
-         FROM ev FULL JOIN lv ON lv.idx = $3::bigint + ev.n - 1),
-   tail AS (SELECT txid::text AS txid, seq::text AS seq FROM ev WHERE n = (SELECT max(n) FROM ev))
+         FROM ev FULL JOIN lv ON lv.idx = $3::bigint + ev.n - 1)
    SELECT (SELECT string_agg(leaf, ''::bytea ORDER BY n) FROM j WHERE n IS NOT NULL) AS leaves,
           (SELECT count(*) FROM j WHERE bad)::int AS bad,
-          (SELECT txid FROM tail) AS last_txid, (SELECT seq FROM tail) AS last_seq`,
+          ${LAST_OF_EV}`,
 );
 
 /**
@@ -127,7 +133,7 @@ export async function checkBatch(q: Queryable, after: Position, from: number, li
   return {
     leaves: r?.leaves ? asBuffer(r.leaves) : Buffer.alloc(0),
     bad: Number(r?.bad ?? 0),
-    last: r?.last_seq ? { txid: r.last_txid as string, seq: r.last_seq as string } : null,
+    last: lastPosition(r),
   };
 }
 

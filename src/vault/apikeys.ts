@@ -15,6 +15,7 @@ import { constantTimeEqual, newRecordId } from '../crypto/derive.js';
 import { randomView } from '../crypto/random.js';
 import { WardError } from '../errors.js';
 import * as store from '../store/apikeys.js';
+import { SharedReads } from '../store/coalesce.js';
 import type { Db, Subscription } from '../store/db.js';
 
 const KEY_SHAPE = /^ward_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
@@ -79,7 +80,7 @@ export class ApiKeys {
   private ttlMs = 30_000;
   private maxEntries = 10_000;
   /** Reads by prefix in flight: requests that need the same key share one. */
-  private readonly reads = new Map<string, Promise<{ row: store.ApiKeyRow | undefined; epoch: number }>>();
+  private readonly reads = new SharedReads<string, { row: store.ApiKeyRow | undefined; epoch: number }>();
 
   constructor(
     private readonly db: Db,
@@ -198,17 +199,10 @@ export class ApiKeys {
    * request after a revocation notice never takes a row read before it.
    */
   private read(prefix: string): Promise<{ row: store.ApiKeyRow | undefined; epoch: number }> {
-    const shared = this.reads.get(prefix);
-    if (shared) return shared;
-    const epoch = this.epoch;
-    const read = store
-      .selectApiKeyByPrefix(this.db, prefix)
-      .then((row) => ({ row, epoch }))
-      .finally(() => {
-        if (this.reads.get(prefix) === read) this.reads.delete(prefix);
-      });
-    this.reads.set(prefix, read);
-    return read;
+    return this.reads.run(prefix, async () => {
+      const epoch = this.epoch;
+      return { row: await store.selectApiKeyByPrefix(this.db, prefix), epoch };
+    });
   }
 
   /**
@@ -238,12 +232,9 @@ export class ApiKeys {
   /** Drops one key, or every key when no (or an unrecognised) prefix is given. */
   private evict(prefix?: string): void {
     this.epoch++;
-    if (prefix && /^[a-z0-9]{10}$/.test(prefix)) {
-      this.cache.delete(prefix);
-      this.reads.delete(prefix);
-    } else {
-      this.cache.clear();
-      this.reads.clear();
-    }
+    const one = prefix && /^[a-z0-9]{10}$/.test(prefix) ? prefix : undefined;
+    if (one) this.cache.delete(one);
+    else this.cache.clear();
+    this.reads.drop(one);
   }
 }

@@ -66,6 +66,15 @@ function spy(db: Db): Spy {
   return s;
 }
 
+/** Holds the spy's key lookups at `where` until the returned function is called. */
+function hold(s: Spy, where: 'gate' | 'gateAfter'): () => void {
+  let open = () => {};
+  s[where] = new Promise((r) => {
+    open = r;
+  });
+  return open;
+}
+
 describe.each(DRIVERS)('API-key cache on %s', (driver) => {
   let f: HttpFixture;
   let id = '';
@@ -150,10 +159,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { s, get } = await cachedApp();
     await get();
-    let open = () => {};
-    s.gate = new Promise((r) => {
-      open = r;
-    });
+    const open = hold(s, 'gate');
     vi.setSystemTime(Date.now() + 26_000);
     const during = await Promise.all(Array.from({ length: 10 }, () => get())); // answered while the read is held
     expect(during.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
@@ -170,10 +176,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
 
   it('a request after a revocation notice does not share a read that started before it', async () => {
     const { s, get, prefix } = await cachedApp();
-    let open = () => {};
-    s.gateAfter = new Promise((r) => {
-      open = r;
-    });
+    const open = hold(s, 'gateAfter');
     const first = get(); // misses the empty cache: a read that gets the unrevoked row, then is held
     await vi.waitFor(() => expect(s.answered).toBe(1));
     s.gateAfter = undefined;
@@ -202,10 +205,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { s, get, prefix } = await cachedApp();
     await get();
-    let open = () => {};
-    s.gateAfter = new Promise((r) => {
-      open = r;
-    });
+    const open = hold(s, 'gateAfter');
     vi.setSystemTime(Date.now() + 26_000);
     expect((await get()).statusCode).toBe(200); // starts the renewal: it reads the unrevoked row, then is held
     await vi.waitFor(() => expect(s.lookups).toBe(2));
@@ -259,10 +259,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
 
   it('a key read before a revocation notice is not cached (it may predate the revocation)', async () => {
     const { s, get } = await cachedApp();
-    let open = () => {};
-    s.gate = new Promise((r) => {
-      open = r;
-    });
+    const open = hold(s, 'gate');
     const pending = get();
     await vi.waitFor(() => expect(s.lookups).toBe(1));
     const unrelated = await f.apiKeys.create('billing', 'revoked meanwhile');
