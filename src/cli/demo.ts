@@ -3,6 +3,7 @@
  * (nonproduction, dev key) into a directory, creates an API key per example role, seeds
  * synthetic patients, starts the server and prints curl commands that work when pasted.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -56,6 +57,8 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `-H 'Authorization: Bearer ${keys[role]}'${purpose ? ` -H 'Ward-Purpose: ${purpose}'` : ''}`;
   const json = "-H 'Content-Type: application/json'";
   const rec = `${url}/v1/collections/patients/records`;
+  // New for each run of the demo: its data is kept, and a fixed MRN would already be taken.
+  const mrn = `MRN-DEMO-${randomBytes(4).toString('hex').toUpperCase()}`;
   return [
     '# a clinician reads a whole record, for treatment',
     `curl -s ${h('clinician', 'treatment')} ${rec}/${id}`,
@@ -65,8 +68,8 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `curl -s ${h('analytics', 'research')} ${rec}/${id}`,
     '# search by name through the blind index',
     `curl -s ${h('clinician', 'treatment')} ${json} -d '{"where": {"name": "${name}"}}' ${url}/v1/collections/patients/search`,
-    '# create a record',
-    `curl -s ${h('clinician', 'treatment')} ${json} -d '{"mrn": "MRN-DEMO-1", "name": "Test Person", "ssn": "123-45-6789", "plan": "silver"}' ${rec}`,
+    '# create a record (its MRN is unique: pasted twice, the second is refused as a unique_violation)',
+    `curl -s ${h('clinician', 'treatment')} ${json} -d '{"mrn": "${mrn}", "name": "Test Person", "ssn": "123-45-6789", "plan": "silver"}' ${rec}`,
     '# no purpose: refused, and audited',
     `curl -s ${h('billing')} ${rec}/${id}`,
     '# the auditor reads the audit trail of that record',

@@ -3,6 +3,7 @@
  * through them (a property not listed is never sent) and @fastify/swagger turns them into the
  * OpenAPI document. Record fields are checked by the vault against ward.yaml, not here.
  */
+import { ERROR_CODES } from '../errors.js';
 import { MAX_BATCH, MAX_SEARCH_LIMIT } from '../vault/vault.js';
 
 const str = { type: 'string' } as const;
@@ -17,7 +18,7 @@ export const problemSchema = {
     type: str,
     title: str,
     status: { type: 'integer' },
-    code: str,
+    code: { type: 'string', enum: Object.keys(ERROR_CODES) },
     detail: str,
     requestId: str,
     issues: { type: 'array', items: { type: 'object', properties: { field: str, reason: str } } },

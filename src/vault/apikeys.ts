@@ -19,7 +19,8 @@ import { SharedReads } from '../store/coalesce.js';
 import type { Db, Subscription } from '../store/db.js';
 
 const KEY_SHAPE = /^ward_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
-const DURATION = /^(\d{1,5})(h|d|w|y)$/;
+/** A positive whole number of hours, days, weeks or years: a key that expires at once is refused. */
+const DURATION = /^([1-9]\d{0,4})(h|d|w|y)$/;
 /** last_used_at is written at most this often per key, not on every request. */
 const TOUCH_EVERY_MS = 60_000;
 /**

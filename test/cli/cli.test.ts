@@ -91,12 +91,20 @@ describe('ward CLI on the embedded database', () => {
     expect(created.key).toMatch(/^ward_[a-z0-9]{10}_/);
     const listed = await ward(dir, ['apikey', 'list']);
     expect(listed.stdout).not.toContain(created.key);
-    expect(JSON.parse(listed.stdout).keys[0]).toMatchObject({ id: created.id, role: 'billing', revokedAt: null });
+    const listedKey = JSON.parse(listed.stdout).keys[0];
+    expect(listedKey).toMatchObject({ id: created.id, role: 'billing', revokedAt: null });
+    // --expires 90d: ninety days after creation, to the second.
+    expect(Date.parse(listedKey.expiresAt) - Date.parse(listedKey.createdAt)).toBeGreaterThan(90 * 86_400_000 - 2_000);
+    expect(Date.parse(listedKey.expiresAt) - Date.parse(listedKey.createdAt)).toBeLessThan(90 * 86_400_000 + 2_000);
     expect(json(await ward(dir, ['apikey', 'revoke', created.id]))).toEqual({ revoked: created.id });
     expect(JSON.parse((await ward(dir, ['apikey', 'list'])).stdout).keys[0].revokedAt).not.toBeNull();
     const bad = await ward(dir, ['apikey', 'create', '--role', 'root', '--name', 'x']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('unknown role root');
+    const soon = await ward(dir, ['apikey', 'create', '--role', 'billing', '--name', 'x', '--expires', 'soon']);
+    expect(soon.code).toBe(1);
+    expect(soon.stderr).toContain('--expires must be a duration such as 12h, 90d, 2w or 1y');
+    expect(JSON.parse((await ward(dir, ['apikey', 'list'])).stdout).keys).toHaveLength(1); // nothing created
   });
 
   it('audit export writes the trail as JSON lines, values never included', async () => {

@@ -47,10 +47,10 @@ describe('ward demo', () => {
     child?.kill('SIGTERM');
   });
 
-  it('prints curl commands that work when pasted, showing each role its own view', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ward-demo-'));
+  /** Starts `ward demo` in `dir` and pastes each command it prints, one after another, as a person does. */
+  async function demo(dir: string): Promise<Answer[]> {
     const { DATABASE_URL: _db, ...env } = process.env;
-    child = spawn(process.execPath, [CLI, 'demo', '--dir', join(dir, 'demo'), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [CLI, 'demo', '--dir', dir, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     await new Promise<void>((resolve, reject) => {
       child?.stdout?.on('data', (d) => {
@@ -61,9 +61,26 @@ describe('ward demo', () => {
     });
     const commands = out.split('\n').filter((l) => l.startsWith('curl '));
     expect(commands).toHaveLength(9);
-    // One after another, as a person pastes them: the audit query must see the reads before it.
+    // In order: the audit query must see the reads before it.
     const answers: Answer[] = [];
     for (const c of commands) answers.push((await run(c)) as Answer);
+    return answers;
+  }
+
+  async function stop(): Promise<void> {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    c.removeAllListeners('exit');
+    await new Promise((resolve) => {
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+    });
+  }
+
+  it('prints curl commands that work when pasted, showing each role its own view', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ward-demo-')), 'demo');
+    const answers = await demo(dir);
     const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified] = answers;
     expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([
       'diagnosis',
@@ -90,5 +107,14 @@ describe('ward demo', () => {
     );
     expect(verified).toMatchObject({ ok: true, problem: null });
     expect(verified?.treeSize).toBeGreaterThan(0);
+
+    // Run again on the same directory: its data is kept, and every command still works (the
+    // record it creates is a new one, not the first run's again, which would be a unique_violation).
+    await stop();
+    const again = await demo(dir);
+    expect(again[0]?.id).toBe(clinician?.id);
+    expect(again[4]?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(again[4]?.id).not.toBe(create?.id);
+    expect(again[8]).toMatchObject({ ok: true, problem: null });
   });
 });

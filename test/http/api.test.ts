@@ -1,5 +1,6 @@
 /** The v1 contract in-process: every endpoint's status, shape and headers, on both drivers. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ERROR_CODES } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { canaryPatient, DRIVERS } from '../helpers.js';
@@ -225,6 +226,9 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       'query:masked',
     ]);
     expect(Object.keys(get.responses).sort()).toEqual(['200', '401', '403', '404', '422', '503']);
+    // The closed list of problem codes is part of the contract.
+    expect(doc.components.schemas.Problem.properties.code.enum.sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    expect(doc.components.schemas.Problem.properties.code.enum).toEqual(expect.arrayContaining(['purpose_required', 'audit_failed']));
     expect(Object.keys(doc.components.schemas).sort()).toEqual(['AuditEvent', 'Problem', 'Record']);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   });

@@ -3,6 +3,7 @@
  * prototype keys, invalid UTF-8 and injection strings in every parameter. Each gets a 4xx with a
  * code, repeats nothing it was sent, stores nothing, and the server stays up.
  */
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryPatient } from '../helpers.js';
 import { type Call, call, count, type HttpFixture, httpFixture } from './helpers.js';
@@ -127,6 +128,15 @@ describe('bad input over HTTP (pglite)', () => {
     const big = JSON.stringify({ ...p, notes: 'x'.repeat(70 * 1024) });
     const res = await call(f.app, { method: 'POST', url: `${C}/records`, raw: big, key: f.keys.clinician, purpose: 'treatment' });
     expect([res.statusCode, res.json().code]).toEqual([413, 'payload_too_large']);
+    // A stream with no Content-Length (light-my-request sends none for one): the limit applies to what arrives.
+    const chunks = Array.from({ length: Math.ceil(big.length / 1024) }, (_, i) => big.slice(i * 1024, (i + 1) * 1024));
+    const chunked = await f.app.inject({
+      method: 'POST',
+      url: `${C}/records`,
+      headers: { authorization: `Bearer ${f.keys.clinician}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' },
+      payload: Readable.from(chunks.map((c) => Buffer.from(c))),
+    });
+    expect([chunked.statusCode, chunked.json().code]).toEqual([413, 'payload_too_large']);
     expect(await count(f, 'ward_records')).toBe(0);
   });
 
