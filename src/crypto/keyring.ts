@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { WardError } from '../errors.js';
 import { SharedReads } from '../store/coalesce.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import { constantTimeEqual, type DerivedPurpose, fieldKey } from './derive.js';
 import type { MasterKey } from './master-key.js';
@@ -97,11 +97,15 @@ export class Keyring {
     return key;
   }
 
-  /** The data key of one version, for reading; undefined when no such version exists. */
-  async dataKey(collection: string, version: number): Promise<Buffer | undefined> {
+  /**
+   * The data key of one version, for reading; undefined when no such version exists. Inside a
+   * transaction, pass it as `q`: a read through the pool would wait for a connection the
+   * transaction may itself be holding (PGlite has one; a busy pool has none free).
+   */
+  async dataKey(collection: string, version: number, q: Queryable = this.db): Promise<Buffer | undefined> {
     const cached = this.unwrapped.get(`${collection}/data/${version}`);
     if (cached) return cached;
-    const row = await keys.selectKey(this.db, collection, 'data', version);
+    const row = await keys.selectKey(q, collection, 'data', version);
     return row && this.unwrap(row);
   }
 

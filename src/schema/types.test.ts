@@ -37,6 +37,17 @@ describe('field types', () => {
     for (const v of ['R2D2', '', '   ', 'x'.repeat(201)]) rejects('name', v);
   });
 
+  it('string types refuse NUL and unpaired surrogates (PostgreSQL cannot store them), keep real pairs', () => {
+    for (const t of ['string', 'text', 'name'] as const) {
+      for (const v of ['Ann\u0000Lee', 'Ann \ud800', '\udc00Ann', 'Ann\ud83d']) {
+        const r = parse(t, v);
+        expect(r).toEqual({ ok: false, reason: 'must be Unicode text without NUL characters or unpaired surrogates' });
+      }
+    }
+    accepts('string', 'Ann \u{1F600}');
+    accepts('text', 'line one\nline two');
+  });
+
   it('scalars and enums check their type', () => {
     accepts('integer', 3);
     for (const v of [3.5, '3', Number.MAX_SAFE_INTEGER + 2]) rejects('integer', v);

@@ -18,6 +18,13 @@ const bad = (reason: string): Parsed => ({ ok: false, reason });
 
 const collapse = (s: string) => s.normalize('NFKC').trim().replace(/\s+/g, ' ');
 
+/**
+ * NUL, or a surrogate without its pair (in a `u` regex a pair is one code point, so \p{Cs}
+ * matches only a lone one). PostgreSQL cannot store either as text (jsonb refuses both), and
+ * neither is ever data.
+ */
+const NOT_TEXT = /[\0\p{Cs}]/u;
+
 function stringType(
   max: number,
   rule?: { re: RegExp; reason: string },
@@ -27,6 +34,7 @@ function stringType(
   return {
     parse(v) {
       if (typeof v !== 'string') return bad('must be a string');
+      if (NOT_TEXT.test(v)) return bad('must be Unicode text without NUL characters or unpaired surrogates');
       const s = v.trim();
       if (s.length === 0) return bad('must not be empty');
       if (s.length > max) return bad(`must be at most ${max} characters`);

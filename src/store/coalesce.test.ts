@@ -21,6 +21,21 @@ function recorded(max?: number) {
 }
 
 describe('coalescing operations into one statement', () => {
+  it('functions that throw instead of rejecting still answer every caller', async () => {
+    const c = new Coalescer<number, number>(
+      (n) => {
+        if (n < 0) throw new Error(`bad ${n}`);
+        return Promise.resolve(n * 10);
+      },
+      () => {
+        throw new Error('the shared call threw');
+      },
+    );
+    const all = await Promise.allSettled([c.run(1), c.run(-2), c.run(3)]);
+    expect(all.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([10, 'bad -2', 30]);
+    await expect(c.run(-4)).rejects.toThrow('bad -4');
+  });
+
   it('a lone operation runs alone', async () => {
     const { c, calls } = recorded();
     expect(await c.run(3)).toBe(30);

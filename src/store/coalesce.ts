@@ -44,7 +44,7 @@ export class Coalescer<I, O> {
       this.alone(batch[0] as Pending<I, O>);
       return;
     }
-    this.many(batch.map((p) => p.item)).then(
+    attempt(() => this.many(batch.map((p) => p.item))).then(
       (out) => {
         for (const [i, p] of batch.entries()) p.resolve(out[i] as O);
       },
@@ -55,7 +55,16 @@ export class Coalescer<I, O> {
   }
 
   private alone(p: Pending<I, O>): void {
-    this.one(p.item).then(p.resolve, p.reject);
+    attempt(() => this.one(p.item)).then(p.resolve, p.reject);
+  }
+}
+
+/** `f()`, with a synchronous throw turned into a rejection: a caller is always answered. */
+function attempt<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return f();
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 

@@ -30,16 +30,26 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
     ...on(pool),
     async transaction(fn) {
       const client = await translated(() => pool.connect());
+      // The pool stops listening for a client's errors while it is checked out: a connection
+      // that drops between the transaction's queries (a server restart, a terminated backend)
+      // would be an unhandled 'error' and end the process. It fails the transaction instead, and
+      // the client is thrown away, not pooled again.
+      let broken: unknown;
+      const onError = (e: unknown) => {
+        broken ??= e;
+      };
+      client.on('error', onError);
       try {
         await translated(() => client.query('BEGIN'));
         const result = await fn(on(client));
         await translated(() => client.query('COMMIT'));
         return result;
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
+        await client.query('ROLLBACK').catch((r: unknown) => onError(r));
         throw e;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken === undefined ? undefined : true);
       }
     },
     listen(channel, handlers) {

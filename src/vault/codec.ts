@@ -9,6 +9,7 @@ import type { DataKey, Keyring } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import type { Collection, Field, RecordValues } from '../schema/collection.js';
 import type { FieldValue } from '../schema/types.js';
+import type { Queryable } from '../store/db.js';
 import type { RecordRow, StoredRecord } from '../store/records.js';
 
 /** Additional data binding a ciphertext to its collection, record, field and key version. */
@@ -81,12 +82,15 @@ export class RecordCodec {
     return out;
   }
 
-  /** Decrypts the requested fields of a row; any mismatch is one opaque integrity error. */
-  async open(c: Collection, row: RecordRow, fields: readonly Field[]): Promise<RecordValues> {
+  /**
+   * Decrypts the requested fields of a row; any mismatch is one opaque integrity error. `q` is
+   * where a key not yet in memory is read: the caller's transaction, when it holds one.
+   */
+  async open(c: Collection, row: RecordRow, fields: readonly Field[], q?: Queryable): Promise<RecordValues> {
     const sealed = fields.filter((f) => f.encrypted && row.sealed[f.name] !== undefined);
     const plain = new Map<string, string>();
     if (sealed.length) {
-      const key = await this.keyring.dataKey(c.name, row.keyVersion);
+      const key = await this.keyring.dataKey(c.name, row.keyVersion, q);
       if (!key) throw integrityError();
       const job: OpenJob = {
         op: 'open',

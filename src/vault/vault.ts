@@ -190,7 +190,7 @@ export class Vault {
       return this.db.transaction(async (tx) => {
         const current = await records.lockRecord(tx, c.name, rid);
         if (!current) throw notFound(c);
-        const values = await this.codec.open(c, current, [...c.fields.values()]);
+        const values = await this.codec.open(c, current, [...c.fields.values()], tx);
         for (const name of removed) values.delete(name);
         for (const [name, v] of changes) values.set(name, v);
         const missing = missingRequired(c, values);

@@ -100,9 +100,34 @@ const cases: Case[] = [
   ['an injection as a where key', { method: 'POST', url: `${C}/search`, body: { where: { [INJECT]: 'x' } } }, 403, 'forbidden'],
   ['an injection as a where value', { method: 'POST', url: `${C}/search`, body: { where: { mrn: INJECT } } }, 422, 'validation_failed'],
   ['an injection as a field value', { method: 'POST', url: `${C}/records`, body: { ...p, mrn: INJECT } }, 422, 'validation_failed'],
+  ['a NUL in a field value', { method: 'POST', url: `${C}/records`, body: { ...p, notes: 'a\u0000b' } }, 422, 'validation_failed'],
+  [
+    'an unpaired surrogate in a field value',
+    { method: 'POST', url: `${C}/records`, raw: JSON.stringify({ ...p, notes: 'x' }).replace('"x"', '"\\ud800"') },
+    422,
+    'validation_failed',
+  ],
   ['an injection as a field name', { method: 'POST', url: `${C}/records`, body: { ...p, [INJECT]: 1 } }, 403, 'forbidden'],
   ['an injection in Ward-Purpose', { url: `${C}/records/${ID}`, purpose: INJECT }, 400, 'invalid_request'],
   ['an injection in an audit filter', { url: `/v1/audit/events?actor=${enc(INJECT)}` }, 400, 'invalid_request'],
+  ['an injection in ?since', { url: `/v1/audit/events?since=${enc(INJECT)}` }, 400, 'invalid_request'],
+  [
+    'a leap second in ?since (a date-time that is no instant)',
+    { url: '/v1/audit/events?since=2016-12-31T23:59:60Z' },
+    400,
+    'invalid_request',
+  ],
+  ['a leap second in ?until', { url: '/v1/audit/events?until=2016-12-31T23:59:60Z' }, 400, 'invalid_request'],
+  ['an injection in ?after', { url: `/v1/audit/events?after=${enc(INJECT)}` }, 400, 'invalid_request'],
+  ['an injection in ?limit', { url: `/v1/audit/events?limit=${enc(INJECT)}` }, 400, 'invalid_request'],
+  ['an injection in ?recordId', { url: `/v1/audit/events?recordId=${enc(INJECT)}` }, 400, 'invalid_request'],
+  ['an injection in ?masked', { url: `${C}/records/${ID}?masked=${enc(INJECT)}` }, 400, 'invalid_request'],
+  [
+    'an injection in a search field list',
+    { method: 'POST', url: `${C}/search`, body: { where: { mrn: 'MRN-9' }, fields: [INJECT] } },
+    403,
+    'forbidden',
+  ],
   ['an injection as a token', { method: 'POST', url: '/v1/detokenize', body: { tokens: [INJECT] } }, 422, 'invalid_token'],
 ];
 
@@ -138,6 +163,17 @@ describe('bad input over HTTP (pglite)', () => {
     });
     expect([chunked.statusCode, chunked.json().code]).toEqual([413, 'payload_too_large']);
     expect(await count(f, 'ward_records')).toBe(0);
+  });
+
+  it('an auditor asking from a leap second gets 400 naming the parameter, not a database error', async () => {
+    for (const name of ['since', 'until']) {
+      const res = await call(f.app, { url: `/v1/audit/events?${name}=2016-12-31T23:59:60Z`, key: f.keys.auditor });
+      expect([res.statusCode, res.json().code, res.json().detail]).toEqual([
+        400,
+        'invalid_request',
+        `${name} must be an ISO 8601 date-time`,
+      ]);
+    }
   });
 
   it('an unauthenticated huge body is refused before it is read', async () => {

@@ -43,10 +43,17 @@ function pageFilter(q: Omit<AuditQuery, 'recordId' | 'actor'>): DisclosureFilter
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
     throw new WardError('invalid_request', `limit must be from 1 to ${MAX_PAGE}`);
   const f: DisclosureFilter = { limit };
-  if (q.since) f.since = new Date(q.since);
-  if (q.until) f.until = new Date(q.until);
+  if (q.since) f.since = instant('since', q.since);
+  if (q.until) f.until = instant('until', q.until);
   if (q.after) f.after = q.after;
   return f;
+}
+
+/** A date-time the schema let through that is still no instant (a leap second, 23:59:60) is bad input, not a database fault. */
+function instant(name: string, value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new WardError('invalid_request', `${name} must be an ISO 8601 date-time`);
+  return d;
 }
 
 const page = (events: StoredAuditEvent[], limit: number) => {
