@@ -24,8 +24,16 @@ export interface RoleSpec {
 /** How a granted field is shown: in full, through a mask, or not at all (absent). */
 export type FieldView = { kind: 'plain' } | { kind: 'mask'; mask: MaskName };
 
-/** The fields an allowed request may touch, each with how it is shown. */
-export type Grant = ReadonlyMap<string, FieldView>;
+/**
+ * The fields an allowed request may touch, each with how it is shown. `deidentified` when every
+ * rule that grants the request gives a de-identified view: the record's own dates are then
+ * shown as years too.
+ */
+export interface Grant extends ReadonlyMap<string, FieldView> {
+  readonly deidentified: boolean;
+}
+
+const grantOf = (fields: Map<string, FieldView>, deidentified: boolean): Grant => Object.assign(fields, { deidentified });
 
 const PLAIN: FieldView = { kind: 'plain' };
 
@@ -63,7 +71,7 @@ export class Policy {
    * names fields.
    */
   authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[], plainOnly: readonly string[] = []): Grant {
-    if (ctx.principal.operator) return new Map([...c.fields.keys()].map((f) => [f, PLAIN]));
+    if (ctx.principal.operator) return grantOf(new Map([...c.fields.keys()].map((f) => [f, PLAIN])), false);
     const role = this.roles[ctx.principal.role];
     const rules = (role?.allow ?? []).filter((r) => r.collections.includes(c.name) && r.actions.includes(action));
     if (!rules.length) throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} records of ${c.name}`);
@@ -75,7 +83,8 @@ export class Policy {
     if (phi && !usable.length)
       throw new WardError('purpose_not_permitted', `role ${ctx.principal.role} may not ${action} ${c.name} records for this purpose`);
     const grant = new Map<string, FieldView>();
-    for (const rule of phi ? usable : rules)
+    const granting = phi ? usable : rules;
+    for (const rule of granting)
       for (const f of c.fields.values()) {
         if (rule.fields !== '*' && !rule.fields.includes(f.name)) continue;
         const mask = rule.masks?.[f.name] as MaskName | undefined;
@@ -92,6 +101,9 @@ export class Policy {
     const masked = plainOnly.filter((n) => grant.get(n)?.kind !== 'plain');
     if (masked.length)
       throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} on ${masked.map(safeName).join(', ')}`);
-    return grant;
+    return grantOf(
+      grant,
+      granting.every((r) => r.view === 'deidentified'),
+    );
   }
 }

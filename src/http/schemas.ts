@@ -26,6 +26,8 @@ export const problemSchema = {
   required: ['type', 'title', 'status', 'code', 'detail', 'requestId'],
 } as const;
 
+const RECORD_DATE = 'an ISO 8601 date-time; in a de-identified view only its year (YYYY), as for date fields';
+
 export const recordSchema = {
   $id: 'Record',
   type: 'object',
@@ -33,9 +35,9 @@ export const recordSchema = {
     id: { type: 'string', format: 'uuid' },
     version: { type: 'integer' },
     fields: { type: 'object', additionalProperties: fieldValue, description: 'only the fields the role may see, masked as its grant says' },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+    createdAt: { type: 'string', description: RECORD_DATE },
+    updatedAt: { type: 'string', description: RECORD_DATE },
+    expiresAt: { type: ['string', 'null'], description: `${RECORD_DATE}; null when the collection keeps records without limit` },
   },
   required: ['id', 'version', 'fields', 'createdAt', 'updatedAt'],
 } as const;

@@ -40,6 +40,7 @@ export interface RecordView {
   id: string;
   version: number;
   fields: Record<string, FieldValue>;
+  /** ISO 8601 date-times; in a de-identified view, the year alone (YYYY). */
   createdAt: string;
   updatedAt: string;
   expiresAt: string | null;
@@ -345,13 +346,15 @@ export class Vault {
       const shown = show(grant.get(f.name), v);
       out[f.name] = masked && f.mask && shown === v ? applyMask(f.mask, v) : shown;
     }
+    // A de-identified view shows dates as years (Safe Harbor), the record's own dates included.
+    const when = grant.deidentified ? (d: Date) => String(d.getUTCFullYear()) : (d: Date) => d.toISOString();
     return {
       id: row.id,
       version: row.version,
       fields: out,
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-      expiresAt: row.expiresAt ? row.expiresAt.toISOString() : null,
+      createdAt: when(row.createdAt),
+      updatedAt: when(row.updatedAt),
+      expiresAt: row.expiresAt ? when(row.expiresAt) : null,
     };
   }
 }

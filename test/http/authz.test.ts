@@ -61,6 +61,16 @@ describe('authorization matrix over HTTP (pglite)', () => {
       const res = await as(role, { url: `${records('patients')}/${id}` });
       expect(res.statusCode).toBe(200);
       expect(res.json().fields).toEqual(VISIBLE[role]);
+      // The record's own dates: in full, except in the de-identified view, which shows years as for date fields.
+      const full = (await as('clinician', { url: `${records('patients')}/${id}` })).json();
+      expect(full.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const years = (d: string | null) => (d === null ? null : d.slice(0, 4));
+      const shown = res.json();
+      const expected =
+        role === 'analytics'
+          ? [years(full.createdAt), years(full.updatedAt), years(full.expiresAt)]
+          : [full.createdAt, full.updatedAt, full.expiresAt];
+      expect([shown.createdAt, shown.updatedAt, shown.expiresAt]).toEqual(expected);
     });
 
     it('auditor reading a record is refused with 403, audited, and gets no record data', async () => {

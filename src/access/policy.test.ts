@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { compileCollection } from '../schema/collection.js';
+import { operatorContext, type RequestContext } from './actions.js';
+import { Policy, type RoleSpec } from './policy.js';
+
+const patients = compileCollection(
+  'patients',
+  {
+    name: { type: 'name', class: 'identifier' },
+    dob: { type: 'date', class: 'identifier' },
+    zip: { type: 'zip', class: 'identifier' },
+    plan: { type: 'string', class: 'public' },
+  },
+  undefined,
+);
+const rule = (view: 'full' | 'deidentified', purposes: string[]): RoleSpec['allow'][number] => ({
+  collections: ['patients'],
+  actions: ['read'],
+  fields: '*',
+  purposes,
+  view,
+});
+const policy = new Policy({
+  research: { allow: [rule('deidentified', ['research'])] },
+  mixed: { allow: [rule('deidentified', ['research']), rule('full', ['research'])] },
+  split: { allow: [rule('deidentified', ['research']), rule('full', ['treatment'])] },
+});
+const as = (role: string, purpose?: string): RequestContext => ({ principal: { id: `key:${role}`, role }, purpose });
+
+describe('grants', () => {
+  it('are de-identified only when every rule that grants the request gives a de-identified view', () => {
+    const research = policy.authorize(as('research', 'research'), 'read', patients);
+    expect([research.deidentified, [...research.keys()].sort()]).toEqual([true, ['dob', 'plan', 'zip']]);
+    expect(research.get('dob')).toEqual({ kind: 'mask', mask: 'year' });
+    // A full rule for the same purpose shows everything in full, the record's dates too.
+    const mixed = policy.authorize(as('mixed', 'research'), 'read', patients);
+    expect([mixed.deidentified, mixed.get('dob')]).toEqual([false, { kind: 'plain' }]);
+    // Rules for other purposes do not count.
+    expect(policy.authorize(as('split', 'research'), 'read', patients).deidentified).toBe(true);
+    expect(policy.authorize(as('split', 'treatment'), 'read', patients).deidentified).toBe(false);
+    expect(policy.authorize(operatorContext('test'), 'read', patients).deidentified).toBe(false);
+  });
+});
