@@ -14,9 +14,9 @@ export function registerApiKey(program: Command): void {
     .requiredOption('--name <name>', 'what the key is for, e.g. the calling service')
     .option('--expires <duration>', 'expire after this long: 12h, 90d, 2w, 1y (default: never)')
     .option('--json', 'print {"id": ..., "key": ...}')
-    .action((o: { role: string; name: string; expires?: string; json?: boolean }) =>
-      withVault(g(), async (v) => {
-        const expires = o.expires ? expiryFrom(o.expires) : null;
+    .action(async (o: { role: string; name: string; expires?: string; json?: boolean }) => {
+      const expires = o.expires ? expiryFrom(o.expires) : null; // checked before the database is opened
+      await withVault(g(), async (v) => {
         const { id, key } = await new ApiKeys(v.db, v.policy).create(o.role, o.name, expires);
         if (o.json) printJson({ id, key });
         else
@@ -24,8 +24,8 @@ export function registerApiKey(program: Command): void {
             `API key for role ${o.role} (id ${id}${expires ? `, expires ${expires.toISOString()}` : ''}):\n\n  ${key}\n\n` +
               'It is shown only now: store it in your secret manager.\n',
           );
-      }),
-    );
+      });
+    });
 
   apikey
     .command('list')

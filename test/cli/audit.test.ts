@@ -22,7 +22,8 @@ async function ward(cwd: string, ...args: string[]): Promise<{ code: number; std
   }
 }
 
-describe('ward audit on the embedded database', () => {
+// Every command is a new process opening the embedded database: seconds each on a small, busy machine.
+describe('ward audit on the embedded database', { timeout: 120_000 }, () => {
   let dir: string;
   let id: string;
   const p = canaryPatient(31);

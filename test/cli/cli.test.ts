@@ -37,7 +37,9 @@ const json = (r: Result) => {
   return JSON.parse(r.stdout);
 };
 
-describe('ward CLI on the embedded database', () => {
+// Each command is a new process that opens the embedded database (a few seconds each on a
+// small, busy machine), and several tests run a dozen in a row.
+describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
   let dir: string;
   const p = canaryPatient(7);
   let id: string;

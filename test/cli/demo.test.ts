@@ -41,7 +41,8 @@ interface Answer {
   code?: string;
 }
 
-describe('ward demo', () => {
+// The demo starts twice (each run opens the embedded database and seeds or finds its data).
+describe('ward demo', { timeout: 120_000 }, () => {
   let child: ChildProcess | undefined;
   afterAll(() => {
     child?.kill('SIGTERM');
