@@ -102,6 +102,26 @@ describe('authorization matrix over HTTP (pglite)', () => {
       const code = purpose === '(none)' ? 'purpose_required' : 'purpose_not_permitted';
       await expectDenied(role, { url: `${records('patients')}/${id}`, purpose: purpose === '(none)' ? undefined : purpose }, code);
     });
+
+    // Functions: the record and its tokens exist only once beforeAll has run.
+    const unstated: [string, () => Omit<Call, 'key'>][] = [
+      ['create', () => ({ method: 'POST', url: records('patients'), body: canaryPatient() })],
+      ['batch create', () => ({ method: 'POST', url: `${records('patients')}:batch`, body: { records: [canaryPatient()] } })],
+      ['update', () => ({ method: 'PATCH', url: `${records('patients')}/${id}`, body: { name: 'Changed Name' } })],
+      ['delete', () => ({ method: 'DELETE', url: `${records('patients')}/${id}` })],
+      ['search', () => ({ method: 'POST', url: '/v1/collections/patients/search', body: { where: { name: p.name } } })],
+      ['detokenize', () => ({ method: 'POST', url: '/v1/detokenize', body: { tokens: [tokens.ssn] } })],
+    ];
+    it.each(unstated)(
+      'clinician without a purpose: %s is refused with purpose_required, audited, and changes nothing',
+      async (_name, request) => {
+        const before = await count(f, 'ward_records');
+        await expectDenied('clinician', { ...request(), purpose: undefined }, 'purpose_required');
+        expect(await count(f, 'ward_records')).toBe(before);
+        const now = await as('clinician', { url: `${records('patients')}/${id}` });
+        expect(now.json().fields).toEqual(p);
+      },
+    );
   });
 
   describe('search', () => {

@@ -104,27 +104,57 @@ describe('ward server over a socket on PostgreSQL', () => {
     const admin = new pg.Client({ connectionString: t.location });
     await admin.connect();
     const before = Number((await admin.query('SELECT count(*) AS n FROM ward_records')).rows[0].n);
+    const lastEvent = (await admin.query('SELECT coalesce(max(seq), 0) AS seq FROM ward_audit_events')).rows[0].seq;
     await admin.query('BEGIN');
     await admin.query('LOCK TABLE ward_records IN ACCESS EXCLUSIVE MODE');
     const inFlight = [canaryPatient(2), canaryPatient(3), canaryPatient(4)].map((p) => post(server.url, key, p));
-    // wait until the requests are inside the server, at least one blocked in the database
+    // One more on a keep-alive connection of its own, to send a second request on once closing has begun.
+    const kept = connect(Number(new URL(server.url).port), '127.0.0.1');
+    let answers = '';
+    kept.on('data', (d) => {
+      answers += d;
+    });
+    const keptClosed = new Promise((r) => kept.once('close', r));
+    const create = (p: unknown) => {
+      const body = JSON.stringify(p);
+      return `POST /v1/collections/patients/records HTTP/1.1\r\nHost: ward\r\nAuthorization: Bearer ${key}\r\nWard-Purpose: treatment\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    };
+    kept.write(create(canaryPatient(5)));
+    // wait until the requests are inside the server, at least one blocked in the database (asked
+    // on another connection: inside a transaction, pg_stat_activity answers from its first snapshot)
+    const watch = new pg.Client({ connectionString: t.location });
+    await watch.connect();
     const blocked = async () =>
-      (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))
+      (await watch.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))
         .rows[0].n;
     for (let i = 0; i < 100 && (await blocked()) < 1; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await blocked()).toBeGreaterThanOrEqual(1);
+    await watch.end();
     await new Promise((r) => setTimeout(r, 200));
     const closing = server.close();
     try {
       await new Promise((r) => setTimeout(r, 100));
-      expect(await post(server.url, key, canaryPatient(5))).toBe('ECONNREFUSED');
+      expect(await post(server.url, key, canaryPatient(7))).toBe('ECONNREFUSED');
+      // A request on a connection that is still open is answered, not dropped: 503 shutting_down.
+      kept.write(create(canaryPatient(6)));
+      await new Promise((r) => setTimeout(r, 100));
     } finally {
       await admin.query('COMMIT');
     }
     expect(await Promise.all(inFlight)).toEqual([201, 201, 201]);
     await closing;
+    await keptClosed;
+    // The first was in flight: it finished. The second either gets 503 shutting_down or, when
+    // Node closes the connection as it goes idle before reading it, no answer; never a write.
+    const statuses = [...answers.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+    expect(statuses[0]).toBe(201);
+    expect(statuses.slice(1)).toEqual(statuses.length > 1 ? [503] : []);
+    if (statuses.length > 1) expect(answers).toContain('"code":"shutting_down"');
     const after = Number((await admin.query('SELECT count(*) AS n FROM ward_records')).rows[0].n);
-    expect(after).toBe(before + 3);
+    expect(after).toBe(before + 4);
+    // The refused request wrote nothing: no record, no create event.
+    const creates = await admin.query("SELECT count(*)::int AS n FROM ward_audit_events WHERE action = 'create' AND seq > $1", [lastEvent]);
+    expect(creates.rows[0].n).toBe(4);
     await admin.end();
   });
 });
