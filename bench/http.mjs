@@ -184,6 +184,12 @@ function row(name, ward, raw, target) {
   };
 }
 
+/** p99 / p50 of the row whose name starts with `name`, as "1.8×"; for Ward's or the raw side's figures. */
+const ratioOf = (p50, p99) => `${(p99 / p50).toFixed(1)}×`;
+const rowOf = (r, name) => r.results.find((x) => x.name.startsWith(name));
+const tail = (r, name) => ratioOf(rowOf(r, name).p50Ms, rowOf(r, name).p99Ms);
+const rawTail = (r, name) => ratioOf(rowOf(r, name).rawP50Ms, rowOf(r, name).rawP99Ms);
+
 function report(r) {
   const lat = (p50, p99) => (p50 === undefined ? '' : `${p50} / ${p99} ms`);
   const lines = r.results.map((x) =>
@@ -222,9 +228,10 @@ The informational rows split Ward's cost from the machine's:
   authentication, the scrubbed access log and the metrics.
 
 Client, server and PostgreSQL share ${r.machine.cpus} cores. Under the create load the server's main
-thread is almost never idle: measured from /proc (schedstat) on the 2-core machine, it ran about
-70% of the time and waited for a core (held by PostgreSQL, wrk or the crypto thread) most of
-the rest. Each microsecond of CPU per request shows up directly as throughput.
+thread is almost never idle: measured once with /proc's schedstat on the 2-core machine (this
+bench does not measure it), it ran about 70% of the time and waited for a core, held by
+PostgreSQL, wrk or the crypto thread, most of the rest. Each microsecond of CPU per request
+shows up directly as throughput.
 Single reads and creates that reach the server together share one statement. Each keeps its
 own audit row and waits for its commit, but the round trip and the commit are paid once per
 group, not once per request. This is why the vault rows sit close to the statement row.
@@ -236,15 +243,15 @@ client or server and no encryption.
 ## Latency at a fixed concurrency
 
 wrk keeps ${CONNECTIONS} requests in flight, so the mean latency is ${CONNECTIONS} divided by the throughput
-(Little's law): a p50 of 14 ms is what 3,500 req/s means at ${CONNECTIONS} connections, on any server. The
-p99 then sits at 2 to 3 times the p50, for raw PostgreSQL as for Ward: a few stalls per run
-(garbage collection, autovacuum, a core taken by another process) set it. The raw p50 / p99
-column measures the same for the raw side's callers, each timed from the call to its answer
-(waiting for a pooled connection included, as wrk's timing includes waiting for the server).
-It shows what the machine gives this load: Ward does more per request than a raw statement
-(HTTP, encryption, audit rows), its throughput is about half of raw's, and by the same law its
-latencies are about twice raw's. Where raw PostgreSQL's own p99 is near the target, Ward's
-cannot be under it on that machine.
+(Little's law), on any server: 3,500 req/s means a mean of about 14 ms. In this run the p99 was
+${tail(r, 'HTTP create')} the p50 for creates and ${tail(r, 'HTTP get')} for gets, against ${rawTail(r, 'HTTP create')} and ${rawTail(r, 'HTTP get')} for the
+raw statements: a few stalls per run (garbage collection, autovacuum, a core taken by another
+process) set it. The raw p50 / p99 column is timed by the raw side's own callers, from the call
+to its answer; they have a connection each, so it includes no wait for one. (The statement-only
+row shares Ward's pool of 20 among ${CONNECTIONS} callers, so its latencies do include that wait.)
+The raw column shows what the machine gives this load: at about half of raw's throughput, Ward's
+mean latency at the same concurrency is about twice raw's, and a p99 target is within reach
+only on a machine where raw PostgreSQL's own p99 is well under it.
 `;
 }
 

@@ -25,9 +25,9 @@ export interface RoleSpec {
 export type FieldView = { kind: 'plain' } | { kind: 'mask'; mask: MaskName };
 
 /**
- * The fields an allowed request may touch, each with how it is shown. `deidentified` when every
- * rule that grants the request gives a de-identified view: the record's own dates are then
- * shown as years too.
+ * The fields an allowed request may touch, each with how it is shown. `deidentified` unless a
+ * rule for the request's stated purpose gives a full view: the record's own dates are then
+ * shown as years, as date fields are in a de-identified view.
  */
 export interface Grant extends ReadonlyMap<string, FieldView> {
   readonly deidentified: boolean;
@@ -101,9 +101,8 @@ export class Policy {
     const masked = plainOnly.filter((n) => grant.get(n)?.kind !== 'plain');
     if (masked.length)
       throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} on ${masked.map(safeName).join(', ')}`);
-    return grantOf(
-      grant,
-      granting.every((r) => r.view === 'deidentified'),
-    );
+    // Record dates in full only under a full-view rule for the stated purpose: a request that
+    // touches no PHI is granted by rules of any purpose, or of none.
+    return grantOf(grant, !usable.some((r) => r.view === 'full'));
   }
 }

@@ -64,7 +64,7 @@ export class Auditor {
       return this.policy.authorize(ctx, action, c, touched, plainOnly);
     } catch (e) {
       if (!isWardError(e)) throw e;
-      const fields = (touched ?? []).filter((f) => c.fields.has(f));
+      const fields = [...new Set([...(touched ?? []), ...plainOnly])].filter((f) => c.fields.has(f));
       await record(this.db, auditRow(ctx, action, c.name, [], fields, 'denied', e.code));
       throw e;
     }

@@ -216,7 +216,10 @@ export class Vault {
   async search(collection: string, where: unknown, options: SearchOptions = {}, ctx: RequestContext = OPERATOR): Promise<RecordView[]> {
     const c = this.collection(collection);
     const whereFields = keysOf(where);
-    const grant = await this.auditor.authorize(ctx, 'search', c, [...whereFields, ...(options.fields ?? [])], whereFields);
+    // Without `fields` the answer carries every granted field: the purpose rule then looks at all
+    // of them, as a whole-record read does, not only at the (perhaps public) search terms.
+    const touched = options.fields ? [...whereFields, ...options.fields] : undefined;
+    const grant = await this.auditor.authorize(ctx, 'search', c, touched, whereFields);
     const fields = visible(c, grant, options.fields);
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)

@@ -1,9 +1,10 @@
 /** Roles, purposes and the audit trail at the service level: who sees what, and every touch recorded. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../src/access/actions.js';
+import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { isWardError, type WardError } from '../../src/errors.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
-import { canaryPatient, DRIVERS, type TestVault, testVault } from '../helpers.js';
+import { canaryPatient, DRIVERS, exampleConfig, type TestVault, testVault } from '../helpers.js';
 
 const as = (role: string, purpose?: string): RequestContext => ({
   principal: { id: `key:test-${role}`, role },
@@ -184,5 +185,44 @@ describe.each(DRIVERS)('API keys on %s', (driver) => {
 
   it('keys are only made for declared roles', async () => {
     expect((await refusal(keys.create('root', 'x'))).message).toContain('unknown role root');
+  });
+});
+
+describe.each(DRIVERS)('searching on a public field on %s', (driver) => {
+  let t: TestVault;
+  const p = canaryPatient(2);
+  // The example, with its public `plan` made searchable.
+  const searchablePlan = EXAMPLE_CONFIG.replace(
+    'values: [bronze, silver, gold, medicare, medicaid]\n        class: public',
+    'values: [bronze, silver, gold, medicare, medicaid]\n        class: public\n        search: exact',
+  );
+
+  beforeAll(async () => {
+    expect(searchablePlan).not.toBe(EXAMPLE_CONFIG);
+    t = await testVault(driver, undefined, exampleConfig(searchablePlan));
+    await t.vault.create('patients', p, as('clinician', 'treatment'));
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+
+  it('a search whose answer carries PHI needs a purpose, even when its terms are public', async () => {
+    const before = Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM ward_audit_events'))[0]?.n);
+    const refused = await refusal(t.vault.search('patients', { plan: p.plan }, {}, as('clinician')));
+    expect(refused.code).toBe('purpose_required');
+    const [denied] = await t.db.query<{ outcome: string; reason: string; fields: string[] }>(
+      'SELECT outcome, reason, fields FROM ward_audit_events ORDER BY seq DESC LIMIT 1',
+    );
+    expect(denied).toEqual({ outcome: 'denied', reason: 'purpose_required', fields: ['plan'] });
+    expect(Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM ward_audit_events'))[0]?.n)).toBe(before + 1);
+    // Asking for public fields only needs none; the record's dates then show as years.
+    const publicOnly = await t.vault.search('patients', { plan: p.plan }, { fields: ['plan'] }, as('clinician'));
+    expect(publicOnly.map((r) => r.fields)).toEqual([{ plan: p.plan }]);
+    expect(publicOnly[0]?.createdAt).toMatch(/^\d{4}$/);
+    // With its purpose, the whole record, dates in full.
+    const full = await t.vault.search('patients', { plan: p.plan }, {}, as('clinician', 'treatment'));
+    expect(full.map((r) => r.fields)).toEqual([p]);
+    expect(full[0]?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });
