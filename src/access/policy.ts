@@ -59,6 +59,11 @@ export class Policy {
     return Object.hasOwn(this.roles, role);
   }
 
+  /** Whether any rule of the principal's role allows `action` at all (the operator: always). */
+  allowsAny(ctx: RequestContext, action: Action): boolean {
+    return ctx.principal.operator === true || (this.roles[ctx.principal.role]?.allow ?? []).some((r) => r.actions.includes(action));
+  }
+
   canReadAudit(ctx: RequestContext): boolean {
     return ctx.principal.operator === true || this.roles[ctx.principal.role]?.audit === true;
   }

@@ -15,8 +15,9 @@ export function registerApiKey(program: Command): void {
     .option('--expires <duration>', 'expire after this long: 12h, 90d, 2w, 1y (default: never)')
     .option('--json', 'print {"id": ..., "key": ...}')
     .action(async (o: { role: string; name: string; expires?: string; json?: boolean }) => {
-      const expires = o.expires ? expiryFrom(o.expires) : null; // checked before the database is opened
+      if (o.expires) expiryFrom(o.expires); // a bad duration is refused before the database is opened
       await withVault(g(), async (v) => {
+        const expires = o.expires ? expiryFrom(o.expires) : null; // counted from the key's creation
         const { id, key } = await new ApiKeys(v.db, v.policy).create(o.role, o.name, expires);
         if (o.json) printJson({ id, key });
         else

@@ -12,7 +12,7 @@ import type { VerifyReport } from '../audit/verify.js';
 import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
-import { type FieldIssue, WardError } from '../errors.js';
+import { type FieldIssue, isWardError, WardError } from '../errors.js';
 import {
   type Collection,
   type Field,
@@ -157,7 +157,7 @@ export class Vault {
 
   async get(collection: string, id: string, options: ReadOptions = {}, ctx: RequestContext = OPERATOR): Promise<RecordView> {
     const c = this.collection(collection);
-    const grant = await this.auditor.authorize(ctx, 'read', c, options.fields);
+    const grant = await this.auditor.authorize(ctx, 'read', c, requested(options.fields));
     const fields = visible(c, grant, options.fields);
     const rid = checkId(id);
     const row = auditRow(
@@ -176,6 +176,9 @@ export class Vault {
   async update(collection: string, id: string, patch: unknown, ctx: RequestContext = OPERATOR): Promise<{ id: string; version: number }> {
     const c = this.collection(collection);
     const touched = keysOf(patch);
+    // An empty patch would need no purpose, yet rewrite the record and tell whether it exists.
+    if (touched.length === 0 && typeof patch === 'object' && patch !== null && !Array.isArray(patch))
+      throw new WardError('invalid_request', 'an update must name at least one field');
     await this.auditor.authorize(ctx, 'update', c, touched);
     const rid = checkId(id);
     const row = auditRow(
@@ -218,7 +221,8 @@ export class Vault {
     const whereFields = keysOf(where);
     // Without `fields` the answer carries every granted field: the purpose rule then looks at all
     // of them, as a whole-record read does, not only at the (perhaps public) search terms.
-    const touched = options.fields ? [...whereFields, ...options.fields] : undefined;
+    const asked = requested(options.fields);
+    const touched = asked ? [...whereFields, ...asked] : undefined;
     const grant = await this.auditor.authorize(ctx, 'search', c, touched, whereFields);
     const fields = visible(c, grant, options.fields);
     const limit = options.limit ?? 100;
@@ -247,16 +251,35 @@ export class Vault {
       throw new WardError('invalid_request', `tokens must be an array of 1 to ${MAX_BATCH} tokens`);
     const bad = tokens.flatMap((t, i) => (isTokenShaped(t) ? [] : [`tokens[${i}]`]));
     if (bad.length) throw new WardError('invalid_token', `not a Ward token: ${bad.join(', ')}`);
+    // A role that may detokenize nothing is refused before any token is looked up: its answer
+    // must not depend on whether a token (a person's, for deterministic ones) is in the vault.
+    if (!this.policy.allowsAny(ctx, 'detokenize')) {
+      await recordAudit(this.db, auditRow(ctx, 'detokenize', null, [], [], 'denied', 'forbidden'));
+      throw new WardError('forbidden', `role ${ctx.principal.role} may not detokenize`);
+    }
     const rows = await records.selectByTokens(this.db, tokens as string[]);
     const hits = (tokens as string[]).map((token) => this.tokenHolder(rows, token));
-    const missing = hits.flatMap((h, i) => (h ? [] : [`tokens[${i}]`]));
+    // For the same reason, a token of a field the role may not detokenize answers as an unknown
+    // one; its denial is audited with the real reason. Purpose refusals stay as they are: the
+    // role may detokenize that field, for another purpose.
+    const grants = new Map<string, Grant>();
+    const refused = new Set<string>();
+    const fieldOf = (h: NonNullable<(typeof hits)[number]>) => `${h.c.name}/${h.field.name}`;
+    for (const h of hits) {
+      if (!h || grants.has(fieldOf(h)) || refused.has(fieldOf(h))) continue;
+      try {
+        grants.set(fieldOf(h), await this.auditor.authorize(ctx, 'detokenize', h.c, [h.field.name]));
+      } catch (e) {
+        if (!isWardError(e, 'forbidden')) throw e;
+        refused.add(fieldOf(h));
+      }
+    }
+    const missing = hits.flatMap((h, i) => (h && grants.has(fieldOf(h)) ? [] : [`tokens[${i}]`]));
     if (missing.length) {
       await this.auditor.run(auditRow(ctx, 'detokenize', null, [], [], 'not_found', 'invalid_token'), (a) => insertAudit(this.db, a));
       throw new WardError('invalid_token', `unknown token: ${missing.join(', ')}`);
     }
     const found = hits as NonNullable<(typeof hits)[number]>[];
-    const grants = new Map<string, Grant>();
-    for (const h of found) grants.set(`${h.c.name}/${h.field.name}`, await this.auditor.authorize(ctx, 'detokenize', h.c, [h.field.name]));
     // One audit row per collection, written before any value leaves the vault.
     for (const c of new Set(found.map((h) => h.c))) {
       const mine = found.filter((h) => h.c === c);
@@ -386,6 +409,15 @@ function validateBatch(c: Collection, inputs: unknown[]): RecordValues[] {
   });
   if (issues.length) throw validationError(issues);
   return all;
+}
+
+/**
+ * The fields a read asks for; undefined for all of them. An empty list is refused: it would ask
+ * for nothing, so need no purpose, and still return the record's id and dates.
+ */
+function requested(fields: readonly string[] | undefined): readonly string[] | undefined {
+  if (fields?.length === 0) throw new WardError('invalid_request', 'fields must name at least one field');
+  return fields;
 }
 
 function checkId(id: string): string {

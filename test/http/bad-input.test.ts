@@ -51,6 +51,14 @@ const cases: Case[] = [
   ['an unknown field', { method: 'POST', url: `${C}/records`, body: { ...p, shoe_size: 42 } }, 403, 'forbidden'],
   ['an unknown field in ?fields', { url: `${C}/records/${ID}?fields=shoe_size` }, 403, 'forbidden'],
   ['an unknown query parameter', { url: `${C}/records/${ID}?colour=red` }, 400, 'invalid_request'],
+  ['an empty ?fields (it would need no purpose)', { url: `${C}/records/${ID}?fields=,` }, 400, 'invalid_request'],
+  [
+    'an empty search field list',
+    { method: 'POST', url: `${C}/search`, body: { where: { mrn: 'MRN-9' }, fields: [] } },
+    400,
+    'invalid_request',
+  ],
+  ['an empty patch (it would need no purpose)', { method: 'PATCH', url: `${C}/records/${ID}`, body: {} }, 400, 'invalid_request'],
   [
     'a __proto__ key',
     { method: 'POST', url: `${C}/records`, raw: `{"mrn":"MRN-9","name":"A B","__proto__":{"admin":true}}` },

@@ -226,3 +226,57 @@ describe.each(DRIVERS)('searching on a public field on %s', (driver) => {
     expect(full[0]?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });
+
+describe.each(DRIVERS)('detokenize as an oracle on %s', (driver) => {
+  let t: TestVault;
+  const p = canaryPatient(3);
+  let tokens: Record<string, string> = {};
+  const unknown = `dtk_${'A'.repeat(24)}`;
+  // The example, with billing also allowed to detokenize its own fields (name, ssn, plan).
+  const billingDetokenizes = EXAMPLE_CONFIG.replace(
+    '        actions: [read, search]\n        fields: [name, ssn, plan]',
+    '        actions: [read, search, detokenize]\n        fields: [name, ssn, plan]',
+  );
+
+  beforeAll(async () => {
+    expect(billingDetokenizes).not.toBe(EXAMPLE_CONFIG);
+    t = await testVault(driver, undefined, exampleConfig(billingDetokenizes));
+    ({ tokens } = await t.vault.create('patients', p, as('clinician', 'treatment')));
+  });
+  afterAll(async () => {
+    await t.vault.close();
+    await t.dispose();
+  });
+
+  const last = async () =>
+    (
+      await t.db.query<{ outcome: string; reason: string | null; fields: string[] }>(
+        'SELECT outcome, reason, fields FROM ward_audit_events ORDER BY seq DESC LIMIT 2',
+      )
+    ).reverse();
+
+  it('a role that may detokenize nothing is refused alike for stored and unknown tokens, before any lookup', async () => {
+    for (const token of [tokens.ssn as string, unknown]) {
+      const e = await refusal(t.vault.detokenize([token], as('analytics', 'research')));
+      expect([e.code, e.message]).toEqual(['forbidden', 'role analytics may not detokenize']);
+    }
+  });
+
+  it('a token of a field the role may not detokenize answers exactly as an unknown token does; the audit trail keeps why', async () => {
+    const stored = await refusal(t.vault.detokenize([tokens.email as string], as('billing', 'payment')));
+    expect(await last()).toEqual([
+      { outcome: 'denied', reason: 'forbidden', fields: ['email'] },
+      { outcome: 'not_found', reason: 'invalid_token', fields: [] },
+    ]);
+    const made = await refusal(t.vault.detokenize([unknown], as('billing', 'payment')));
+    expect([stored.code, stored.message]).toEqual([made.code, made.message]);
+    expect([made.code, made.message]).toEqual(['invalid_token', 'unknown token: tokens[0]']);
+    // Mixed: the refused one is listed with the unknown one, so neither stands out.
+    const mixed = await refusal(t.vault.detokenize([unknown, tokens.email as string], as('billing', 'payment')));
+    expect(mixed.message).toBe('unknown token: tokens[0], tokens[1]');
+    // What it may detokenize it gets, through its mask.
+    expect(await t.vault.detokenize([tokens.ssn as string], as('billing', 'payment'))).toEqual({
+      [tokens.ssn as string]: `***-**-${p.ssn.slice(-4)}`,
+    });
+  });
+});
