@@ -4,7 +4,7 @@ import type { RequestContext } from '../../src/access/actions.js';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { isWardError, type WardError } from '../../src/errors.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
-import { canaryPatient, DRIVERS, exampleConfig, type TestVault, testVault } from '../helpers.js';
+import { canaryPatient, DRIVERS, type DriverName, exampleConfig, type TestVault, testVault } from '../helpers.js';
 
 const as = (role: string, purpose?: string): RequestContext => ({
   principal: { id: `key:test-${role}`, role },
@@ -188,95 +188,95 @@ describe.each(DRIVERS)('API keys on %s', (driver) => {
   });
 });
 
-describe.each(DRIVERS)('searching on a public field on %s', (driver) => {
-  let t: TestVault;
-  const p = canaryPatient(2);
-  // The example, with its public `plan` made searchable.
-  const searchablePlan = EXAMPLE_CONFIG.replace(
-    'values: [bronze, silver, gold, medicare, medicaid]\n        class: public',
-    'values: [bronze, silver, gold, medicare, medicaid]\n        class: public\n        search: exact',
-  );
-
+/**
+ * For one describe block: a vault on the example config with `from` replaced by `to` (which
+ * must change it), holding one record of `p` made by a clinician.
+ */
+function exampleVariant(driver: DriverName, from: string, to: string, p: ReturnType<typeof canaryPatient>) {
+  const v = {} as { t: TestVault; tokens: Record<string, string> };
   beforeAll(async () => {
-    expect(searchablePlan).not.toBe(EXAMPLE_CONFIG);
-    t = await testVault(driver, undefined, exampleConfig(searchablePlan));
-    await t.vault.create('patients', p, as('clinician', 'treatment'));
+    const text = EXAMPLE_CONFIG.replace(from, to);
+    expect(text).not.toBe(EXAMPLE_CONFIG);
+    v.t = await testVault(driver, undefined, exampleConfig(text));
+    v.tokens = (await v.t.vault.create('patients', p, as('clinician', 'treatment'))).tokens;
   });
   afterAll(async () => {
-    await t.vault.close();
-    await t.dispose();
+    await v.t.vault.close();
+    await v.t.dispose();
   });
+  return v;
+}
+
+describe.each(DRIVERS)('searching on a public field on %s', (driver) => {
+  const p = canaryPatient(2);
+  // The example, with its public `plan` made searchable.
+  const v = exampleVariant(
+    driver,
+    'values: [bronze, silver, gold, medicare, medicaid]\n        class: public',
+    'values: [bronze, silver, gold, medicare, medicaid]\n        class: public\n        search: exact',
+    p,
+  );
 
   it('a search whose answer carries PHI needs a purpose, even when its terms are public', async () => {
-    const before = Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM ward_audit_events'))[0]?.n);
-    const refused = await refusal(t.vault.search('patients', { plan: p.plan }, {}, as('clinician')));
+    const before = Number((await v.t.db.query<{ n: string }>('SELECT count(*) AS n FROM ward_audit_events'))[0]?.n);
+    const refused = await refusal(v.t.vault.search('patients', { plan: p.plan }, {}, as('clinician')));
     expect(refused.code).toBe('purpose_required');
-    const [denied] = await t.db.query<{ outcome: string; reason: string; fields: string[] }>(
+    const [denied] = await v.t.db.query<{ outcome: string; reason: string; fields: string[] }>(
       'SELECT outcome, reason, fields FROM ward_audit_events ORDER BY seq DESC LIMIT 1',
     );
     expect(denied).toEqual({ outcome: 'denied', reason: 'purpose_required', fields: ['plan'] });
-    expect(Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM ward_audit_events'))[0]?.n)).toBe(before + 1);
+    expect(Number((await v.t.db.query<{ n: string }>('SELECT count(*) AS n FROM ward_audit_events'))[0]?.n)).toBe(before + 1);
     // Asking for public fields only needs none; the record's dates then show as years.
-    const publicOnly = await t.vault.search('patients', { plan: p.plan }, { fields: ['plan'] }, as('clinician'));
+    const publicOnly = await v.t.vault.search('patients', { plan: p.plan }, { fields: ['plan'] }, as('clinician'));
     expect(publicOnly.map((r) => r.fields)).toEqual([{ plan: p.plan }]);
     expect(publicOnly[0]?.createdAt).toMatch(/^\d{4}$/);
     // With its purpose, the whole record, dates in full.
-    const full = await t.vault.search('patients', { plan: p.plan }, {}, as('clinician', 'treatment'));
+    const full = await v.t.vault.search('patients', { plan: p.plan }, {}, as('clinician', 'treatment'));
     expect(full.map((r) => r.fields)).toEqual([p]);
     expect(full[0]?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 });
 
 describe.each(DRIVERS)('detokenize as an oracle on %s', (driver) => {
-  let t: TestVault;
   const p = canaryPatient(3);
-  let tokens: Record<string, string> = {};
   const unknown = `dtk_${'A'.repeat(24)}`;
   // The example, with billing also allowed to detokenize its own fields (name, ssn, plan).
-  const billingDetokenizes = EXAMPLE_CONFIG.replace(
+  const v = exampleVariant(
+    driver,
     '        actions: [read, search]\n        fields: [name, ssn, plan]',
     '        actions: [read, search, detokenize]\n        fields: [name, ssn, plan]',
+    p,
   );
-
-  beforeAll(async () => {
-    expect(billingDetokenizes).not.toBe(EXAMPLE_CONFIG);
-    t = await testVault(driver, undefined, exampleConfig(billingDetokenizes));
-    ({ tokens } = await t.vault.create('patients', p, as('clinician', 'treatment')));
-  });
-  afterAll(async () => {
-    await t.vault.close();
-    await t.dispose();
-  });
 
   const last = async () =>
     (
-      await t.db.query<{ outcome: string; reason: string | null; fields: string[] }>(
+      await v.t.db.query<{ outcome: string; reason: string | null; fields: string[] }>(
         'SELECT outcome, reason, fields FROM ward_audit_events ORDER BY seq DESC LIMIT 2',
       )
     ).reverse();
 
   it('a role that may detokenize nothing is refused alike for stored and unknown tokens, before any lookup', async () => {
-    for (const token of [tokens.ssn as string, unknown]) {
-      const e = await refusal(t.vault.detokenize([token], as('analytics', 'research')));
+    for (const token of [v.tokens.ssn as string, unknown]) {
+      const e = await refusal(v.t.vault.detokenize([token], as('analytics', 'research')));
       expect([e.code, e.message]).toEqual(['forbidden', 'role analytics may not detokenize']);
     }
   });
 
   it('a token of a field the role may not detokenize answers exactly as an unknown token does; the audit trail keeps why', async () => {
-    const stored = await refusal(t.vault.detokenize([tokens.email as string], as('billing', 'payment')));
+    const stored = await refusal(v.t.vault.detokenize([v.tokens.email as string], as('billing', 'payment')));
     expect(await last()).toEqual([
       { outcome: 'denied', reason: 'forbidden', fields: ['email'] },
       { outcome: 'not_found', reason: 'invalid_token', fields: [] },
     ]);
-    const made = await refusal(t.vault.detokenize([unknown], as('billing', 'payment')));
+    const made = await refusal(v.t.vault.detokenize([unknown], as('billing', 'payment')));
     expect([stored.code, stored.message]).toEqual([made.code, made.message]);
     expect([made.code, made.message]).toEqual(['invalid_token', 'unknown token: tokens[0]']);
     // Mixed: the refused one is listed with the unknown one, so neither stands out.
-    const mixed = await refusal(t.vault.detokenize([unknown, tokens.email as string], as('billing', 'payment')));
+    const mixed = await refusal(v.t.vault.detokenize([unknown, v.tokens.email as string], as('billing', 'payment')));
     expect(mixed.message).toBe('unknown token: tokens[0], tokens[1]');
     // What it may detokenize it gets, through its mask.
-    expect(await t.vault.detokenize([tokens.ssn as string], as('billing', 'payment'))).toEqual({
-      [tokens.ssn as string]: `***-**-${p.ssn.slice(-4)}`,
+    expect(await v.t.vault.detokenize([v.tokens.ssn as string], as('billing', 'payment'))).toEqual({
+      [v.tokens.ssn as string]: `***-**-${p.ssn.slice(-4)}`,
     });
   });
 });
