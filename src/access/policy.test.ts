@@ -45,4 +45,18 @@ describe('grants', () => {
     expect(policy.authorize(as('split'), 'read', patients, ['plan']).deidentified).toBe(true);
     expect(policy.authorize(as('split', 'treatment'), 'read', patients, ['plan']).deidentified).toBe(false);
   });
+
+  it('mayEver: some rule, for any purpose, lets the role act on that field (a de-identified view only on what it keeps)', () => {
+    const p = new Policy({
+      research: { allow: [{ ...rule('deidentified', ['research']), actions: ['detokenize'] }] },
+      billing: { allow: [{ ...rule('full', ['payment']), actions: ['detokenize'], fields: ['name'] }] },
+    });
+    expect(p.mayEver(as('research'), 'detokenize', patients, 'dob')).toBe(true);
+    expect(p.mayEver(as('research'), 'detokenize', patients, 'name')).toBe(false);
+    expect(p.mayEver(as('billing'), 'detokenize', patients, 'name')).toBe(true);
+    expect(p.mayEver(as('billing'), 'detokenize', patients, 'zip')).toBe(false);
+    expect(p.mayEver(as('billing'), 'read', patients, 'name')).toBe(false);
+    expect(p.mayEver(as('nobody'), 'detokenize', patients, 'name')).toBe(false);
+    expect(p.mayEver(operatorContext('test'), 'detokenize', patients, 'name')).toBe(true);
+  });
 });

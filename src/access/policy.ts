@@ -64,6 +64,25 @@ export class Policy {
     return ctx.principal.operator === true || (this.roles[ctx.principal.role]?.allow ?? []).some((r) => r.actions.includes(action));
   }
 
+  /**
+   * Whether some rule of the role, for any purpose, lets it `action` field `field` of `c` (a
+   * de-identified view counts only for the fields it keeps). False means no purpose could help.
+   */
+  mayEver(ctx: RequestContext, action: Action, c: Collection, field: string): boolean {
+    if (ctx.principal.operator) return true;
+    const f = c.fields.get(field);
+    return (
+      f !== undefined &&
+      (this.roles[ctx.principal.role]?.allow ?? []).some(
+        (r) =>
+          r.collections.includes(c.name) &&
+          r.actions.includes(action) &&
+          (r.fields === '*' || r.fields.includes(field)) &&
+          (r.view !== 'deidentified' || deidentified(f) !== undefined),
+      )
+    );
+  }
+
   canReadAudit(ctx: RequestContext): boolean {
     return ctx.principal.operator === true || this.roles[ctx.principal.role]?.audit === true;
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { type GlobalOptions, parseJsonArg, printJson, UsageError, withVault } from './run.js';
 
 const list = (s: string | undefined) =>
-  s
+  s !== undefined
     ? s
         .split(',')
         .map((x) => x.trim())

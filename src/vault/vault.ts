@@ -259,14 +259,19 @@ export class Vault {
     }
     const rows = await records.selectByTokens(this.db, tokens as string[]);
     const hits = (tokens as string[]).map((token) => this.tokenHolder(rows, token));
-    // For the same reason, a token of a field the role may not detokenize answers as an unknown
-    // one; its denial is audited with the real reason. Purpose refusals stay as they are: the
-    // role may detokenize that field, for another purpose.
+    // For the same reason, a token of a field the role may not detokenize for any purpose
+    // answers as an unknown one, before any purpose is checked; its denial is audited with the
+    // real reason. Purpose refusals remain only for fields the role may detokenize for some purpose.
     const grants = new Map<string, Grant>();
     const refused = new Set<string>();
     const fieldOf = (h: NonNullable<(typeof hits)[number]>) => `${h.c.name}/${h.field.name}`;
     for (const h of hits) {
       if (!h || grants.has(fieldOf(h)) || refused.has(fieldOf(h))) continue;
+      if (!this.policy.mayEver(ctx, 'detokenize', h.c, h.field.name)) {
+        refused.add(fieldOf(h));
+        await recordAudit(this.db, auditRow(ctx, 'detokenize', h.c.name, [], [h.field.name], 'denied', 'forbidden'));
+        continue;
+      }
       try {
         grants.set(fieldOf(h), await this.auditor.authorize(ctx, 'detokenize', h.c, [h.field.name]));
       } catch (e) {

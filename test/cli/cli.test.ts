@@ -140,7 +140,10 @@ describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
     expect(where).toMatchObject({ code: 2, stderr: 'ward: --where #1: expected field=value\n' });
     const dup = await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify({ ...canaryPatient(11), mrn: p.mrn })]);
     expect(dup.stderr).toBe('ward: field mrn: another record already holds this value [unique_violation]\n');
-    for (const out of [r, notJson, where, dup]) for (const v of Object.values(p)) if (v.length > 5) expect(out.stderr).not.toContain(v);
+    const noFields = await ward(dir, ['records', 'search', 'patients', '--where', `mrn=${p.mrn}`, '--fields', '']);
+    expect(noFields).toMatchObject({ code: 1, stderr: 'ward: fields must name at least one field [invalid_request]\n' });
+    for (const out of [r, notJson, where, dup, noFields])
+      for (const v of Object.values(p)) if (v.length > 5) expect(out.stderr).not.toContain(v);
   });
 
   it('a wrong master key and a bad config are refused with what to fix', async () => {

@@ -271,6 +271,12 @@ describe.each(DRIVERS)('detokenize as an oracle on %s', (driver) => {
     const made = await refusal(v.t.vault.detokenize([unknown], as('billing', 'payment')));
     expect([stored.code, stored.message]).toEqual([made.code, made.message]);
     expect([made.code, made.message]).toEqual(['invalid_token', 'unknown token: tokens[0]']);
+    // Whatever purpose is stated, or none: billing may detokenize email for none of them.
+    for (const purpose of [undefined, 'research', 'treatment']) {
+      const a = await refusal(v.t.vault.detokenize([v.tokens.email as string], as('billing', purpose)));
+      const b = await refusal(v.t.vault.detokenize([unknown], as('billing', purpose)));
+      expect([a.code, a.message]).toEqual([b.code, b.message]);
+    }
     // Mixed: the refused one is listed with the unknown one, so neither stands out.
     const mixed = await refusal(v.t.vault.detokenize([unknown, v.tokens.email as string], as('billing', 'payment')));
     expect(mixed.message).toBe('unknown token: tokens[0], tokens[1]');
