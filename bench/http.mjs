@@ -23,8 +23,8 @@ const POOL_SIZE = process.env.WARD_BENCH_POOL_SIZE;
 
 /**
  * Raw PostgreSQL driven by 50 concurrent callers for the same time: { rps (ops/s), p50, p99 (ms) },
- * latencies as the caller sees them (queueing for a connection included, as wrk's include
- * waiting for the server).
+ * each call timed from its start to its answer (a wait for a pooled connection, where callers
+ * outnumber connections, included).
  */
 async function rawLoad(op) {
   const end = Date.now() + SECONDS * 1000;
@@ -154,13 +154,16 @@ async function main() {
   }
 }
 
+/** Throughput as a fraction of raw's, to three places. */
+const ratioTo = (measured, raw) => Math.round((measured.rps / raw.rps) * 1000) / 1000;
+
 function informational(name, measured, raw, unit) {
   return {
     name,
     unit,
     value: Math.round(measured.rps),
     baseline: Math.round(raw.rps),
-    ratio: Math.round((measured.rps / raw.rps) * 1000) / 1000,
+    ratio: ratioTo(measured, raw),
     p50Ms: measured.p50,
     p99Ms: measured.p99,
     informational: true,
@@ -168,7 +171,7 @@ function informational(name, measured, raw, unit) {
 }
 
 function row(name, ward, raw, target) {
-  const ratio = Math.round((ward.rps / raw.rps) * 1000) / 1000;
+  const ratio = ratioTo(ward, raw);
   return {
     name,
     unit: 'req/s',
@@ -184,11 +187,11 @@ function row(name, ward, raw, target) {
   };
 }
 
-/** p99 / p50 of the row whose name starts with `name`, as "1.8×"; for Ward's or the raw side's figures. */
-const ratioOf = (p50, p99) => `${(p99 / p50).toFixed(1)}×`;
-const rowOf = (r, name) => r.results.find((x) => x.name.startsWith(name));
-const tail = (r, name) => ratioOf(rowOf(r, name).p50Ms, rowOf(r, name).p99Ms);
-const rawTail = (r, name) => ratioOf(rowOf(r, name).rawP50Ms, rowOf(r, name).rawP99Ms);
+/** p99 / p50 of the row whose name starts with `name`, as "1.8×": Ward's figures, or with `raw` the raw side's. */
+function tail(r, name, raw = false) {
+  const x = r.results.find((y) => y.name.startsWith(name));
+  return `${((raw ? x.rawP99Ms : x.p99Ms) / (raw ? x.rawP50Ms : x.p50Ms)).toFixed(1)}×`;
+}
 
 function report(r) {
   const lat = (p50, p99) => (p50 === undefined ? '' : `${p50} / ${p99} ms`);
@@ -244,7 +247,7 @@ client or server and no encryption.
 
 wrk keeps ${CONNECTIONS} requests in flight, so the mean latency is ${CONNECTIONS} divided by the throughput
 (Little's law), on any server: 3,500 req/s means a mean of about 14 ms. In this run the p99 was
-${tail(r, 'HTTP create')} the p50 for creates and ${tail(r, 'HTTP get')} for gets, against ${rawTail(r, 'HTTP create')} and ${rawTail(r, 'HTTP get')} for the
+${tail(r, 'HTTP create')} the p50 for creates and ${tail(r, 'HTTP get')} for gets, against ${tail(r, 'HTTP create', true)} and ${tail(r, 'HTTP get', true)} for the
 raw statements: a few stalls per run (garbage collection, autovacuum, a core taken by another
 process) set it. The raw p50 / p99 column is timed by the raw side's own callers, from the call
 to its answer; they have a connection each, so it includes no wait for one. (The statement-only

@@ -107,8 +107,7 @@ export class Policy {
     if (phi && !usable.length)
       throw new WardError('purpose_not_permitted', `role ${ctx.principal.role} may not ${action} ${c.name} records for this purpose`);
     const grant = new Map<string, FieldView>();
-    const granting = phi ? usable : rules;
-    for (const rule of granting)
+    for (const rule of phi ? usable : rules)
       for (const f of c.fields.values()) {
         if (rule.fields !== '*' && !rule.fields.includes(f.name)) continue;
         const mask = rule.masks?.[f.name] as MaskName | undefined;

@@ -1,6 +1,6 @@
 /** `ward apikey ...`: create (shown once), list and revoke API keys. */
 import type { Command } from 'commander';
-import { ApiKeys, expiryFrom } from '../vault/apikeys.js';
+import { ApiKeys, lifetimeMs } from '../vault/apikeys.js';
 import { type GlobalOptions, printJson, withVault } from './run.js';
 
 export function registerApiKey(program: Command): void {
@@ -15,9 +15,9 @@ export function registerApiKey(program: Command): void {
     .option('--expires <duration>', 'expire after this long: 12h, 90d, 2w, 1y (default: never)')
     .option('--json', 'print {"id": ..., "key": ...}')
     .action(async (o: { role: string; name: string; expires?: string; json?: boolean }) => {
-      if (o.expires) expiryFrom(o.expires); // a bad duration is refused before the database is opened
+      const lifetime = o.expires ? lifetimeMs(o.expires) : undefined; // refused before the database is opened
       await withVault(g(), async (v) => {
-        const expires = o.expires ? expiryFrom(o.expires) : null; // counted from the key's creation
+        const expires = lifetime === undefined ? null : new Date(Date.now() + lifetime); // from the key's creation
         const { id, key } = await new ApiKeys(v.db, v.policy).create(o.role, o.name, expires);
         if (o.json) printJson({ id, key });
         else

@@ -50,12 +50,17 @@ export interface ApiKeyInfo {
 
 const hash = (secret: string) => digest('sha256', secret, 'buffer');
 
-/** Expiry from a duration such as `90d`, `12h`, `2w` or `1y`. */
-export function expiryFrom(duration: string, now = Date.now()): Date {
+/** Milliseconds in a duration such as `90d`, `12h`, `2w` or `1y`. */
+export function lifetimeMs(duration: string): number {
   const m = DURATION.exec(duration);
   if (!m) throw new WardError('invalid_request', '--expires must be a duration such as 12h, 90d, 2w or 1y');
   const hours = { h: 1, d: 24, w: 168, y: 8760 }[m[2] as 'h' | 'd' | 'w' | 'y'];
-  return new Date(now + Number(m[1]) * hours * 3_600_000);
+  return Number(m[1]) * hours * 3_600_000;
+}
+
+/** Expiry from a duration such as `90d`, `12h`, `2w` or `1y`. */
+export function expiryFrom(duration: string, now = Date.now()): Date {
+  return new Date(now + lifetimeMs(duration));
 }
 
 const info = (r: store.ApiKeyRow): ApiKeyInfo => ({

@@ -57,8 +57,8 @@ export interface ReadOptions {
 const OPERATOR = operatorContext();
 
 /** Names of a submitted object's keys, for the policy check (validation rejects the rest). */
-const keysOf = (input: unknown): string[] =>
-  typeof input === 'object' && input !== null && !Array.isArray(input) ? Object.keys(input) : [];
+const isObject = (input: unknown): input is Record<string, unknown> => typeof input === 'object' && input !== null && !Array.isArray(input);
+const keysOf = (input: unknown): string[] => (isObject(input) ? Object.keys(input) : []);
 
 export interface SearchOptions extends ReadOptions {
   /** At most this many records, ordered by id; default 100, at most 1000. */
@@ -177,8 +177,7 @@ export class Vault {
     const c = this.collection(collection);
     const touched = keysOf(patch);
     // An empty patch would need no purpose, yet rewrite the record and tell whether it exists.
-    if (touched.length === 0 && typeof patch === 'object' && patch !== null && !Array.isArray(patch))
-      throw new WardError('invalid_request', 'an update must name at least one field');
+    if (isObject(patch) && touched.length === 0) throw new WardError('invalid_request', 'an update must name at least one field');
     await this.auditor.authorize(ctx, 'update', c, touched);
     const rid = checkId(id);
     const row = auditRow(
