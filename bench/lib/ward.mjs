@@ -13,6 +13,8 @@ import autocannon from 'autocannon';
 import { EXAMPLE_CONFIG } from '../../dist/config/example.js';
 
 export const CONNECTIONS = 50;
+/** Extra `ward serve` options from WARD_BENCH_SERVE_ARGS (e.g. "--crypto-threads 0"), to compare settings. */
+export const SERVE_ARGS = process.env.WARD_BENCH_SERVE_ARGS?.split(' ').filter(Boolean) ?? [];
 export const SECONDS = 6;
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const BARE = new URL('./bare-vault.mjs', import.meta.url).pathname;
@@ -27,14 +29,11 @@ const freePort = () =>
 
 /**
  * `ward serve` on database `url` with a clinician key; resolves once it listens. `config` is the
- * ward.yaml text (default: the example), `poolSize` its --pool-size (default: serve's),
- * `masterKey` the database's master key (default: a new one, for a new database). With `bare`,
- * the process is bench/lib/bare-vault.mjs instead: the same vault behind bare node:http.
+ * ward.yaml text (default: the example), `masterKey` the database's master key (default: a new
+ * one, for a new database). With `bare`, the process is bench/lib/bare-vault.mjs instead: the
+ * same vault behind bare node:http.
  */
-export async function startWard(
-  url,
-  { config = EXAMPLE_CONFIG, poolSize, masterKey = randomBytes(32).toString('base64'), bare = false } = {},
-) {
+export async function startWard(url, { config = EXAMPLE_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
   writeFileSync(join(dir, 'ward.yaml'), config);
   const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: masterKey };
@@ -44,9 +43,7 @@ export async function startWard(
   const port = await freePort();
   // WARD_BENCH_NODE_FLAGS passes Node flags to the server (e.g. --cpu-prof to profile it).
   const flags = process.env.WARD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const args = bare
-    ? [...flags, BARE, String(port)]
-    : [...flags, CLI, 'serve', '--port', String(port), ...(poolSize ? ['--pool-size', poolSize] : [])];
+  const args = bare ? [...flags, BARE, String(port)] : [...flags, CLI, 'serve', '--port', String(port), ...SERVE_ARGS];
   const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
