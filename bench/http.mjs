@@ -12,6 +12,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { pgDb } from '../dist/store/pg.js';
 import { getRecord } from '../dist/store/records.js';
 import { auditRow } from '../dist/vault/audit.js';
+import { cpuProbe } from './lib/cpu.mjs';
 import { patient } from './lib/data.mjs';
 import { FIELDS } from './lib/raw.mjs';
 import { createDatabase, machine, startServer } from './lib/server.mjs';
@@ -59,11 +60,18 @@ async function main() {
     // Ward's server: create, then get by id over the records it created.
     ward = await startWard(db.url, { masterKey });
     headers.authorization = `Bearer ${ward.key}`;
-    const created = await load({ base: ward.base, headers, method: 'POST', path: recordsPath, bodies: () => JSON.stringify(patient()) });
+    const created = await load({
+      base: ward.base,
+      headers,
+      method: 'POST',
+      path: recordsPath,
+      bodies: () => JSON.stringify(patient()),
+      probe: cpuProbe(ward.pid),
+    });
     if (created.non2xx) throw new Error(`${created.non2xx} create requests failed`);
     const ids = (await pool.query('SELECT id FROM ward_records LIMIT 5000')).rows.map((r) => r.id);
     const pick = () => `${recordsPath}/${ids[Math.floor(Math.random() * ids.length)]}`;
-    const got = await load({ base: ward.base, headers, paths: pick });
+    const got = await load({ base: ward.base, headers, paths: pick, probe: cpuProbe(ward.pid) });
     if (got.non2xx) throw new Error(`${got.non2xx} get requests failed`);
     const rssMb = ward.peakRssMb();
     await ward.stop();
@@ -123,6 +131,7 @@ async function main() {
       date: new Date().toISOString(),
       server: server.kind,
       loadGenerator: created.tool,
+      cpu: { create: created.cpu ?? null, get: got.cpu ?? null },
       results: [
         ...rows,
         ...info,
@@ -185,6 +194,27 @@ function row(name, ward, raw, target) {
   };
 }
 
+/** Where the CPU went during Ward's measured runs (bench/lib/cpu.mjs), or why it is not known. */
+function cpuSection(r) {
+  const { create, get } = r.cpu;
+  if (!create || !get)
+    return `Client, server and PostgreSQL share ${r.machine.cpus} cores. (Where the CPU went is read from Linux's /proc; it could not be read here.)`;
+  const line = (name, c) =>
+    `| ${name} | ${c.machineBusyPct}% | ${c.serverCores} | ${c.mainRunningPct}% | ${c.mainWaitingPct}% | ${100 - c.mainRunningPct - c.mainWaitingPct}% |`;
+  return `Client, server and PostgreSQL share ${r.machine.cpus} cores. During Ward's measured runs (from /proc: the
+machine's busy time, the server process's CPU time, and its main thread's scheduler statistics):
+
+| load | machine busy | server process (cores) | main thread running | main thread ready, waiting for a core | main thread idle |
+|---|--:|--:|--:|--:|--:|
+${line('HTTP create', create)}
+${line('HTTP get by id', get)}
+
+The main thread runs the HTTP layer, the policy and the statements; the crypto thread,
+PostgreSQL and wrk compete with it for the same cores. Under creates it was idle
+${100 - create.mainRunningPct - create.mainWaitingPct}% of the run: each microsecond of CPU per request shows up directly as throughput,
+and the time it spends waiting for a core adds to the latency of every request it holds.`;
+}
+
 /** p99 / p50 of the row whose name starts with `name`, as "1.8×": Ward's figures, or with `raw` the raw side's. */
 function tail(r, name, raw = false) {
   const x = r.results.find((y) => y.name.startsWith(name));
@@ -228,11 +258,7 @@ The informational rows split Ward's cost from the machine's:
 - The gap between that row and Ward's own is Ward's HTTP layer: Fastify with its schemas, API-key
   authentication, the scrubbed access log and the metrics.
 
-Client, server and PostgreSQL share ${r.machine.cpus} cores. Under the create load the server's main
-thread is almost never idle: measured once with /proc's schedstat on the 2-core machine (this
-bench does not measure it), it ran about 70% of the time and waited for a core, held by
-PostgreSQL, wrk or the crypto thread, most of the rest. Each microsecond of CPU per request
-shows up directly as throughput.
+${cpuSection(r)}
 Single reads and creates that reach the server together share one statement. Each keeps its
 own audit row and waits for its commit, but the round trip and the commit are paid once per
 group, not once per request. This is why the vault rows sit close to the statement row.

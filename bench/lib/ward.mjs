@@ -35,30 +35,43 @@ const freePort = () =>
  */
 export async function startWard(url, { config = EXAMPLE_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
-  writeFileSync(join(dir, 'ward.yaml'), config);
-  const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: masterKey };
-  const ward = (...args) => execFileSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8' });
-  ward('migrate');
-  const { key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json'));
-  const port = await freePort();
-  // WARD_BENCH_NODE_FLAGS passes Node flags to the server (e.g. --cpu-prof to profile it).
-  const flags = process.env.WARD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const args = bare ? [...flags, BARE, String(port)] : [...flags, CLI, 'serve', '--port', String(port), ...SERVE_ARGS];
-  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
-    child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
-  });
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  let child;
+  let key;
+  let port;
+  try {
+    writeFileSync(join(dir, 'ward.yaml'), config);
+    const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: masterKey };
+    const ward = (...args) => execFileSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8' });
+    ward('migrate');
+    ({ key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json')));
+    port = await freePort();
+    // WARD_BENCH_NODE_FLAGS passes Node flags to the server (e.g. --cpu-prof to profile it).
+    const flags = process.env.WARD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const args = bare ? [...flags, BARE, String(port)] : [...flags, CLI, 'serve', '--port', String(port), ...SERVE_ARGS];
+    child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve, reject) => {
+      child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
+      child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
+    });
+  } catch (e) {
+    removeDir();
+    throw e;
+  }
   if (process.env.WARD_BENCH_SERVER_LOG) child.stdout.pipe(createWriteStream(process.env.WARD_BENCH_SERVER_LOG, { flags: 'a' }));
   else child.stdout.resume();
   const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+  // Stops the server and removes its directory (its ward.yaml).
   const stop = () =>
     new Promise((resolve) => {
       child.removeAllListeners('exit');
-      child.once('exit', resolve);
+      child.once('exit', () => {
+        removeDir();
+        resolve();
+      });
       child.kill('SIGTERM');
     });
-  return { base: `http://127.0.0.1:${port}`, key, peakRssMb, stop };
+  return { base: `http://127.0.0.1:${port}`, key, pid: child.pid, peakRssMb, stop };
 }
 
 export function cannon(opts) {
@@ -81,7 +94,8 @@ export const LOADGEN = process.env.WARD_BENCH_LOADGEN ?? (hasWrk() ? 'wrk' : 'au
 
 /**
  * Drives `base` with CONNECTIONS connections for SECONDS (after a short warm-up): GET `paths()`
- * each time, or POST `bodies()` to `path`. Returns { rps, p50, p99 (ms), requests, non2xx, tool }.
+ * each time, or POST `bodies()` to `path`. Returns { rps, p50, p99 (ms), requests, non2xx, tool },
+ * and `cpu`, what `probe` (see cpu.mjs) measured over the measured run, when one is given.
  */
 export async function load(opts) {
   // A short unmeasured run first: connections, JIT and caches warm, as in a running service.
@@ -93,7 +107,9 @@ export async function load(opts) {
   try {
     const w = await warm.run();
     if (w.non2xx) throw new Error(`${w.non2xx} warm-up requests failed`);
-    return await measured.run();
+    opts.probe?.start();
+    const r = await measured.run();
+    return opts.probe ? { ...r, cpu: opts.probe.stop() } : r;
   } finally {
     warm.dispose();
     measured.dispose();
