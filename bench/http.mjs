@@ -197,10 +197,11 @@ function row(name, ward, raw, target) {
 /** Where the CPU went during Ward's measured runs (bench/lib/cpu.mjs), or why it is not known. */
 function cpuSection(r) {
   const { create, get } = r.cpu;
+  const idle = (c) => Math.max(0, 100 - c.mainRunningPct - c.mainWaitingPct);
   if (!create || !get)
     return `Client, server and PostgreSQL share ${r.machine.cpus} cores. (Where the CPU went is read from Linux's /proc; it could not be read here.)`;
   const line = (name, c) =>
-    `| ${name} | ${c.machineBusyPct}% | ${c.serverCores} | ${c.mainRunningPct}% | ${c.mainWaitingPct}% | ${100 - c.mainRunningPct - c.mainWaitingPct}% |`;
+    `| ${name} | ${c.machineBusyPct}% | ${c.serverCores} | ${c.mainRunningPct}% | ${c.mainWaitingPct}% | ${idle(c)}% |`;
   return `Client, server and PostgreSQL share ${r.machine.cpus} cores. During Ward's measured runs (from /proc: the
 machine's busy time, the server process's CPU time, and its main thread's scheduler statistics):
 
@@ -210,8 +211,8 @@ ${line('HTTP create', create)}
 ${line('HTTP get by id', get)}
 
 The main thread runs the HTTP layer, the policy and the statements; the crypto thread,
-PostgreSQL and wrk compete with it for the same cores. Under creates it was idle
-${100 - create.mainRunningPct - create.mainWaitingPct}% of the run: each microsecond of CPU per request shows up directly as throughput,
+PostgreSQL and ${r.loadGenerator} compete with it for the same cores. Under creates it was idle
+${idle(create)}% of the run: each microsecond of CPU per request shows up directly as throughput,
 and the time it spends waiting for a core adds to the latency of every request it holds.`;
 }
 
