@@ -216,6 +216,24 @@ ${idle(create)}% of the run: each microsecond of CPU per request shows up direct
 and the time it spends waiting for a core adds to the latency of every request it holds.`;
 }
 
+/**
+ * What the p99 target asks of creates on this machine, from this run: at the run's p99/p50, the
+ * p50 a p99 under the target needs, the throughput that p50 means at CONNECTIONS (Little's law,
+ * with the p50 for the mean), and that throughput as a share of raw's, beside what Ward and the
+ * bare vault reached.
+ */
+function p99Needs(r) {
+  const create = r.results.find((x) => x.name.startsWith('HTTP create'));
+  const bare = r.results.find((x) => x.name.startsWith('Vault create behind bare'));
+  const spread = create.p99Ms / create.p50Ms;
+  const p50 = TARGETS.p99Ms / spread;
+  const rps = (CONNECTIONS * 1000) / p50;
+  return `What the p99 target asks of creates here: with their p99 at ${spread.toFixed(1)}× their p50 (this run), a p99
+under ${TARGETS.p99Ms} ms needs a p50 under ${p50.toFixed(1)} ms, which at ${CONNECTIONS} connections means about ${Math.round(rps)} creates/s:
+${(rps / create.baseline).toFixed(2)} of raw's single-row inserts in this run. Ward reached ${create.ratio}; the same vault behind a bare
+\`node:http\` handler, with no authentication, logging, metrics or framework, reached ${bare.ratio} (p99 ${bare.p99Ms} ms).`;
+}
+
 /** p99 / p50 of the row whose name starts with `name`, as "1.8×": Ward's figures, or with `raw` the raw side's. */
 function tail(r, name, raw = false) {
   const x = r.results.find((y) => y.name.startsWith(name));
@@ -270,7 +288,7 @@ client or server and no encryption.
 
 ## Latency at a fixed concurrency
 
-wrk keeps ${CONNECTIONS} requests in flight, so the mean latency is ${CONNECTIONS} divided by the throughput
+${r.loadGenerator} keeps ${CONNECTIONS} requests in flight, so the mean latency is ${CONNECTIONS} divided by the throughput
 (Little's law), on any server: 3,500 req/s means a mean of about 14 ms. In this run the p99 was
 ${tail(r, 'HTTP create')} the p50 for creates and ${tail(r, 'HTTP get')} for gets, against ${tail(r, 'HTTP create', true)} and ${tail(r, 'HTTP get', true)} for the
 raw statements: a few stalls per run (garbage collection, autovacuum, a core taken by another
@@ -280,6 +298,8 @@ row shares Ward's pool of 20 among ${CONNECTIONS} callers, so its latencies do i
 The raw column shows what the machine gives this load: at about half of raw's throughput, Ward's
 mean latency at the same concurrency is about twice raw's, and a p99 target is within reach
 only on a machine where raw PostgreSQL's own p99 is well under it.
+
+${p99Needs(r)}
 `;
 }
 
