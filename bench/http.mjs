@@ -278,6 +278,7 @@ The informational rows split Ward's cost from the machine's:
   authentication, the scrubbed access log and the metrics.
 
 ${cpuSection(r)}
+
 Single reads and creates that reach the server together share one statement. Each keeps its
 own audit row and waits for its commit, but the round trip and the commit are paid once per
 group, not once per request. This is why the vault rows sit close to the statement row.
