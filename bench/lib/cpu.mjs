@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 function snapshot(pid) {
   try {
     const lines = readFileSync('/proc/stat', 'utf8').split('\n');
-    const cpu = (lines[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user and nice)
+    const cpu = (lines[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
