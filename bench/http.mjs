@@ -56,18 +56,14 @@ async function main() {
   const headers = { authorization: '', 'ward-purpose': 'treatment', 'content-type': 'application/json' };
   const recordsPath = '/v1/collections/patients/records';
   let ward;
+  /** Creates of new patients against `ward`, with `more` load options. */
+  const creates = (more = {}) =>
+    load({ base: ward.base, headers, method: 'POST', path: recordsPath, bodies: () => JSON.stringify(patient()), ...more });
   try {
     // Ward's server: create, then get by id over the records it created.
     ward = await startWard(db.url, { masterKey });
     headers.authorization = `Bearer ${ward.key}`;
-    const created = await load({
-      base: ward.base,
-      headers,
-      method: 'POST',
-      path: recordsPath,
-      bodies: () => JSON.stringify(patient()),
-      probe: cpuProbe(ward.pid),
-    });
+    const created = await creates({ probe: cpuProbe(ward.pid) });
     if (created.non2xx) throw new Error(`${created.non2xx} create requests failed`);
     const ids = (await pool.query('SELECT id FROM ward_records LIMIT 5000')).rows.map((r) => r.id);
     const pick = () => `${recordsPath}/${ids[Math.floor(Math.random() * ids.length)]}`;
@@ -79,13 +75,7 @@ async function main() {
     // The same vault behind bare node:http (no auth, logs, metrics or framework): what Ward's
     // HTTP layer costs, and what any Node server doing this work could reach here.
     ward = await startWard(db.url, { masterKey, bare: true });
-    const bareCreated = await load({
-      base: ward.base,
-      headers,
-      method: 'POST',
-      path: recordsPath,
-      bodies: () => JSON.stringify(patient()),
-    });
+    const bareCreated = await creates();
     const bareGot = await load({ base: ward.base, headers, paths: pick });
     if (bareCreated.non2xx || bareGot.non2xx) throw new Error('bare vault requests failed');
     await ward.stop();

@@ -36,42 +36,39 @@ const freePort = () =>
 export async function startWard(url, { config = EXAMPLE_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
-  let child;
-  let key;
-  let port;
   try {
     writeFileSync(join(dir, 'ward.yaml'), config);
     const env = { ...process.env, DATABASE_URL: url, WARD_MASTER_KEY: masterKey };
     const ward = (...args) => execFileSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8' });
     ward('migrate');
-    ({ key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json')));
-    port = await freePort();
+    const { key } = JSON.parse(ward('apikey', 'create', '--role', 'clinician', '--name', 'bench', '--json'));
+    const port = await freePort();
     // WARD_BENCH_NODE_FLAGS passes Node flags to the server (e.g. --cpu-prof to profile it).
     const flags = process.env.WARD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
     const args = bare ? [...flags, BARE, String(port)] : [...flags, CLI, 'serve', '--port', String(port), ...SERVE_ARGS];
-    child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve, reject) => {
       child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
       child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
     });
+    if (process.env.WARD_BENCH_SERVER_LOG) child.stdout.pipe(createWriteStream(process.env.WARD_BENCH_SERVER_LOG, { flags: 'a' }));
+    else child.stdout.resume();
+    const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
+    // Stops the server and removes its directory (its ward.yaml).
+    const stop = () =>
+      new Promise((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => {
+          removeDir();
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    return { base: `http://127.0.0.1:${port}`, key, pid: child.pid, peakRssMb, stop };
   } catch (e) {
     removeDir();
     throw e;
   }
-  if (process.env.WARD_BENCH_SERVER_LOG) child.stdout.pipe(createWriteStream(process.env.WARD_BENCH_SERVER_LOG, { flags: 'a' }));
-  else child.stdout.resume();
-  const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
-  // Stops the server and removes its directory (its ward.yaml).
-  const stop = () =>
-    new Promise((resolve) => {
-      child.removeAllListeners('exit');
-      child.once('exit', () => {
-        removeDir();
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  return { base: `http://127.0.0.1:${port}`, key, pid: child.pid, peakRssMb, stop };
 }
 
 export function cannon(opts) {
