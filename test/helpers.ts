@@ -1,8 +1,6 @@
 /** Shared test plumbing: fresh databases on both drivers, configs, vaults and canaries. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpSync, rmSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { EXAMPLE_CONFIG } from '../src/config/example.js';
@@ -12,6 +10,7 @@ import { pgDb } from '../src/store/pg.js';
 import { pgliteDb } from '../src/store/pglite.js';
 import { openVault } from '../src/vault/open.js';
 import type { Vault } from '../src/vault/vault.js';
+import { dropLater, forget, scratchDir } from './scratch.js';
 
 export type DriverName = 'pglite' | 'pg';
 /** Every database test runs against both drivers. */
@@ -30,30 +29,53 @@ export function serverUrl(database?: string): string {
   return u.toString();
 }
 
-/** A new, empty database: a fresh database on the real server, or PGlite in a temp dir. */
-export async function freshDb(driver: DriverName): Promise<TestDb> {
+/**
+ * A new database: a copy of the run's migrated template (see global-setup), or with `empty` one
+ * without Ward's schema. On the real server a database of its own; on PGlite a temp directory.
+ * `dispose()` drops or removes it.
+ */
+export async function freshDb(driver: DriverName, options: { empty?: boolean } = {}): Promise<TestDb> {
   if (driver === 'pglite') {
-    const dir = mkdtempSync(join(tmpdir(), 'ward-test-lite-'));
-    return { db: await pgliteDb(dir), location: dir, dispose: async () => {} };
+    const dir = scratchDir('ward-test-lite-');
+    if (!options.empty) cpSync(inject('liteTemplate'), dir, { recursive: true });
+    let db: Db;
+    try {
+      db = await pgliteDb(dir);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return {
+      db,
+      location: dir,
+      async dispose() {
+        await db.close().catch(() => {});
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `ward_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await adminQuery(`CREATE DATABASE ${name}${options.empty ? '' : ` TEMPLATE ${inject('pgTemplate')}`}`);
   const url = serverUrl(name);
   const db = pgDb(url, { max: 4 });
-  return {
-    db,
-    location: url,
-    async dispose() {
-      await db.close().catch(() => {});
-      const a = new pg.Client({ connectionString: serverUrl() });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
+  const drop = async () => {
+    forget(name);
+    await db.close().catch(() => {});
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   };
+  dropLater(name, drop);
+  return { db, location: url, dispose: drop };
+}
+
+/** One statement on the server's default database (CREATE and DROP DATABASE). */
+async function adminQuery(sql: string): Promise<void> {
+  const a = new pg.Client({ connectionString: serverUrl() });
+  await a.connect();
+  try {
+    await a.query(sql);
+  } finally {
+    await a.end();
+  }
 }
 
 export const newMasterKey = () => randomBytes(32).toString('base64');

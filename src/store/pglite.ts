@@ -16,6 +16,7 @@ export async function pgliteDb(dir?: string): Promise<Db> {
     throw e;
   }
   const subscriptions = new Set<Subscription>();
+  let closing = false;
   const on = (c: PGlite | Transaction): Queryable => ({
     query: <R extends Row>(sql: string | Statement, params: readonly unknown[] = []) =>
       translated(async () => (await c.query<R>(sqlText(sql), params as unknown[])).rows),
@@ -57,6 +58,8 @@ export async function pgliteDb(dir?: string): Promise<Db> {
     },
     stats: () => ({ total: 1, idle: 1, waiting: 0 }),
     close: async () => {
+      if (closing) return; // idempotent: a second close must not release a lock another opener now holds
+      closing = true;
       try {
         await Promise.all([...subscriptions].map((s) => s.close()));
         await lite.close();

@@ -1,12 +1,12 @@
 /** `ward audit seal | verify | checkpoint | disclosures` and signing-key rotation, end to end on the embedded database. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgliteDb } from '../../src/store/pglite.js';
 import { canaryPatient } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const run = promisify(execFile);
@@ -29,7 +29,7 @@ describe('ward audit on the embedded database', { timeout: 120_000 }, () => {
   const p = canaryPatient(31);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ward-cli-audit-'));
+    dir = scratchDir('ward-cli-audit-');
     expect((await ward(dir, 'init')).code).toBe(0);
     id = JSON.parse((await ward(dir, 'records', 'create', 'patients', '--json', JSON.stringify(p))).stdout).id;
     expect((await ward(dir, 'records', 'get', 'patients', id)).code).toBe(0);

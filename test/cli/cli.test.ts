@@ -1,11 +1,11 @@
 /** The `ward` command line end to end: the built CLI in a temp directory, as a user runs it. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canaryPatient, freshDb } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const run = promisify(execFile);
@@ -45,7 +45,7 @@ describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
   let id: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ward-cli-'));
+    dir = scratchDir('ward-cli-');
     const init = await ward(dir, ['init']);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('wrote ward.yaml and a development master key in .ward/dev-master.key');
@@ -151,7 +151,7 @@ describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toBe('');
     expect(wrong.stderr).toContain('[master_key_mismatch]');
-    const other = mkdtempSync(join(tmpdir(), 'ward-cli-bad-'));
+    const other = scratchDir('ward-cli-bad-');
     writeFileSync(join(other, 'custom.yaml'), readFileSync(join(dir, 'ward.yaml'), 'utf8').replace('type: ssn', 'type: social'));
     const cfg = await ward(other, ['--config', 'custom.yaml', 'records', 'get', 'patients', id]);
     expect(cfg.code).toBe(1);
@@ -163,9 +163,9 @@ describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
 
 describe('ward CLI on a PostgreSQL server', () => {
   it('refuses to run before `ward migrate`, then works', async () => {
-    const t = await freshDb('pg');
+    const t = await freshDb('pg', { empty: true });
     await t.db.close();
-    const dir = mkdtempSync(join(tmpdir(), 'ward-cli-pg-'));
+    const dir = scratchDir('ward-cli-pg-');
     expect((await ward(dir, ['init'])).code).toBe(0);
     const env = { DATABASE_URL: t.location };
     const early = await ward(dir, ['records', 'create', 'patients', '--json', '{}'], env);

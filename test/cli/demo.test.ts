@@ -1,10 +1,10 @@
 /** `ward demo` end to end: it starts, and every curl command it prints works when pasted. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { scratchDir } from '../scratch.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const sh = promisify(execFile);
@@ -80,7 +80,7 @@ describe('ward demo', { timeout: 120_000 }, () => {
   }
 
   it('prints curl commands that work when pasted, showing each role its own view', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'ward-demo-')), 'demo');
+    const dir = join(scratchDir('ward-demo-'), 'demo');
     const answers = await demo(dir);
     const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified] = answers;
     expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([

@@ -1,9 +1,9 @@
 /** `ward scan` end to end: the built CLI, fed files and stdin, as CI would run it over logs. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from '../scratch.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -44,7 +44,7 @@ const LOG = [
 describe('ward scan', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ward-scan-'));
+    dir = scratchDir('ward-scan-');
     writeFileSync(join(dir, 'app.log'), `${LOG}\n`);
     writeFileSync(join(dir, 'clean.log'), 'server started in 812 ms\nready\n');
   });

@@ -1,6 +1,5 @@
 /** ward.yaml loading and the production safety rules: every error names file, path and fix. */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
@@ -10,6 +9,7 @@ import { devKeyFileText, loadMasterKey } from '../../src/crypto/master-key.js';
 import { isWardError } from '../../src/errors.js';
 import { openVault } from '../../src/vault/open.js';
 import { freshDb } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
 
 const FILE = '/etc/ward/ward.yaml';
 
@@ -156,7 +156,7 @@ describe('production safety', () => {
   });
 
   it('the key file ward init writes is marked dev and refused by openVault in production', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ward-key-'));
+    const dir = scratchDir('ward-key-');
     const file = join(dir, 'dev.key');
     writeFileSync(file, devKeyFileText(), { mode: 0o600 });
     const k = loadMasterKey({ provider: 'file', file }, {});
@@ -169,7 +169,7 @@ describe('production safety', () => {
 
   it('a production start on a database created under a dev key is refused, even with that key from the env', async () => {
     const t = await freshDb('pglite');
-    const file = join(mkdtempSync(join(tmpdir(), 'ward-key-')), 'dev.key');
+    const file = join(scratchDir('ward-key-'), 'dev.key');
     const text = devKeyFileText();
     writeFileSync(file, text, { mode: 0o600 });
     const dev = { ...parseConfig(EXAMPLE_CONFIG, FILE, {}), keys: { provider: 'file' as const, file } };

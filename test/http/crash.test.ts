@@ -5,8 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { freePort } from '../free-port.js';
 import { canaryPatient, freshDb, newMasterKey, type TestDb } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +48,7 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
 
   beforeAll(async () => {
     t = await freshDb('pg');
-    dir = mkdtempSync(join(tmpdir(), 'ward-crash-'));
+    dir = scratchDir('ward-crash-');
     writeFileSync(join(dir, 'ward.yaml'), EXAMPLE_CONFIG);
     const { DATABASE_URL: _d, WARD_CONFIG: _c, ...rest } = process.env;
     env = { ...rest, DATABASE_URL: t.location, WARD_MASTER_KEY: newMasterKey(), WARD_LOG_LEVEL: 'warn' };

@@ -3,11 +3,9 @@
  * flight, HTTPS with HSTS, trusted proxies, malformed HTTP, and the production transport rule.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +17,7 @@ import { checkTrustProxy, type RunningServer, startServer } from '../../src/http
 import { migrate } from '../../src/store/migrate.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
 import { canaryPatient, freshDb, newMasterKey, type TestDb } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
 import { call, memoryLogger } from './helpers.js';
 
 const hasOpenssl = (() => {
@@ -160,7 +159,7 @@ describe('ward server over a socket on PostgreSQL', () => {
 });
 
 describe('ward server transport rules', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ward-serve-'));
+  const dir = scratchDir('ward-serve-');
   const env = { WARD_MASTER_KEY: newMasterKey() };
   const cfg = parseConfig(EXAMPLE_CONFIG, join(dir, 'ward.yaml'), {});
 

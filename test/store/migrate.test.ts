@@ -1,16 +1,16 @@
 /** Migrations: applied in order, recorded, safe to re-run and to run concurrently; edits refused. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations, pending } from '../../src/store/migrate.js';
 import { pgDb } from '../../src/store/pg.js';
 import { openVault } from '../../src/vault/open.js';
 import { DRIVERS, exampleConfig, freshDb, newMasterKey } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
 
 describe.each(DRIVERS)('migrations on %s', (driver) => {
   it('apply once, record themselves and are safe to re-run', async () => {
-    const t = await freshDb(driver);
+    const t = await freshDb(driver, { empty: true });
     const all = migrations().map((m) => m.name);
     expect(await pending(t.db)).toEqual(all);
     expect(await migrate(t.db)).toEqual(all);
@@ -23,7 +23,7 @@ describe.each(DRIVERS)('migrations on %s', (driver) => {
   });
 
   it('the GIN indexes that writes grow take entries directly, with no pending list to merge on a write', async () => {
-    const t = await freshDb(driver);
+    const t = await freshDb(driver, { empty: true });
     await migrate(t.db);
     const rows = await t.db.query<{ relname: string; reloptions: string[] | null }>(
       "SELECT relname, reloptions FROM pg_class WHERE relname IN ('ward_records_lookup', 'ward_audit_events_records') ORDER BY relname",
@@ -37,8 +37,8 @@ describe.each(DRIVERS)('migrations on %s', (driver) => {
   });
 
   it('a migration edited after it was applied is refused', async () => {
-    const t = await freshDb(driver);
-    const dir = `${mkdtempSync(join(tmpdir(), 'ward-mig-'))}/`;
+    const t = await freshDb(driver, { empty: true });
+    const dir = `${scratchDir('ward-mig-')}/`;
     writeFileSync(`${dir}0001_a.sql`, 'CREATE TABLE a (x int);');
     await migrate(t.db, migrations(dir));
     writeFileSync(`${dir}0001_a.sql`, 'CREATE TABLE a (x bigint);');
@@ -55,7 +55,7 @@ describe.each(DRIVERS)('migrations on %s', (driver) => {
   });
 
   it('a server database with pending migrations refuses to open unless told to migrate', async () => {
-    const t = await freshDb(driver);
+    const t = await freshDb(driver, { empty: true });
     const env = { WARD_MASTER_KEY: newMasterKey() };
     await expect(openVault(exampleConfig(), { env, db: t.db, migrations: 'check' })).rejects.toMatchObject({
       code: 'schema_outdated',
@@ -70,7 +70,7 @@ describe.each(DRIVERS)('migrations on %s', (driver) => {
 
 describe('concurrent migrations on a server', () => {
   it('serialize on a lock: every migration is applied exactly once', async () => {
-    const t = await freshDb('pg');
+    const t = await freshDb('pg', { empty: true });
     const dbs = [pgDb(t.location), pgDb(t.location), pgDb(t.location)];
     const applied = await Promise.all(dbs.map((db) => migrate(db)));
     expect(applied.flat().sort()).toEqual(migrations().map((m) => m.name));
