@@ -11,6 +11,7 @@ import type { Action, RequestContext } from './actions.js';
 /** A role as declared in ward.yaml (structurally the config's role settings). */
 export interface RoleSpec {
   audit?: boolean | undefined;
+  admin?: boolean | undefined;
   allow: {
     collections: string[];
     actions: readonly string[];
@@ -85,6 +86,11 @@ export class Policy {
 
   canReadAudit(ctx: RequestContext): boolean {
     return ctx.principal.operator === true || this.roles[ctx.principal.role]?.audit === true;
+  }
+
+  /** May manage API keys (create, list, revoke): the operator, and roles with `admin: true`. */
+  canAdmin(ctx: RequestContext): boolean {
+    return ctx.principal.operator === true || this.roles[ctx.principal.role]?.admin === true;
   }
 
   /**

@@ -1,10 +1,26 @@
 /** `ward apikey ...`: create (shown once), list and revoke API keys. */
 import type { Command } from 'commander';
-import { ApiKeys, lifetimeMs } from '../vault/apikeys.js';
-import { type GlobalOptions, printJson, withVault } from './run.js';
+import { WardError } from '../errors.js';
+import { DirLocked } from '../store/dir-lock.js';
+import { lifetimeMs } from '../vault/apikeys.js';
+import type { Vault } from '../vault/vault.js';
+import type { Cli } from './run.js';
 
-export function registerApiKey(program: Command): void {
-  const g = () => program.opts<GlobalOptions>();
+/** Runs `fn` on the vault; while a server holds the embedded database, says how to manage keys over HTTP instead. */
+async function withKeys<T>(cli: Cli, fn: (v: Vault) => Promise<T>): Promise<T> {
+  try {
+    return await cli.withVault(fn);
+  } catch (e) {
+    if (!(e instanceof DirLocked)) throw e;
+    throw new WardError(
+      e.code,
+      `${e.message}; while it runs, manage API keys over HTTP with the key of a role that has admin: true ` +
+        '(POST, GET /v1/admin/api-keys; DELETE /v1/admin/api-keys/{id})',
+    );
+  }
+}
+
+export function registerApiKey(program: Command, cli: Cli): void {
   const apikey = program.command('apikey').description('API keys for the HTTP API: create, list, revoke');
 
   apikey
@@ -16,13 +32,12 @@ export function registerApiKey(program: Command): void {
     .option('--json', 'print {"id": ..., "key": ...}')
     .action(async (o: { role: string; name: string; expires?: string; json?: boolean }) => {
       const lifetime = o.expires ? lifetimeMs(o.expires) : undefined; // refused before the database is opened
-      await withVault(g(), async (v) => {
-        const expires = lifetime === undefined ? null : new Date(Date.now() + lifetime); // from the key's creation
-        const { id, key } = await new ApiKeys(v.db, v.policy).create(o.role, o.name, expires);
-        if (o.json) printJson({ id, key });
+      await withKeys(cli, async (v) => {
+        const { id, key, expiresAt } = await v.createApiKey(o.role, o.name, lifetime);
+        if (o.json) await cli.printJson({ id, key });
         else
-          process.stdout.write(
-            `API key for role ${o.role} (id ${id}${expires ? `, expires ${expires.toISOString()}` : ''}):\n\n  ${key}\n\n` +
+          await cli.write(
+            `API key for role ${o.role} (id ${id}${expiresAt ? `, expires ${expiresAt}` : ''}):\n\n  ${key}\n\n` +
               'It is shown only now: store it in your secret manager.\n',
           );
       });
@@ -31,15 +46,15 @@ export function registerApiKey(program: Command): void {
   apikey
     .command('list')
     .description('list API keys (never the keys themselves)')
-    .action(() => withVault(g(), async (v) => printJson({ keys: await new ApiKeys(v.db, v.policy).list() })));
+    .action(() => withKeys(cli, async (v) => cli.printJson({ keys: await v.listApiKeys() })));
 
   apikey
     .command('revoke <idOrPrefix>')
     .description('revoke an API key; effective on its next request')
     .action((idOrPrefix: string) =>
-      withVault(g(), async (v) => {
-        await new ApiKeys(v.db, v.policy).revoke(idOrPrefix);
-        printJson({ revoked: idOrPrefix });
+      withKeys(cli, async (v) => {
+        await v.revokeApiKey(idOrPrefix);
+        await cli.printJson({ revoked: idOrPrefix });
       }),
     );
 }

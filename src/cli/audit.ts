@@ -9,7 +9,7 @@ import { parseExported } from '../audit/checkpoint.js';
 import type { VerifyReport } from '../audit/verify.js';
 import { WardError } from '../errors.js';
 import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../store/audit.js';
-import { type GlobalOptions, integer, printJson, withVault } from './run.js';
+import { type Cli, integer } from './run.js';
 
 const PAGE = 1000;
 
@@ -20,14 +20,10 @@ function date(flag: string, value: string | undefined): Date | undefined {
   return d;
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
-}
-
 /** Opens `--out FILE` (mode 0600) or stdout; `done` flushes and closes a file. */
-function output(file: string | undefined): { out: Writable; done: () => Promise<void> } {
-  if (!file) return { out: process.stdout, done: async () => {} };
-  const out = createWriteStream(file, { mode: 0o600 });
+function output(cli: Cli, file: string | undefined): { out: Writable; done: () => Promise<void> } {
+  if (!file) return { out: cli.io.stdout, done: async () => {} };
+  const out = createWriteStream(cli.path(file), { mode: 0o600 });
   return { out, done: () => new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve()))) };
 }
 
@@ -85,8 +81,7 @@ function describeReport(r: VerifyReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function registerAudit(program: Command): void {
-  const g = () => program.opts<GlobalOptions>();
+export function registerAudit(program: Command, cli: Cli): void {
   const audit = program.command('audit').description('the audit trail');
 
   audit
@@ -98,7 +93,7 @@ export function registerAudit(program: Command): void {
     .option('--actor <actor>', 'events by this actor, e.g. key:<prefix> or cli:<user>')
     .option('--out <file>', 'write to this file (created with mode 0600)')
     .action((o: { since?: string; until?: string; record?: string; actor?: string; out?: string }) =>
-      withVault(g(), async (v) => {
+      cli.withVault(async (v) => {
         const base: Omit<AuditFilter, 'limit'> = {};
         const since = date('--since', o.since);
         const until = date('--until', o.until);
@@ -106,10 +101,10 @@ export function registerAudit(program: Command): void {
         if (until) base.until = until;
         if (o.record) base.recordId = o.record;
         if (o.actor) base.actor = o.actor;
-        const { out, done } = output(o.out);
+        const { out, done } = output(cli, o.out);
         await eachPage(
           (after) => v.auditEvents({ ...base, limit: PAGE, ...(after ? { after } : {}) }),
-          (e) => write(out, `${JSON.stringify(e)}\n`),
+          (e) => cli.write(`${JSON.stringify(e)}\n`, out),
         );
         await done();
       }),
@@ -120,9 +115,9 @@ export function registerAudit(program: Command): void {
     .description('seal new audit events into the signed log now (ward serve also does this in the background)')
     .option('--wait <seconds>', 'wait up to this long for transactions still open to finish', '10')
     .action((o: { wait: string }) =>
-      withVault(g(), async (v) => {
-        const r = await v.auditLog.seal(integer(o.wait, '--wait', 0, 3600) * 1000);
-        process.stdout.write(
+      cli.withVault(async (v) => {
+        const r = await v.sealAudit(integer(o.wait, '--wait', 0, 3600) * 1000);
+        await cli.write(
           `sealed ${r.sealed} events; the log holds ${r.treeSize}${r.unsealed ? `; ${r.unsealed} still in open transactions, sealed next time` : ''}\n`,
         );
       }),
@@ -134,19 +129,19 @@ export function registerAudit(program: Command): void {
     .option('--since <file>', 'also prove the log still extends this exported checkpoint (ward audit checkpoint --export)')
     .option('--json', 'print the report as JSON')
     .action((o: { since?: string; json?: boolean }) =>
-      withVault(g(), async (v) => {
+      cli.withVault(async (v) => {
         let text: string | undefined;
         if (o.since) {
           try {
-            text = readFileSync(o.since, 'utf8');
+            text = readFileSync(cli.path(o.since), 'utf8');
           } catch {
             throw new WardError('invalid_request', `--since: cannot read ${o.since}`);
           }
         }
         const report = await v.verifyAudit(text === undefined ? undefined : parseExported(text, '--since'));
-        if (o.json) printJson(report);
-        else process.stdout.write(describeReport(report));
-        if (!report.ok) process.exitCode = 1;
+        if (o.json) await cli.printJson(report);
+        else await cli.write(describeReport(report));
+        if (!report.ok) cli.exitCode = 1;
       }),
     );
 
@@ -156,13 +151,13 @@ export function registerAudit(program: Command): void {
     .option('--export', 'seal pending events, then write the checkpoint (to stdout, or --out FILE)')
     .option('--out <file>', 'write to this file')
     .action((o: { export?: boolean; out?: string }) =>
-      withVault(g(), async (v) => {
-        if (o.export) await v.auditLog.seal(10_000);
+      cli.withVault(async (v) => {
+        if (o.export) await v.sealAudit(10_000);
         const c = await v.auditCheckpoint();
         if (!c) throw new WardError('not_found', 'the audit log has not been sealed yet: run `ward audit seal`');
         const text = `${JSON.stringify(c, null, 2)}\n`;
-        if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
-        else process.stdout.write(text);
+        if (o.out) writeFileSync(cli.path(o.out), text, { mode: 0o600 });
+        else await cli.write(text);
       }),
     );
 
@@ -174,17 +169,17 @@ export function registerAudit(program: Command): void {
     .option('--until <time>', 'events before this ISO 8601 time')
     .option('--out <file>', 'write to this file (created with mode 0600)')
     .action((recordId: string, o: { csv?: boolean; since?: string; until?: string; out?: string }) =>
-      withVault(g(), async (v) => {
+      cli.withVault(async (v) => {
         const base: Omit<DisclosureFilter, 'limit'> = {};
         const since = date('--since', o.since);
         const until = date('--until', o.until);
         if (since) base.since = since;
         if (until) base.until = until;
-        const { out, done } = output(o.out);
-        if (o.csv) await write(out, `${CSV_COLUMNS.join(',')}\n`);
+        const { out, done } = output(cli, o.out);
+        if (o.csv) await cli.write(`${CSV_COLUMNS.join(',')}\n`, out);
         await eachPage(
           (after) => v.disclosures(recordId, { ...base, limit: PAGE, ...(after ? { after } : {}) }),
-          (e) => write(out, o.csv ? `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\n` : `${JSON.stringify(e)}\n`),
+          (e) => cli.write(o.csv ? `${CSV_COLUMNS.map((c) => csvCell(e[c])).join(',')}\n` : `${JSON.stringify(e)}\n`, out),
         );
         await done();
       }),

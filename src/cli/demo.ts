@@ -11,11 +11,10 @@ import { pino } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../detect/logger.js';
 import { startServer } from '../http/server.js';
-import { ApiKeys } from '../vault/apikeys.js';
 import { openVault } from '../vault/open.js';
 import { demoPatient } from './demo-data.js';
 import { initConfig } from './init.js';
-import { integer } from './run.js';
+import { type Cli, integer } from './run.js';
 
 const ROLES = ['clinician', 'billing', 'analytics', 'auditor'] as const;
 const PATIENTS = 24;
@@ -33,8 +32,9 @@ async function prepare(dir: string) {
   const cfg = loadConfig(file);
   const vault = await openVault(cfg);
   try {
-    const keys = new ApiKeys(vault.db, vault.policy);
-    const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (r) => [r, (await keys.create(r, `demo ${r}`)).key] as const)));
+    const tokens = Object.fromEntries(
+      await Promise.all(ROLES.map(async (r) => [r, (await vault.createApiKey(r, `demo ${r}`)).key] as const)),
+    );
     const first = demoPatient(0);
     const existing = await vault.search('patients', { mrn: first.mrn });
     const ids = existing.length
@@ -45,7 +45,7 @@ async function prepare(dir: string) {
             Array.from({ length: PATIENTS }, (_, n) => demoPatient(n)),
           )
         ).ids;
-    await vault.auditLog.seal(5_000); // so the audit log verifies with something in it from the start
+    await vault.sealAudit(5_000); // so the audit log verifies with something in it from the start
     return { cfg, keys: tokens as Record<(typeof ROLES)[number], string>, id: ids[0] as string, patient: first };
   } finally {
     await vault.close();
@@ -91,7 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<{ url: string; close(): P
   return { url: server.url, close: server.close, guide };
 }
 
-export function registerDemo(program: Command): void {
+export function registerDemo(program: Command, cli: Cli): void {
   program
     .command('demo')
     .description('run Ward on the embedded database with example roles, keys and synthetic patients')
@@ -99,8 +99,8 @@ export function registerDemo(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
     .action(async (opts: { dir: string; host: string; port: string }) => {
-      const { url, guide } = await runDemo({ dir: opts.dir, host: opts.host, port: integer(opts.port, '--port', 0, 65535) });
-      process.stdout.write(
+      const { url, guide } = await runDemo({ dir: cli.path(opts.dir), host: opts.host, port: integer(opts.port, '--port', 0, 65535) });
+      await cli.write(
         `Ward demo on ${url} (config and embedded database in ${opts.dir}/; synthetic data only).\n` +
           `API keys were created for the roles ${ROLES.join(', ')}. Try:\n\n${guide}\n\nCtrl-C stops the server.\n`,
       );

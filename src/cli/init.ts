@@ -3,9 +3,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXAMPLE_CONFIG, EXAMPLE_KEY_FILE } from '../config/example.js';
-import { configPath } from '../config/load.js';
 import { devKeyFileText } from '../crypto/master-key.js';
-import { type GlobalOptions, UsageError } from './run.js';
+import { type Cli, UsageError } from './run.js';
 
 export function initConfig(file: string, force: boolean): { config: string; key: string } {
   const key = resolve(dirname(file), EXAMPLE_KEY_FILE);
@@ -19,16 +18,15 @@ export function initConfig(file: string, force: boolean): { config: string; key:
   return { config: file, key };
 }
 
-export function registerInit(program: Command): void {
+export function registerInit(program: Command, cli: Cli): void {
   program
     .command('init')
     .description('write an example ward.yaml and a development master key (nonproduction)')
     .option('--force', 'overwrite an existing ward.yaml and key file')
     .action((opts: { force?: boolean }) => {
-      const global = program.opts<GlobalOptions>();
-      const out = initConfig(configPath(global.config), opts.force ?? false);
-      const rel = (p: string) => relative(process.cwd(), p) || p;
-      process.stdout.write(
+      const out = initConfig(cli.configFile(), opts.force ?? false);
+      const rel = (p: string) => relative(cli.io.cwd, p) || p;
+      return cli.write(
         `wrote ${rel(out.config)} and a development master key in ${rel(out.key)}\n` +
           'next: ward records create patients --json \'{"mrn": "MRN-0001", "name": "Ada Example"}\'\n',
       );

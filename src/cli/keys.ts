@@ -3,19 +3,17 @@ import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import { migrate } from '../store/migrate.js';
 import { openDb } from '../vault/open.js';
-import { config, type GlobalOptions, printJson, withVault } from './run.js';
+import type { Cli } from './run.js';
 
-export function registerKeys(program: Command): void {
-  const g = () => program.opts<GlobalOptions>();
-
+export function registerKeys(program: Command, cli: Cli): void {
   program
     .command('migrate')
     .description('apply pending database migrations (safe to re-run)')
     .action(async () => {
-      const db = await openDb(config(g()));
+      const db = await openDb(cli.config());
       try {
         const applied = await migrate(db);
-        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database schema is up to date\n');
+        await cli.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database schema is up to date\n');
       } finally {
         await db.close();
       }
@@ -26,7 +24,7 @@ export function registerKeys(program: Command): void {
   keys
     .command('status')
     .description("print each collection's data key versions and how many records each protects")
-    .action(() => withVault(g(), async (v) => printJson({ collections: await v.keyring.status(), auditSigning: v.auditLog.keys.list() })));
+    .action(() => cli.withVault(async (v) => cli.printJson(await v.keyStatus())));
 
   keys
     .command('rotate [collection]')
@@ -34,13 +32,13 @@ export function registerKeys(program: Command): void {
     .option('--all', 'rotate every collection')
     .option('--audit-signing', 'rotate the Ed25519 key that signs audit checkpoints instead')
     .action((collection: string | undefined, o: { all?: boolean; auditSigning?: boolean }) =>
-      withVault(g(), async (v) => {
-        if (o.auditSigning) return printJson({ auditSigning: await v.auditLog.keys.rotate() });
+      cli.withVault(async (v) => {
+        if (o.auditSigning) return cli.printJson({ auditSigning: await v.rotateAuditSigningKey() });
         const names = o.all ? [...v.collections.keys()] : collection ? [v.collection(collection).name] : [];
         if (!names.length) throw new WardError('invalid_request', 'name a collection to rotate, or pass --all');
         const rotated: Record<string, number> = {};
-        for (const name of names) rotated[name] = await v.keyring.rotate(name);
-        printJson({ rotated });
+        for (const name of names) rotated[name] = await v.rotateKey(name);
+        await cli.printJson({ rotated });
       }),
     );
 }

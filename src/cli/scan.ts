@@ -7,7 +7,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { type LineFinding, redactLine, scanLine } from '../detect/lines.js';
-import { UsageError } from './run.js';
+import { type Cli, UsageError } from './run.js';
 
 interface ScanOptions {
   redact?: boolean;
@@ -15,7 +15,7 @@ interface ScanOptions {
   minConfidence?: string;
 }
 
-export function registerScan(program: Command): void {
+export function registerScan(program: Command, cli: Cli): void {
   program
     .command('scan [file]')
     .description('find PHI in a text or JSON-lines file ("-" or nothing: stdin); exit 1 when any is found')
@@ -26,17 +26,18 @@ export function registerScan(program: Command): void {
       if (opts.redact && opts.show) throw new UsageError('--redact and --show cannot be used together');
       const minConfidence = opts.minConfidence === undefined ? 0.5 : Number(opts.minConfidence);
       if (!(minConfidence >= 0 && minConfidence <= 1)) throw new UsageError('--min-confidence: give a number from 0 to 1');
-      const input = await open(file);
+      const input = await open(cli, file);
       const name = !file || file === '-' ? '(stdin)' : file;
-      if (opts.redact) await redact(input, { minConfidence });
-      else process.exitCode = await report(input, name, opts.show ?? false, { minConfidence });
+      if (opts.redact) await redact(cli, input, { minConfidence });
+      else cli.exitCode = await report(cli, input, name, opts.show ?? false, { minConfidence });
     });
 }
 
-async function open(file: string | undefined): Promise<Readable> {
-  if (!file || file === '-') return process.stdin;
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${file} is a directory`);
-  const stream = createReadStream(file, { encoding: 'utf8' });
+async function open(cli: Cli, file: string | undefined): Promise<Readable> {
+  if (!file || file === '-') return cli.io.stdin;
+  const path = cli.path(file);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${file} is a directory`);
+  const stream = createReadStream(path, { encoding: 'utf8' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', () => reject(new UsageError(`cannot read ${file}`)));
@@ -58,21 +59,17 @@ async function* lines(input: Readable): AsyncGenerator<{ line: string; last: boo
 
 const body = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
 
-async function write(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
-}
-
-async function redact(input: Readable, options: { minConfidence: number }): Promise<void> {
+async function redact(cli: Cli, input: Readable, options: { minConfidence: number }): Promise<void> {
   for await (const { line, last } of lines(input)) {
     const b = body(line);
-    await write(redactLine(b, options) + line.slice(b.length) + (last ? '' : '\n'));
+    await cli.write(redactLine(b, options) + line.slice(b.length) + (last ? '' : '\n'));
   }
 }
 
 const describe = (f: LineFinding, show: boolean) =>
   `${f.type}${typeof f.at === 'number' ? ` col ${f.at}` : ` in ${f.at}`}${show ? ` ${JSON.stringify(f.value)}` : ''}`;
 
-async function report(input: Readable, name: string, show: boolean, options: { minConfidence: number }): Promise<number> {
+async function report(cli: Cli, input: Readable, name: string, show: boolean, options: { minConfidence: number }): Promise<number> {
   let count = 0;
   let lineNo = 0;
   let withPhi = 0;
@@ -84,13 +81,13 @@ async function report(input: Readable, name: string, show: boolean, options: { m
     withPhi++;
     count += found.length;
     for (const f of found) byType.set(f.type, (byType.get(f.type) ?? 0) + 1);
-    await write(`${name}:${lineNo}: ${found.map((f) => describe(f, show)).join(', ')}\n`);
+    await cli.write(`${name}:${lineNo}: ${found.map((f) => describe(f, show)).join(', ')}\n`);
   }
   if (!count) {
-    await write(`ward scan: no PHI found in ${lineNo} line${lineNo === 1 ? '' : 's'}\n`);
+    await cli.write(`ward scan: no PHI found in ${lineNo} line${lineNo === 1 ? '' : 's'}\n`);
     return 0;
   }
   const types = [...byType].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([t, n]) => `${t} ${n}`);
-  await write(`ward scan: ${count} finding${count === 1 ? '' : 's'} on ${withPhi} of ${lineNo} lines (${types.join(', ')})\n`);
+  await cli.write(`ward scan: ${count} finding${count === 1 ? '' : 's'} on ${withPhi} of ${lineNo} lines (${types.join(', ')})\n`);
   return 1;
 }

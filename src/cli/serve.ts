@@ -1,8 +1,7 @@
 /** `ward serve`: the HTTP API over the configured vault, until SIGTERM or SIGINT. */
 import type { Command } from 'commander';
-import { configPath } from '../config/load.js';
 import { startServer } from '../http/server.js';
-import { type GlobalOptions, integer, UsageError } from './run.js';
+import { type Cli, integer, UsageError } from './run.js';
 
 interface ServeFlags {
   host: string;
@@ -15,7 +14,7 @@ interface ServeFlags {
   cryptoThreads?: string;
 }
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, cli: Cli): void {
   program
     .command('serve')
     .description('serve the HTTP API (v1) until SIGTERM or SIGINT; logs are JSON lines on stdout')
@@ -37,8 +36,9 @@ export function registerServe(program: Command): void {
         .map((s) => s.trim())
         .filter(Boolean);
       await startServer(
-        { configFile: configPath(program.opts<GlobalOptions>().config) },
+        { configFile: cli.configFile() },
         {
+          env: cli.io.env,
           host: o.host,
           port: integer(o.port, '--port', 0, 65535),
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),

@@ -34,9 +34,9 @@ export interface WardConfig {
 export const DEFAULT_CONFIG = 'ward.yaml';
 export const DEFAULT_EMBEDDED_DIR = '.ward/pgdata';
 
-/** The config path from the flag, then WARD_CONFIG, then ./ward.yaml. */
-export function configPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(flag ?? env.WARD_CONFIG ?? DEFAULT_CONFIG);
+/** The config path from the flag, then WARD_CONFIG, then ./ward.yaml, relative to `cwd`. */
+export function configPath(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return resolve(cwd, flag ?? env.WARD_CONFIG ?? DEFAULT_CONFIG);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): WardConfig {

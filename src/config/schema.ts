@@ -54,6 +54,8 @@ export const roleSchema = z.strictObject({
   description: z.string().optional(),
   /** May read the audit trail. */
   audit: z.boolean().optional(),
+  /** May manage API keys over HTTP (create, list, revoke). */
+  admin: z.boolean().optional(),
   allow: z.array(ruleSchema).default([]),
 });
 

@@ -9,7 +9,6 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
-import { ApiKeys } from '../vault/apikeys.js';
 import { openDb, openVault } from '../vault/open.js';
 import { buildApp } from './app.js';
 import { countAuditWrites, Metrics } from './metrics.js';
@@ -116,7 +115,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     throw e;
   });
   // Validated keys are cached; a revocation from any process evicts through LISTEN/NOTIFY.
-  const apiKeys = new ApiKeys(vault.db, vault.policy);
+  const apiKeys = vault.apiKeys;
   let app: FastifyInstance;
   try {
     await apiKeys.startCache();

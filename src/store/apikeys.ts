@@ -59,18 +59,19 @@ export async function touchApiKey(q: Queryable, id: string): Promise<void> {
 export const API_KEYS_CHANNEL = 'ward_api_keys';
 
 /**
- * Revokes a key by id or prefix and returns its prefix; undefined when there is no such
+ * Revokes a key by id or prefix and returns its id and prefix; undefined when there is no such
  * unrevoked key. The same statement sends `NOTIFY ward_api_keys, '<prefix>'`, delivered to
  * every listener when it commits, so servers (in any process) drop the key from their caches.
  */
-export async function revokeApiKey(q: Queryable, idOrPrefix: string): Promise<string | undefined> {
+export async function revokeApiKey(q: Queryable, idOrPrefix: string): Promise<{ id: string; prefix: string } | undefined> {
   const rows = await q.query(
     `WITH revoked AS (
        UPDATE ward_api_keys SET revoked_at = now()
-       WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING prefix
+       WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL RETURNING id, prefix
      )
-     SELECT prefix, pg_notify('${API_KEYS_CHANNEL}', prefix) FROM revoked`,
+     SELECT id::text AS id, prefix, pg_notify('${API_KEYS_CHANNEL}', prefix) FROM revoked`,
     [idOrPrefix],
   );
-  return rows[0]?.prefix as string | undefined;
+  const r = rows[0];
+  return r && { id: r.id as string, prefix: r.prefix as string };
 }

@@ -18,6 +18,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The embedded database is held by another process. */
+export class DirLocked extends WardError {
+  constructor(dir: string, owner: number) {
+    super(
+      'database_error',
+      `the embedded database in ${dir} is in use by process ${owner} (ward serve or ward demo?); stop it first, or use a PostgreSQL server`,
+    );
+  }
+}
+
 /** Takes the directory's lock or throws naming the process that holds it; returns the release. */
 export function lockDir(dir: string): () => void {
   const file = join(dir, LOCK);
@@ -30,11 +40,7 @@ export function lockDir(dir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && alive(owner))
-        throw new WardError(
-          'database_error',
-          `the embedded database in ${dir} is in use by process ${owner} (ward serve or ward demo?); stop it first, or use a PostgreSQL server`,
-        );
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) throw new DirLocked(dir, owner);
       rmSync(file, { force: true }); // stale: its process is gone
     }
   }

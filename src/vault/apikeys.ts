@@ -16,7 +16,7 @@ import { randomView } from '../crypto/random.js';
 import { WardError } from '../errors.js';
 import * as store from '../store/apikeys.js';
 import { SharedReads } from '../store/coalesce.js';
-import type { Db, Subscription } from '../store/db.js';
+import type { Db, Queryable, Subscription } from '../store/db.js';
 
 const KEY_SHAPE = /^ward_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
 /** A positive whole number of hours, days, weeks or years: a key that expires at once is refused. */
@@ -134,8 +134,13 @@ export class ApiKeys {
     await s?.close();
   }
 
-  /** Creates a key for a role declared in ward.yaml; the key itself is returned only here. */
-  async create(role: string, name: string, expiresAt: Date | null = null): Promise<{ id: string; key: string; prefix: string }> {
+  /** Creates a key for a role declared in ward.yaml (through `q`, a transaction); the key itself is returned only here. */
+  async create(
+    role: string,
+    name: string,
+    expiresAt: Date | null = null,
+    q: Queryable = this.db,
+  ): Promise<{ id: string; key: string; prefix: string }> {
     if (!this.policy.hasRole(role))
       throw new WardError(
         'invalid_request',
@@ -145,7 +150,7 @@ export class ApiKeys {
     const prefix = Array.from(randomView(10), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
     const secret = randomView(32).toString('base64url');
     const id = newRecordId();
-    await store.insertApiKey(this.db, { id, name, role, prefix, secretHash: hash(secret), expiresAt });
+    await store.insertApiKey(q, { id, name, role, prefix, secretHash: hash(secret), expiresAt });
     return { id, key: `ward_${prefix}_${secret}`, prefix };
   }
 
@@ -153,11 +158,15 @@ export class ApiKeys {
     return (await store.selectApiKeys(this.db)).map(info);
   }
 
-  /** Revokes a key; this cache drops it at once, other processes' on the notification. */
-  async revoke(idOrPrefix: string): Promise<void> {
-    const prefix = await store.revokeApiKey(this.db, idOrPrefix);
-    if (prefix === undefined) throw new WardError('not_found', 'no such active API key');
-    this.evict(prefix);
+  /**
+   * Revokes a key (through `q`, a transaction) and returns its id; this cache drops it at once,
+   * other processes' on the notification, which is sent when the revocation commits.
+   */
+  async revoke(idOrPrefix: string, q: Queryable = this.db): Promise<string> {
+    const revoked = await store.revokeApiKey(q, idOrPrefix);
+    if (!revoked) throw new WardError('not_found', 'no such active API key');
+    this.evict(revoked.prefix);
+    return revoked.id;
   }
 
   /**

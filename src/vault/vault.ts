@@ -8,9 +8,11 @@ import { operatorContext, type RequestContext } from '../access/actions.js';
 import type { FieldView, Grant, Policy } from '../access/policy.js';
 import type { ExportedCheckpoint } from '../audit/checkpoint.js';
 import type { AuditLog } from '../audit/log.js';
+import type { SealResult } from '../audit/seal.js';
+import type { SigningKeyInfo } from '../audit/signing.js';
 import type { VerifyReport } from '../audit/verify.js';
 import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
-import type { Keyring } from '../crypto/keyring.js';
+import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import { type FieldIssue, isWardError, WardError } from '../errors.js';
 import {
@@ -29,6 +31,7 @@ import { type AuditFilter, type DisclosureFilter, insertAudit, type StoredAuditE
 import { Coalescer } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
+import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
 import { Auditor, auditRow, record as recordAudit } from './audit.js';
 import { RecordCodec } from './codec.js';
 
@@ -65,8 +68,19 @@ export interface SearchOptions extends ReadOptions {
   limit?: number;
 }
 
+export interface CreatedApiKey {
+  id: string;
+  /** The whole key: shown once, never stored. */
+  key: string;
+  prefix: string;
+  role: string;
+  expiresAt: string | null;
+}
+
 export class Vault {
   readonly codec: RecordCodec;
+  /** API keys: authentication (with a cache, once a server starts it) and their management. */
+  readonly apiKeys: ApiKeys;
   private readonly auditor: Auditor;
   /** Concurrent single reads and creates share statements (see store/coalesce). */
   private readonly reads: Coalescer<records.Read, records.RecordRow | undefined>;
@@ -83,6 +97,7 @@ export class Vault {
   ) {
     this.codec = new RecordCodec(keyring, crypto);
     this.auditor = new Auditor(db, policy);
+    this.apiKeys = new ApiKeys(db, policy);
     this.reads = new Coalescer(
       (r) => records.getRecord(db, r.collection, r.id, r.audit),
       (rs) => records.getRecords(db, rs),
@@ -333,7 +348,72 @@ export class Vault {
     return out;
   }
 
+  /** Each collection's data key versions and the records each protects; the audit signing keys' public halves. */
+  async keyStatus(): Promise<{ collections: KeyStatus[]; auditSigning: SigningKeyInfo[] }> {
+    return { collections: await this.keyring.status(), auditSigning: this.auditLog.keys.list() };
+  }
+
+  /** Adds a data key version to a collection; new writes use it. Returns the new version. */
+  rotateKey(collection: string): Promise<number> {
+    return this.keyring.rotate(this.collection(collection).name);
+  }
+
+  /** Adds a version of the key that signs audit checkpoints. */
+  rotateAuditSigningKey(): Promise<number> {
+    return this.auditLog.keys.rotate();
+  }
+
+  /** Seals new audit events now; `waitMs` waits that long for open transactions to finish. */
+  sealAudit(waitMs = 0): Promise<SealResult> {
+    return this.auditLog.seal(waitMs);
+  }
+
+  /**
+   * Creates an API key for a role; the key itself is returned only here. For the operator and
+   * admin roles; the creation and its audit row commit together. The key's name is stored with
+   * it, never in the audit trail (it is the caller's text).
+   */
+  async createApiKey(role: string, name: string, lifetimeMs?: number, ctx: RequestContext = OPERATOR): Promise<CreatedApiKey> {
+    await this.requireAdmin(ctx, 'apikey.create');
+    const expiresAt = lifetimeMs === undefined ? null : new Date(Date.now() + lifetimeMs);
+    return this.auditor.run(auditRow(ctx, 'apikey.create', null, [], []), (audit) =>
+      this.db.transaction(async (tx) => {
+        const created = await this.apiKeys.create(role, name, expiresAt, tx);
+        await insertAudit(tx, { ...audit, recordIds: [created.id] });
+        return { ...created, role, expiresAt: expiresAt?.toISOString() ?? null };
+      }),
+    );
+  }
+
+  /** Every API key (never a secret), for the operator and admin roles. */
+  async listApiKeys(ctx: RequestContext = OPERATOR): Promise<ApiKeyInfo[]> {
+    await this.requireAdmin(ctx, 'apikey.list');
+    return this.auditor.run(auditRow(ctx, 'apikey.list', null, [], []), async (audit) => {
+      const keys = await this.apiKeys.list();
+      await insertAudit(this.db, audit);
+      return keys;
+    });
+  }
+
+  /** Revokes an API key by id (or, for the operator, its prefix); effective on its next request. */
+  async revokeApiKey(idOrPrefix: string, ctx: RequestContext = OPERATOR): Promise<void> {
+    await this.requireAdmin(ctx, 'apikey.revoke');
+    await this.auditor.run(auditRow(ctx, 'apikey.revoke', null, [], []), (audit) =>
+      this.db.transaction(async (tx) => {
+        const id = await this.apiKeys.revoke(idOrPrefix, tx);
+        await insertAudit(tx, { ...audit, recordIds: [id] });
+      }),
+    );
+  }
+
+  private async requireAdmin(ctx: RequestContext, action: string): Promise<void> {
+    if (this.policy.canAdmin(ctx)) return;
+    await recordAudit(this.db, auditRow(ctx, action, null, [], [], 'denied', 'forbidden'));
+    throw new WardError('forbidden', `role ${ctx.principal.role} may not manage API keys (it needs admin: true)`);
+  }
+
   async close(): Promise<void> {
+    await this.apiKeys.close();
     await this.codec.crypto.close();
     await this.db.close();
   }

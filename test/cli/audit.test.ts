@@ -1,64 +1,48 @@
 /** `ward audit seal | verify | checkpoint | disclosures` and signing-key rotation, end to end on the embedded database. */
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pgliteDb } from '../../src/store/pglite.js';
 import { canaryPatient } from '../helpers.js';
-import { scratchDir } from '../scratch.js';
+import { initialized, ward } from './harness.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
-const run = promisify(execFile);
+const w = (cwd: string, ...args: string[]) => ward(cwd, args);
 
-async function ward(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { DATABASE_URL: _db, WARD_MASTER_KEY: _key, WARD_CONFIG: _cfg, ...env } = process.env;
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd, env });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
-
-// Every command is a new process opening the embedded database: seconds each on a small, busy machine.
-describe('ward audit on the embedded database', { timeout: 120_000 }, () => {
+describe('ward audit on the embedded database', () => {
   let dir: string;
   let id: string;
   const p = canaryPatient(31);
 
   beforeAll(async () => {
-    dir = scratchDir('ward-cli-audit-');
-    expect((await ward(dir, 'init')).code).toBe(0);
-    id = JSON.parse((await ward(dir, 'records', 'create', 'patients', '--json', JSON.stringify(p))).stdout).id;
-    expect((await ward(dir, 'records', 'get', 'patients', id)).code).toBe(0);
+    dir = await initialized('ward-cli-audit-');
+    id = JSON.parse((await w(dir, 'records', 'create', 'patients', '--json', JSON.stringify(p))).stdout).id;
+    expect((await w(dir, 'records', 'get', 'patients', id)).code).toBe(0);
   });
 
   it('seal, export a checkpoint, grow the log, and verify --since proves it still extends the checkpoint', async () => {
-    const sealed = await ward(dir, 'audit', 'seal');
+    const sealed = await w(dir, 'audit', 'seal');
     expect(sealed).toMatchObject({ code: 0, stderr: '' });
     expect(sealed.stdout).toMatch(/^sealed \d+ events; the log holds \d+\n$/);
     const file = join(dir, 'checkpoint.json');
-    expect((await ward(dir, 'audit', 'checkpoint', '--export', '--out', file)).code).toBe(0);
+    expect((await w(dir, 'audit', 'checkpoint', '--export', '--out', file)).code).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const kept = JSON.parse(readFileSync(file, 'utf8'));
     expect(kept).toMatchObject({ format: 'ward-audit-checkpoint/v1', treeSize: expect.any(Number) });
     // A new signing key version: old checkpoints still verify, new ones are signed by it.
-    const rotated = await ward(dir, 'keys', 'rotate', '--audit-signing');
+    const rotated = await w(dir, 'keys', 'rotate', '--audit-signing');
     expect(JSON.parse(rotated.stdout)).toEqual({ auditSigning: 2 });
-    expect((await ward(dir, 'records', 'get', 'patients', id)).code).toBe(0);
-    expect((await ward(dir, 'audit', 'seal')).code).toBe(0);
-    const verified = await ward(dir, 'audit', 'verify', '--since', file);
+    expect((await w(dir, 'records', 'get', 'patients', id)).code).toBe(0);
+    expect((await w(dir, 'audit', 'seal')).code).toBe(0);
+    const verified = await w(dir, 'audit', 'verify', '--since', file);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/^audit log verified: \d+ sealed events, \d+ signed checkpoints, root /);
     expect(verified.stdout).toContain(`extends the given checkpoint of ${kept.treeSize} events`);
-    const status = JSON.parse((await ward(dir, 'keys', 'status')).stdout);
+    const status = JSON.parse((await w(dir, 'keys', 'status')).stdout);
     expect(status.auditSigning.map((k: { version: number }) => k.version)).toEqual([1, 2]);
   });
 
   it('disclosures --csv lists each touch of the record with a header and no values', async () => {
-    const r = await ward(dir, 'audit', 'disclosures', id, '--csv');
+    const r = await w(dir, 'audit', 'disclosures', id, '--csv');
     expect(r.code).toBe(0);
     const [header, ...rows] = r.stdout.trim().split('\n');
     expect(header).toBe('at,actor,role,action,collection,fields,purpose,outcome,reason,requestId,client,seq');
@@ -68,12 +52,12 @@ describe('ward audit on the embedded database', { timeout: 120_000 }, () => {
       expect.stringMatching(/^cli:.*,operator,read,patients$/),
     ]);
     for (const v of Object.values(p)) if (v !== 'gold') expect(r.stdout).not.toContain(v);
-    const bad = await ward(dir, 'audit', 'disclosures', 'nope');
+    const bad = await w(dir, 'audit', 'disclosures', 'nope');
     expect(bad).toMatchObject({ code: 1, stderr: 'ward: record id must be a UUID [invalid_request]\n' });
   });
 
   it('a bad checkpoint file is refused with a message naming the problem', async () => {
-    const r = await ward(dir, 'audit', 'verify', '--since', join(dir, 'ward.yaml'));
+    const r = await w(dir, 'audit', 'verify', '--since', join(dir, 'ward.yaml'));
     expect(r).toMatchObject({ code: 1, stderr: 'ward: --since: not a JSON checkpoint [invalid_request]\n' });
   });
 
@@ -90,12 +74,12 @@ describe('ward audit on the embedded database', { timeout: 120_000 }, () => {
     } finally {
       await db.close();
     }
-    const r = await ward(dir, 'audit', 'verify');
+    const r = await w(dir, 'audit', 'verify');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
       `AUDIT LOG VERIFICATION FAILED (modified): event ${seq} was modified after it was sealed [first bad event: seq ${seq}]`,
     );
-    const j = await ward(dir, 'audit', 'verify', '--json');
+    const j = await w(dir, 'audit', 'verify', '--json');
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, problem: { kind: 'modified', seq } });
   });

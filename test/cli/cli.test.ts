@@ -1,45 +1,14 @@
 /** The `ward` command line end to end: the built CLI in a temp directory, as a user runs it. */
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/cli/program.js';
+import { NDJSON_BATCH } from '../../src/cli/records.js';
 import { canaryPatient, freshDb } from '../helpers.js';
 import { scratchDir } from '../scratch.js';
+import { initialized, json, ward } from './harness.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
-const run = promisify(execFile);
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function baseEnv(): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _db, WARD_MASTER_KEY: _key, WARD_CONFIG: _cfg, ...rest } = process.env;
-  return rest;
-}
-
-async function ward(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd, env: { ...baseEnv(), ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
-
-const json = (r: Result) => {
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout);
-};
-
-// Each command is a new process that opens the embedded database (a few seconds each on a
-// small, busy machine), and several tests run a dozen in a row.
-describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
+describe('ward CLI on the embedded database', () => {
   let dir: string;
   const p = canaryPatient(7);
   let id: string;
@@ -147,7 +116,7 @@ describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
   });
 
   it('a wrong master key and a bad config are refused with what to fix', async () => {
-    const wrong = await ward(dir, ['records', 'get', 'patients', id], { WARD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') });
+    const wrong = await ward(dir, ['records', 'get', 'patients', id], { env: { WARD_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') } });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toBe('');
     expect(wrong.stderr).toContain('[master_key_mismatch]');
@@ -156,7 +125,7 @@ describe('ward CLI on the embedded database', { timeout: 120_000 }, () => {
     const cfg = await ward(other, ['--config', 'custom.yaml', 'records', 'get', 'patients', id]);
     expect(cfg.code).toBe(1);
     expect(cfg.stderr).toContain(`${join(other, 'custom.yaml')}:\n  collections.patients.fields.ssn.type: must be one of:`);
-    const missing = await ward(other, ['keys', 'status'], { WARD_CONFIG: join(other, 'nope.yaml') });
+    const missing = await ward(other, ['keys', 'status'], { env: { WARD_CONFIG: join(other, 'nope.yaml') } });
     expect(missing.stderr).toContain('nope.yaml: cannot read the file; create one with `ward init` or pass --config');
   });
 });
@@ -167,7 +136,7 @@ describe('ward CLI on a PostgreSQL server', () => {
     await t.db.close();
     const dir = scratchDir('ward-cli-pg-');
     expect((await ward(dir, ['init'])).code).toBe(0);
-    const env = { DATABASE_URL: t.location };
+    const env = { env: { DATABASE_URL: t.location } };
     const early = await ward(dir, ['records', 'create', 'patients', '--json', '{}'], env);
     expect(early.stderr).toBe(
       'ward: 5 migration(s) pending (0001_init.sql, 0002_access_audit.sql, 0003_audit_seal.sql, 0004_api_key_notify.sql, 0005_gin_direct_insert.sql): run `ward migrate` [schema_outdated]\n',
@@ -180,5 +149,94 @@ describe('ward CLI on a PostgreSQL server', () => {
     const { id } = json(await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(p)], env));
     expect(json(await ward(dir, ['records', 'get', 'patients', id], env)).fields).toEqual(p);
     await t.dispose();
+  });
+});
+
+describe('ward CLI input and usage', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await initialized('ward-cli-input-');
+  });
+
+  it('records create and update read --json - from stdin and --json @FILE, so no PHI goes into shell history', async () => {
+    const p = canaryPatient(40);
+    const fromStdin = json(await ward(dir, ['records', 'create', 'patients', '--json', '-'], { stdin: JSON.stringify(p) }));
+    expect(json(await ward(dir, ['records', 'get', 'patients', fromStdin.id])).fields).toEqual(p);
+    writeFileSync(join(dir, 'patient.json'), JSON.stringify(canaryPatient(41), null, 2));
+    const fromFile = json(await ward(dir, ['records', 'create', 'patients', '--json', '@patient.json']));
+    expect(fromFile.id).toMatch(/^[0-9a-f-]{36}$/);
+    writeFileSync(join(dir, 'patch.json'), '{"plan": "silver"}');
+    expect(json(await ward(dir, ['records', 'update', 'patients', fromFile.id, '--json', '@patch.json']))).toEqual({
+      id: fromFile.id,
+      version: 2,
+    });
+    const missing = await ward(dir, ['records', 'create', 'patients', '--json', `@${p.mrn}.json`]);
+    expect(missing).toEqual({ code: 2, stdout: '', stderr: 'ward: --json: cannot read the file named after @\n' });
+  });
+
+  it('NDJSON creates many records in batches, one output line per record, with a progress bar on a terminal', async () => {
+    const many = Array.from({ length: NDJSON_BATCH + 20 }, (_, i) => canaryPatient(1000 + i));
+    const r = await ward(dir, ['records', 'create', 'patients', '--json', '-'], {
+      stdin: `${many.map((x) => JSON.stringify(x)).join('\n')}\n`,
+      tty: true,
+    });
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(many.length);
+    expect(lines.map((l) => l.line)).toEqual(many.map((_, i) => i + 1));
+    expect(r.stderr).toContain(`${many.length}/${many.length} records`);
+    const last = json(await ward(dir, ['records', 'get', 'patients', lines.at(-1).id]));
+    expect(last.fields).toEqual(many.at(-1));
+    // No terminal, no bar: stderr stays empty.
+    const quiet = await ward(dir, ['records', 'create', 'patients', '--json', '-'], {
+      stdin: [canaryPatient(2000), canaryPatient(2001)].map((x) => JSON.stringify(x)).join('\n'),
+    });
+    expect(quiet).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('a bad NDJSON record is named by its line; its batch and the rest are not written, the batches before are', async () => {
+    const before = (await ward(dir, ['audit', 'export'])).stdout.split('\n').length;
+    const good = Array.from({ length: NDJSON_BATCH }, (_, i) => JSON.stringify(canaryPatient(3000 + i)));
+    const bad = { ...canaryPatient(3999), ssn: '000-12-3456' };
+    const input = [...good, JSON.stringify(canaryPatient(4000)), JSON.stringify(bad), JSON.stringify(canaryPatient(4001))].join('\n');
+    const r = await ward(dir, ['records', 'create', 'patients', '--json', '-'], { stdin: input });
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toHaveLength(NDJSON_BATCH);
+    expect(r.stderr).toBe(
+      `ward: invalid record: line ${NDJSON_BATCH + 2}.ssn: has an SSN area number that is never issued; the ${NDJSON_BATCH} records ` +
+        `before line ${NDJSON_BATCH + 1} were created; nothing from line ${NDJSON_BATCH + 1} on was written [validation_failed]\n`,
+    );
+    const found = await ward(dir, ['records', 'search', 'patients', '--where', `mrn=${canaryPatient(4000).mrn}`]);
+    expect(json(found).records).toEqual([]);
+    expect(r.stderr).not.toContain(bad.ssn);
+    const notJson = await ward(dir, ['records', 'create', 'patients', '--json', '-'], { stdin: `${good[0]}\n{"mrn": \n` });
+    expect(notJson).toEqual({ code: 2, stdout: '', stderr: 'ward: --json: line 2 is not valid JSON\n' });
+    expect((await ward(dir, ['audit', 'export'])).stdout.split('\n').length).toBeGreaterThan(before);
+  });
+
+  it('usage errors are one line, `ward: <message>`, exit 2, naming what was typed by its position, not repeating it', async () => {
+    const typed = 'Canaryname-Smith';
+    const unknownCommand = await ward(dir, [typed]);
+    expect(unknownCommand).toEqual({ code: 2, stdout: '', stderr: 'ward: unknown command (argument 1)\n' });
+    const unknownOption = await ward(dir, ['records', 'get', 'patients', 'x', `--${typed}`]);
+    expect(unknownOption).toEqual({ code: 2, stdout: '', stderr: 'ward: unknown option (argument 5)\n' });
+    const missing = await ward(dir, ['apikey', 'create', '--name', typed]);
+    expect(missing).toEqual({ code: 2, stdout: '', stderr: "ward: required option '--role <role>' not specified\n" });
+    const extra = await ward(dir, ['records', 'delete', 'patients', 'x', typed]);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/^ward: too many arguments for 'delete'\. Expected 2 arguments but got 3\.\n$/);
+    const noArg = await ward(dir, ['records', 'create', 'patients', '--json']);
+    expect(noArg).toEqual({ code: 2, stdout: '', stderr: "ward: option '--json <object|-|@file>' argument missing\n" });
+    for (const r of [unknownCommand, unknownOption, missing, extra, noArg]) expect(r.stderr).not.toContain('Canaryname');
+  });
+
+  it('--version prints the version; --help exits 0', async () => {
+    expect(await ward(dir, ['--version'])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    const help = await ward(dir, ['records', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('create [options] <collection>');
   });
 });

@@ -1,34 +1,9 @@
-/** `ward scan` end to end: the built CLI, fed files and stdin, as CI would run it over logs. */
-import { spawn } from 'node:child_process';
+/** `ward scan`: fed files and stdin, as CI would run it over logs (exit codes through a real process: bin.test.ts). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir } from '../scratch.js';
-
-const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ward(args: string[], stdin?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+import { ward as wardIn } from './harness.js';
 
 // Planted values: none may appear in the report unless --show asks for them.
 const SSN = '536-22-8147';
@@ -43,6 +18,7 @@ const LOG = [
 
 describe('ward scan', () => {
   let dir: string;
+  const ward = (args: string[], stdin?: string) => wardIn(dir, args, stdin === undefined ? {} : { stdin });
   beforeAll(() => {
     dir = scratchDir('ward-scan-');
     writeFileSync(join(dir, 'app.log'), `${LOG}\n`);
