@@ -3,22 +3,24 @@
 // must be added to the table before it can be used (fail closed).
 import madge from 'madge';
 
-/** Layer → the layers it may import (besides itself). `errors` is the root of everything. */
+/** Layer → the layers it may import (besides itself). `errors` and `util` are the root of everything. */
+const ROOT = ['errors', 'util'];
 const ALLOWED = {
   errors: [],
-  store: ['errors'],
-  crypto: ['errors', 'store'],
-  schema: ['errors'],
-  detect: ['errors'],
-  access: ['errors', 'schema'],
-  config: ['errors', 'schema', 'access'],
-  audit: ['errors', 'store', 'crypto', 'config', 'detect'],
-  events: ['errors', 'store', 'schema', 'config', 'detect'],
-  egress: ['errors', 'config', 'detect'],
-  vault: ['errors', 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'detect'],
-  http: ['errors', 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto'],
-  index: ['errors', 'config', 'vault'],
-  cli: ['errors', 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http'],
+  util: [],
+  store: [...ROOT],
+  crypto: [...ROOT, 'store'],
+  schema: [...ROOT],
+  detect: [...ROOT],
+  access: [...ROOT, 'schema'],
+  config: [...ROOT, 'schema', 'access'],
+  audit: [...ROOT, 'store', 'crypto', 'config', 'detect'],
+  events: [...ROOT, 'store', 'schema', 'config', 'detect'],
+  egress: [...ROOT, 'config', 'detect'],
+  vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'detect'],
+  http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto'],
+  index: [...ROOT, 'config', 'vault'],
+  cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http'],
 };
 
 const layerOf = (file) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file.replace(/\.ts$/, ''));

@@ -34,6 +34,10 @@ export const ERROR_CODES = {
   shutting_down: { status: 503, title: 'The server is shutting down; retry the request' },
   request_timeout: { status: 408, title: 'The request took too long to arrive' },
   headers_too_large: { status: 431, title: 'Request headers too large' },
+  too_many_connections: { status: 503, title: 'Too many connections from this client' },
+  too_many_requests: { status: 429, title: 'Too many requests; retry after the time in Retry-After' },
+  too_many_failures: { status: 429, title: 'Too many failed authentications; retry after the time in Retry-After' },
+  unknown_purpose: { status: 403, title: 'Unknown purpose of use' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

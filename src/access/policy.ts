@@ -3,15 +3,19 @@
  * allow rule grants, on the fields it names, for the purposes it lists. A grant says which
  * fields a principal sees and how (in full, masked, or reduced for a de-identified view).
  */
+
 import { WardError } from '../errors.js';
 import { type Collection, type Field, safeName } from '../schema/collection.js';
 import type { MaskName } from '../schema/mask.js';
-import type { Action, RequestContext } from './actions.js';
+import { intervalMs } from '../util/duration.js';
+import { type Action, OPERATOR_PURPOSE, type RequestContext } from './actions.js';
 
 /** A role as declared in ward.yaml (structurally the config's role settings). */
 export interface RoleSpec {
   audit?: boolean | undefined;
   admin?: boolean | undefined;
+  /** Requests each key of the role may make per window (`per`: a duration such as 1m). */
+  rate_limit?: { requests: number; per: string } | undefined;
   allow: {
     collections: string[];
     actions: readonly string[];
@@ -50,7 +54,12 @@ function deidentified(f: Field): FieldView | undefined {
 const isPhi = (f: Field) => f.class !== 'public';
 
 export class Policy {
-  constructor(private readonly roles: Readonly<Record<string, RoleSpec>>) {}
+  /** Every purpose a role's rule names, and the operator's: the only purposes a request may state. */
+  readonly purposes: ReadonlySet<string>;
+
+  constructor(private readonly roles: Readonly<Record<string, RoleSpec>>) {
+    this.purposes = new Set([OPERATOR_PURPOSE, ...Object.values(roles).flatMap((r) => r.allow.flatMap((rule) => rule.purposes))]);
+  }
 
   roleNames(): string[] {
     return Object.keys(this.roles);
@@ -86,6 +95,12 @@ export class Policy {
 
   canReadAudit(ctx: RequestContext): boolean {
     return ctx.principal.operator === true || this.roles[ctx.principal.role]?.audit === true;
+  }
+
+  /** The request rate each key of `role` is held to, if its role sets one. */
+  rateLimit(role: string): { requests: number; perMs: number } | undefined {
+    const r = this.roles[role]?.rate_limit;
+    return r && { requests: r.requests, perMs: intervalMs(r.per) ?? 60_000 };
   }
 
   /** May manage API keys (create, list, revoke): the operator, and roles with `admin: true`. */

@@ -30,6 +30,8 @@ export interface EventText {
   reason: string | null;
   requestId: string | null;
   client: string | null;
+  /** Present on few events (a lockout's counts); when null or absent it is not part of the leaf. */
+  detail?: string | null;
 }
 
 /** PostgreSQL's quote_nullable: NULL, or a literal with quotes doubled (E'' when it holds a backslash). */
@@ -58,6 +60,7 @@ export function leafData(e: EventText): string {
     e.requestId,
     e.client,
   ].map(quoteNullable);
+  if (e.detail !== null && e.detail !== undefined) quoted.push(quoteNullable(e.detail));
   return [ORIGIN, e.seq, e.txid, ...quoted].join(',');
 }
 

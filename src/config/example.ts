@@ -114,6 +114,9 @@ roles:
   auditor:
     description: Compliance; the audit trail only, no records
     audit: true
+  admin:
+    description: Key management; creates, lists and revokes API keys over HTTP, no records
+    admin: true
 
 # The audit trail: kept at least six years (Ward never deletes it). ward serve seals new events
 # into a signed, verifiable log (ward audit verify) every seal_every.

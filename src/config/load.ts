@@ -18,6 +18,13 @@ import {
   roleRules,
 } from './schema.js';
 
+/** Log-in monitoring: failures counted per client and per key; past `maxFailures` in `windowMs`, 429 for `lockoutMs`. */
+export interface AuthLimits {
+  maxFailures: number;
+  windowMs: number;
+  lockoutMs: number;
+}
+
 export type DatabaseSetting = { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' } | { kind: 'embedded'; dir: string };
 
 export interface WardConfig {
@@ -28,7 +35,8 @@ export interface WardConfig {
   keys: { provider: 'file' | 'env'; file?: string };
   collections: Record<string, CollectionConfig>;
   roles: Record<string, RoleConfig>;
-  audit: { retentionDays: number; sealEveryMs: number | null };
+  audit: { retentionDays: number; sealEveryMs: number | null; verifyEveryMs: number | null };
+  auth: AuthLimits;
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -99,6 +107,15 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
       : { kind: 'embedded', dir: resolve(dir, raw.database.embedded ?? DEFAULT_EMBEDDED_DIR) };
   const keys: WardConfig['keys'] = { provider: raw.keys.provider };
   if (raw.keys.file) keys.file = resolve(dir, raw.keys.file);
-  const audit = { retentionDays: Math.round(auditRetentionDays(raw.audit.retention)), sealEveryMs: intervalMs(raw.audit.seal_every) };
-  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit };
+  const audit = {
+    retentionDays: Math.round(auditRetentionDays(raw.audit.retention)),
+    sealEveryMs: intervalMs(raw.audit.seal_every),
+    verifyEveryMs: intervalMs(raw.audit.verify_every),
+  };
+  const auth = {
+    maxFailures: raw.auth.max_failures,
+    windowMs: intervalMs(raw.auth.failure_window) as number,
+    lockoutMs: intervalMs(raw.auth.lockout) as number,
+  };
+  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit, auth };
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ACTIONS } from '../access/actions.js';
 import { MASK_NAMES } from '../schema/mask.js';
 import { FIELD_TYPE_NAMES } from '../schema/types.js';
+import { intervalMs } from '../util/duration.js';
 
 const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
 const identMessage = 'must start with a lowercase letter and use only a-z, 0-9 and _ (at most 63 characters)';
@@ -50,8 +51,19 @@ export const ruleSchema = z.strictObject({
   view: z.enum(['full', 'deidentified'], oneOf(['full', 'deidentified'])).default('full'),
 });
 
+/** A duration such as 500ms, 10s, 5m, 2h or 1d. */
+const SPAN = /^\d{1,7}(ms|s|m|h|d)$/;
+const span = (what: string) => z.string().regex(SPAN, `must be a duration such as ${what}`);
+
+/** Requests each API key of a role may make per window; more get 429 with Retry-After. */
+export const rateLimitSchema = z.strictObject({
+  requests: z.number().int().positive(),
+  per: span('1s, 1m or 1h').refine((d) => !SPAN.test(d) || (intervalMs(d) ?? 0) >= 1000, 'must be at least 1s'),
+});
+
 export const roleSchema = z.strictObject({
   description: z.string().optional(),
+  rate_limit: rateLimitSchema.optional(),
   /** May read the audit trail. */
   audit: z.boolean().optional(),
   /** May manage API keys over HTTP (create, list, revoke). */
@@ -82,8 +94,29 @@ export const auditSchema = z
         return ms === null || (ms >= 100 && ms <= 3_600_000);
       }, 'must be from 100ms to 60m, or off')
       .default('10s'),
+    /** How often `ward serve` verifies the whole sealed log in the background (one process at a time), or `off`. */
+    verify_every: z
+      .union([z.literal('off'), span('12h or 1d').refine((d) => !SPAN.test(d) || (intervalMs(d) ?? 0) >= 60_000, 'must be at least 1m')])
+      .default('24h'),
   })
-  .default({ retention: '6y', seal_every: '10s' });
+  .default({ retention: '6y', seal_every: '10s', verify_every: '24h' });
+
+/**
+ * Log-in monitoring (45 CFR 164.308(a)(5)(ii)(C)): failed authentications are counted per client
+ * address (IPv6: per /64) and per API key; past `max_failures` within `failure_window`, that
+ * client (or every failed attempt with that key) gets 429 for `lockout`.
+ */
+export const authSchema = z
+  .strictObject({
+    max_failures: z.number().int().min(1).max(100_000).default(20),
+    failure_window: span('1m')
+      .refine((d) => !SPAN.test(d) || (intervalMs(d) ?? 0) >= 1000, 'must be at least 1s')
+      .default('1m'),
+    lockout: span('5m')
+      .refine((d) => !SPAN.test(d) || (intervalMs(d) ?? 0) >= 1000, 'must be at least 1s')
+      .default('5m'),
+  })
+  .default({ max_failures: 20, failure_window: '1m', lockout: '5m' });
 
 export const configSchema = z.strictObject({
   space: z.strictObject({
@@ -103,6 +136,7 @@ export const configSchema = z.strictObject({
   collections: z.record(z.string().regex(IDENT, identMessage), collectionSchema),
   roles: z.record(z.string().regex(IDENT, identMessage), roleSchema).default({}),
   audit: auditSchema,
+  auth: authSchema,
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;
@@ -145,11 +179,7 @@ export function fieldRules(f: FieldConfig): { key: string; message: string }[] {
   return out;
 }
 
-/** Milliseconds from `500ms`, `10s` or `1m`; null for `off`. */
-export function intervalMs(setting: string): number | null {
-  const m = /^(\d+)(ms|s|m)$/.exec(setting);
-  return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'] : null;
-}
+export { intervalMs };
 
 /** Retention in days from a duration such as `7y`; months are `monthDays` (default 30), years 365. */
 export function retentionDays(duration: string, monthDays = 30): number {

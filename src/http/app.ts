@@ -1,21 +1,26 @@
 /**
  * The Fastify app: the v1 contract over the vault. Routes are thin adapters; this file wires
- * what every request goes through: request id, authentication (fail-closed audit), the JSON
- * parser, problem+json errors, PHI-free logs and metrics, and security headers.
+ * what every request goes through: connection limits, request id, authentication (throttled,
+ * fail-closed audit), rate limits, body parsing only where a route takes a body, problem+json
+ * errors, PHI-free logs and metrics, and security headers.
  */
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { WardError } from '../errors.js';
 import type { ApiKeys } from '../vault/apikeys.js';
 import type { Vault } from '../vault/vault.js';
 import { authenticate } from './auth.js';
+import { addressMatcher, type ConnectionLimits, guardConnections, limitsWith, timeoutOptions } from './connections.js';
 import { requestId } from './context.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
-import { registerJsonParser } from './json.js';
+import { ignoreBodies, jsonScope } from './json.js';
 import { defaultLogger, logResponse, routeOf } from './logging.js';
 import { trackMethods } from './methods.js';
 import { Metrics } from './metrics.js';
 import { openapiOptions } from './openapi.js';
+import { roleRateLimits } from './rate-limits.js';
+import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
@@ -27,7 +32,8 @@ const HSTS = 'max-age=31536000; includeSubDomains';
 
 export interface AppOptions {
   vault: Vault;
-  apiKeys: ApiKeys;
+  /** Where API keys are checked; default the vault's (a server starts its cache). */
+  apiKeys?: ApiKeys;
   /** A pino logger (e.g. the PHI-scrubbing one). Default: JSON lines on stdout at `WARD_LOG_LEVEL`, else info. */
   logger?: FastifyBaseLogger;
   /**
@@ -39,28 +45,39 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Serve HTTPS with these PEM contents (and send HSTS); default plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Where metrics are counted; default a new registry with process metrics. */
+  /** Where metrics are counted; default a new registry with process metrics. They are served elsewhere (metrics-server). */
   metrics?: Metrics;
+  /** Timeouts and connection caps; defaults in DEFAULT_LIMITS, the server-wide cap from the open-file limit. */
+  limits?: Partial<ConnectionLimits>;
 }
 
 /** The app, not yet listening: call `listen()`, or `inject()` in tests. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { vault, apiKeys } = options;
+  const { vault } = options;
+  const apiKeys = options.apiKeys ?? vault.apiKeys;
   const metrics = (options.metrics ?? new Metrics().withProcessMetrics()).trackPool(vault.db);
+  const limits = limitsWith(vault.db.size, options.limits);
+  const timeouts = timeoutOptions(limits);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     loggerInstance: options.logger ?? defaultLogger(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: requestId,
     requestIdHeader: false,
     trustProxy: options.trustProxy?.length ? [...options.trustProxy] : false,
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit,
     exposeHeadRoutes: false,
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, allowUnionTypes: true } },
     frameworkErrors,
     clientErrorHandler,
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: timeouts,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, ...timeouts } } : {}),
   }) as unknown as FastifyInstance;
+  guardConnections(app.server, limits, addressMatcher(options.trustProxy ?? []));
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -79,16 +96,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   app.decorateRequest('ward', null);
-  registerJsonParser(app, options.bodyLimit ?? DEFAULT_BODY_LIMIT);
   installErrorHandling(app);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, openapiOptions());
+  await app.register(rateLimit, roleRateLimits(vault));
 
   const finishMethods = trackMethods(app);
-  healthRoutes(app, vault, metrics);
-  recordRoutes(app, vault);
-  tokenRoutes(app, vault);
+  // Only routes that take a body parse one (in the JSON scope); everywhere else a body is drained unread.
+  ignoreBodies(app);
+  healthRoutes(app, vault);
   auditRoutes(app, vault);
+  await jsonScope(app, bodyLimit, (json) => {
+    const scopes = { plain: app, json };
+    recordRoutes(scopes, vault);
+    tokenRoutes(json, vault);
+    adminRoutes(scopes, vault);
+  });
   finishMethods();
   return app;
 }

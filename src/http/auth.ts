@@ -1,18 +1,13 @@
 /**
- * Authentication: `Authorization: Bearer <api key>` on every route not marked public. Every
- * failure is the same 401 and writes an audit event first (fail-closed: if that write fails,
- * the answer is 503 audit_failed). The key itself is never logged or stored.
+ * Authentication: `Authorization: Bearer <api key>` on every route not marked public, through the
+ * vault (which audits every refusal and counts failures towards a lockout). A locked-out client
+ * gets 429 with Retry-After. The key itself is never logged or stored.
  */
-import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../access/actions.js';
+import { isIP } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isWardError } from '../errors.js';
 import type { ApiKeys } from '../vault/apikeys.js';
-import { auditRow, record } from '../vault/audit.js';
 import type { Vault } from '../vault/vault.js';
-import { purposeOf } from './context.js';
-
-/** The key's public prefix, when the presented key is well formed: the audit trail's actor. */
-const KEY_PREFIX = /^ward_([a-z0-9]{10})_[A-Za-z0-9_-]{43}$/;
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -20,36 +15,38 @@ function bearer(request: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
-/** Who a failed attempt claimed to be, without repeating anything secret. */
-function claimed(key: string | undefined): Principal {
-  const prefix = key ? KEY_PREFIX.exec(key)?.[1] : undefined;
-  return { id: prefix ? `key:${prefix}` : 'anonymous', role: 'none' };
+/** The Ward-Purpose header as sent (checked against the declared purposes by the vault); repeated, it is no purpose name. */
+function statedPurpose(request: FastifyRequest): string | undefined {
+  const raw = request.headers['ward-purpose'];
+  if (raw === undefined || raw === '') return undefined;
+  return typeof raw === 'string' ? raw : '(repeated)';
 }
 
 export interface AuthDeps {
   vault: Vault;
-  apiKeys: ApiKeys;
+  /** Where keys are checked; default the vault's own. */
+  apiKeys?: ApiKeys;
   onFailure?: () => void;
 }
 
-/** An onRequest hook: sets `request.ward`, or throws `unauthenticated` after auditing the attempt. */
+/** An onRequest hook: sets `request.ward`, or throws after the vault has audited the refusal. */
 export function authenticate({ vault, apiKeys, onFailure }: AuthDeps) {
-  return async (request: FastifyRequest): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.is404 || request.routeOptions.config.public) return;
-    const key = bearer(request);
-    const base = { requestId: request.id, client: request.ip };
-    let principal: Principal;
+    const caller = {
+      key: bearer(request),
+      purpose: statedPurpose(request),
+      // Only an address goes to the audit trail (a trusted proxy could pass on any text).
+      client: isIP(request.ip) ? request.ip : null,
+      requestId: request.id,
+    };
     try {
-      principal = await apiKeys.authenticate(key);
+      request.ward = await vault.authenticate(caller, apiKeys);
     } catch (e) {
-      if (!isWardError(e, 'unauthenticated')) throw e;
-      onFailure?.();
-      await record(
-        vault.db,
-        auditRow({ principal: claimed(key), ...base }, 'authenticate', null, [], [], 'unauthenticated', 'unauthenticated'),
-      );
+      if (isWardError(e, 'unauthenticated') || isWardError(e, 'too_many_failures')) onFailure?.();
+      const wait = (e as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+      if (typeof wait === 'number') reply.header('retry-after', String(wait));
       throw e;
     }
-    request.ward = { principal, purpose: purposeOf(request), ...base };
   };
 }

@@ -1,6 +1,8 @@
 /**
- * The one request body parser: JSON in UTF-8, nothing else. Every failure is a fixed message,
- * because parser messages can quote the body (which may hold PHI).
+ * Request bodies. Only routes that declare a body read one, and only as JSON in UTF-8: they are
+ * registered in a scope of their own with the one JSON parser (`jsonScope`). Everywhere else (the
+ * other routes, 404s, 405s) a body is drained unread. Every failure is a fixed message, because
+ * parser messages can quote the body (which may hold PHI).
  */
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
@@ -9,23 +11,37 @@ import { WardError } from '../errors.js';
 /** Keys that could reach an object's prototype chain in careless code: refused wherever they sit. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** True when some object, at any depth, has a forbidden key. Iterative: deep nesting cannot overflow the stack. */
-function hasForbiddenKey(root: unknown): boolean {
-  const stack: unknown[] = [root];
+/** Limits on a body's shape, far above any request Ward takes (a batch of 1,000 records is about 12,000 values). */
+export const BODY_SHAPE = { maxDepth: 32, maxValues: 100_000 } as const;
+
+/**
+ * Walks a parsed body without recursion and refuses prototype keys, nesting deeper than
+ * `maxDepth` and more than `maxValues` values in all: bounded work for any body.
+ */
+export function checkShape(root: unknown, limits: { maxDepth: number; maxValues: number } = BODY_SHAPE): void {
+  const stack: [unknown, number][] = [[root, 1]];
+  let values = 0;
   while (stack.length) {
-    const v = stack.pop();
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (++values > limits.maxValues) throw new WardError('invalid_request', `the request body holds more than ${limits.maxValues} values`);
     if (typeof v !== 'object' || v === null) continue;
-    if (Array.isArray(v)) stack.push(...v);
-    else
-      for (const [k, child] of Object.entries(v)) {
-        if (FORBIDDEN_KEYS.has(k)) return true;
-        stack.push(child);
-      }
+    if (depth > limits.maxDepth) throw new WardError('invalid_request', `the request body nests deeper than ${limits.maxDepth} levels`);
+    const keys = Array.isArray(v) ? undefined : Object.keys(v);
+    if (values + (keys ?? (v as unknown[])).length > limits.maxValues)
+      throw new WardError('invalid_request', `the request body holds more than ${limits.maxValues} values`);
+    if (!keys) {
+      for (const child of v as unknown[]) stack.push([child, depth + 1]);
+      continue;
+    }
+    for (const k of keys) {
+      if (FORBIDDEN_KEYS.has(k))
+        throw new WardError('invalid_request', 'the request body holds a forbidden key (__proto__, constructor or prototype)');
+      stack.push([(v as Record<string, unknown>)[k], depth + 1]);
+    }
   }
-  return false;
 }
 
-/** Parses a JSON body: refuses empty bodies, invalid UTF-8, invalid JSON and prototype keys. */
+/** Parses a JSON body: refuses empty bodies, invalid UTF-8, invalid JSON, prototype keys and outsized shapes. */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new WardError('invalid_request', 'the request body is empty; send a JSON value');
   if (!isUtf8(body)) throw new WardError('invalid_request', 'the request body is not valid UTF-8');
@@ -35,19 +51,34 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw new WardError('invalid_request', 'the request body is not valid JSON');
   }
-  if (hasForbiddenKey(value))
-    throw new WardError('invalid_request', 'the request body holds a forbidden key (__proto__, constructor or prototype)');
+  checkShape(value);
   return value;
 }
 
-/** Replaces Fastify's parsers: only `application/json` bodies are read; others get 415. */
-export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
+/** No parser reads a body here: whatever was sent is drained unread, and the route answers as if none was. */
+export function ignoreBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => {
-    try {
-      done(null, parseJsonBody(body as Buffer));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume();
+    done(null, undefined);
+  });
+}
+
+/**
+ * Registers `routes` in a scope whose one parser reads `application/json` bodies up to
+ * `bodyLimit` bytes; any other media type gets 415. Hooks, schemas and error handling come from
+ * the parent.
+ */
+export async function jsonScope(app: FastifyInstance, bodyLimit: number, routes: (scope: FastifyInstance) => void): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => {
+      try {
+        done(null, parseJsonBody(body as Buffer));
+      } catch (e) {
+        done(e as Error, undefined);
+      }
+    });
+    routes(scope);
   });
 }

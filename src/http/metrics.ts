@@ -91,6 +91,7 @@ export function countAuditWrites(db: Db, metrics: Metrics): Db {
   const direct = counting(db, (n) => metrics.auditWrites.inc(n));
   return {
     kind: db.kind,
+    size: db.size,
     query: direct.query,
     exec: direct.exec,
     async transaction(fn) {

@@ -17,7 +17,8 @@ export function openapiOptions(): SwaggerOptions {
         { name: 'records', description: 'encrypted records' },
         { name: 'tokens', description: 'tokens standing in for values' },
         { name: 'audit', description: 'the audit trail' },
-        { name: 'operations', description: 'health, readiness, metrics, this document' },
+        { name: 'admin', description: 'API keys, for roles with admin: true' },
+        { name: 'operations', description: 'health, readiness, this document (metrics have a listener of their own)' },
       ],
     },
     // Shared schemas keep their $id as their component name.

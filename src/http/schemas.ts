@@ -63,7 +63,24 @@ export const auditEventSchema = {
   required: ['seq', 'at', 'actor', 'action', 'recordIds', 'fields', 'outcome'],
 } as const;
 
-export const SHARED_SCHEMAS = [problemSchema, recordSchema, auditEventSchema];
+export const apiKeySchema = {
+  $id: 'ApiKey',
+  type: 'object',
+  description: 'an API key as listed: never the key itself',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: str,
+    role: str,
+    prefix: str,
+    createdAt: str,
+    expiresAt: { type: ['string', 'null'] },
+    revokedAt: { type: ['string', 'null'] },
+    lastUsedAt: { type: ['string', 'null'] },
+  },
+  required: ['id', 'name', 'role', 'prefix', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt'],
+} as const;
+
+export const SHARED_SCHEMAS = [problemSchema, recordSchema, auditEventSchema, apiKeySchema];
 
 const ref = (id: string) => ({ $ref: `${id}#` });
 
@@ -152,6 +169,27 @@ export const subjectParams = {
   type: 'object',
   properties: { recordId: { type: 'string', format: 'uuid' } },
   required: ['recordId'],
+} as const;
+
+export const apiKeyInput = {
+  type: 'object',
+  properties: {
+    role: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$', description: 'a role declared in ward.yaml' },
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'what the key is for, e.g. the calling service' },
+    expires: {
+      type: 'string',
+      pattern: '^[1-9][0-9]{0,4}[hdwy]$',
+      description: 'expire after this long: 12h, 90d, 2w, 1y (default never)',
+    },
+  },
+  required: ['role', 'name'],
+  additionalProperties: false,
+} as const;
+
+export const apiKeyParams = {
+  type: 'object',
+  properties: { id: { type: 'string', format: 'uuid' } },
+  required: ['id'],
 } as const;
 
 const nullableStr = { type: ['string', 'null'] } as const;

@@ -11,7 +11,9 @@ import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
 import { openDb, openVault } from '../vault/open.js';
 import { buildApp } from './app.js';
+import type { ConnectionLimits } from './connections.js';
 import { countAuditWrites, Metrics } from './metrics.js';
+import { checkMetricsListen, type MetricsListen, startMetricsServer } from './metrics-server.js';
 
 export interface ServerOptions {
   /** Where to listen; default 127.0.0.1 (loopback only). */
@@ -36,6 +38,10 @@ export interface ServerOptions {
   signals?: boolean;
   /** How long in-flight requests may take to finish at shutdown before their connections are cut; default 10 s. */
   graceMs?: number;
+  /** Timeouts and connection caps (see DEFAULT_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
+  /** Where Prometheus metrics are served, on a listener of their own; default none (`ward serve`: 127.0.0.1:9464). */
+  metrics?: MetricsListen;
 }
 
 /** The configuration: already loaded, or a ward.yaml path to load. */
@@ -43,6 +49,8 @@ export type ServerConfig = { cfg: WardConfig; configFile?: never } | { configFil
 
 export interface RunningServer {
   url: string;
+  /** The metrics endpoint, when metrics are served. */
+  metricsUrl?: string;
   app: FastifyInstance;
   /** Stops accepting, waits for requests in flight, closes the database; safe to call twice. */
   close(): Promise<void>;
@@ -101,10 +109,18 @@ function probe(options: ServerOptions): Promise<void> {
   });
 }
 
+/** The URL a listening app answers on. */
+function addressUrl(app: FastifyInstance, scheme: string, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export async function startServer(config: ServerConfig, options: ServerOptions = {}): Promise<RunningServer> {
   const cfg = config.cfg ?? loadConfig(configPath(config.configFile), options.env);
   assertSafeTransport(cfg, options);
   const trustProxy = checkTrustProxy(options.trustProxy ?? []);
+  if (options.metrics) checkMetricsListen(options.metrics);
   const tls = options.tls && { cert: readPem(options.tls.cert, '--tls-cert'), key: readPem(options.tls.key, '--tls-key') };
   await probe({ ...options, port: options.port ?? 8080 });
   const metrics = new Metrics().withProcessMetrics();
@@ -116,10 +132,12 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   });
   // Validated keys are cached; a revocation from any process evicts through LISTEN/NOTIFY.
   const apiKeys = vault.apiKeys;
-  let app: FastifyInstance;
+  let built: FastifyInstance | undefined;
+  let metricsApp: FastifyInstance | undefined;
   try {
     await apiKeys.startCache();
-    app = await buildApp({
+    await vault.logins.start();
+    built = await buildApp({
       vault,
       apiKeys,
       metrics,
@@ -127,27 +145,28 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
       ...(tls ? { tls } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
     });
-    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080, listenTextResolver: () => 'listening' });
+    await built.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080, listenTextResolver: () => 'listening' });
+    if (options.metrics) metricsApp = await startMetricsServer(options.metrics, metrics);
   } catch (e) {
-    await apiKeys.close().catch(() => {});
+    await built?.close().catch(() => {});
     await vault.close().catch(() => {});
     throw listenError(e, options);
   }
+  const app = built;
   // Audit events are sealed into the signed log in the background; any Ward process may do it.
   if (cfg.audit.sealEveryMs !== null)
     vault.auditLog.sealer.start(cfg.audit.sealEveryMs, (e) =>
       app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'audit sealing failed; retrying at the next interval'),
     );
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? 8080);
-  const host = options.host ?? '127.0.0.1';
-  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = addressUrl(app, tls ? 'https' : 'http', options.host ?? '127.0.0.1');
 
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
       process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      await metricsApp?.close();
       const cut = setTimeout(() => app.server.closeAllConnections(), options.graceMs ?? 10_000);
       cut.unref();
       try {
@@ -171,6 +190,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     });
   }
   if (options.signals ?? true) process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
-  app.log.info({ url, space: cfg.space.name, tier: cfg.space.tier }, 'ward server listening');
-  return { url, app, close };
+  const metricsUrl = metricsApp ? addressUrl(metricsApp, 'http', options.metrics?.host ?? '127.0.0.1') : undefined;
+  app.log.info({ url, metricsUrl: metricsUrl ?? 'off', space: cfg.space.name, tier: cfg.space.tier }, 'ward server listening');
+  return { url, app, close, ...(metricsUrl ? { metricsUrl: `${metricsUrl}/metrics` } : {}) };
 }

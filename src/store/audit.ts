@@ -19,6 +19,8 @@ export interface AuditRow {
   reason: string | null;
   requestId: string | null;
   client: string | null;
+  /** Figures Ward computed (a lockout's counts); never client input. Absent on most events. */
+  detail?: string | null;
 }
 
 export interface StoredAuditEvent extends AuditRow {
@@ -48,8 +50,12 @@ export function auditParams(e: AuditRow): unknown[] {
   return [e.actor, e.role, e.action, e.collection, e.recordIds, e.fields, e.purpose, e.outcome, e.reason, e.requestId, e.client];
 }
 
+const INSERT_ONE = `INSERT INTO ward_audit_events (${AUDIT_COLUMNS}, detail) VALUES
+  ($1, $2, $3, $4, $5::uuid[], $6::text[], $7, $8, $9, $10, $11, $12)`;
+
+/** One audit row on its own (operations' own rows go through the statements that embed `auditInsert`). */
 export async function insertAudit(q: Queryable, e: AuditRow): Promise<void> {
-  await q.query(auditInsert(1), auditParams(e));
+  await q.query(INSERT_ONE, [...auditParams(e), e.detail ?? null]);
 }
 
 export interface AuditFilter {
@@ -85,13 +91,14 @@ function toEvent(r: Record<string, unknown>): StoredAuditEvent {
     reason: (r.reason as string | null) ?? null,
     requestId: (r.request_id as string | null) ?? null,
     client: (r.client as string | null) ?? null,
+    detail: (r.detail as string | null) ?? null,
   };
 }
 
 /** Events in sequence order matching every given filter. */
 export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredAuditEvent[]> {
   const rows = await q.query(
-    `SELECT seq, at, ${AUDIT_COLUMNS} FROM ward_audit_events
+    `SELECT seq, at, ${AUDIT_COLUMNS}, detail FROM ward_audit_events
      WHERE ($1::uuid IS NULL OR record_ids @> ARRAY[$1::uuid])
        AND ($2::text IS NULL OR actor = $2)
        AND ($3::timestamptz IS NULL OR at >= $3)

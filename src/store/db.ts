@@ -53,6 +53,8 @@ export interface PoolStats {
 
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
+  /** Connections at most (the pool's size; 1 for PGlite). */
+  readonly size: number;
   /** Runs `fn` in one transaction: commit on return, rollback and rethrow on throw. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Listens on a channel on a dedicated connection, reconnecting when it drops. */

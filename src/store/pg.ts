@@ -27,6 +27,7 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
   });
   return {
     kind: 'pg',
+    size: options.max ?? 10,
     ...on(pool),
     async transaction(fn) {
       const client = await translated(() => pool.connect());

@@ -24,6 +24,7 @@ export async function pgliteDb(dir?: string): Promise<Db> {
   });
   return {
     kind: 'pglite',
+    size: 1,
     ...on(lite),
     transaction: (fn) => translated(() => lite.transaction((tx) => fn(on(tx)))),
     listen(channel, h) {

@@ -16,14 +16,16 @@ export const START: Position = { txid: '0', seq: '0' };
 /**
  * The leaf data of an event: its columns in a fixed order, each as PostgreSQL's text form quoted
  * by quote_nullable (so NULL, empty and any comma or quote stay unambiguous), joined by commas,
- * after the origin line. The leaf hash is SHA-256(0x00 || UTF-8 of that), as RFC 6962 hashes a
+ * after the origin line. `detail`, added later, follows only when it is set (quote_literal of NULL
+ * is NULL, which concat_ws leaves out): events without one hash as they always did. The leaf hash is SHA-256(0x00 || UTF-8 of that), as RFC 6962 hashes a
  * leaf. The database computes it where the rows are, for the sealer and the verifier alike;
  * `audit/checkpoint.leafData` is the same rendering in TypeScript, for anyone checking an export.
  */
 export const LEAF_HASH = `sha256('\\x00'::bytea || convert_to(concat_ws(',', 'ward-audit/v1', e.seq::text, e.txid::text,
   quote_literal(to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), quote_nullable(e.actor), quote_nullable(e.role),
   quote_nullable(e.action), quote_nullable(e.collection), quote_nullable(e.record_ids::text), quote_nullable(e.fields::text),
-  quote_nullable(e.purpose), quote_nullable(e.outcome), quote_nullable(e.reason), quote_nullable(e.request_id), quote_nullable(e.client)), 'UTF8'))`;
+  quote_nullable(e.purpose), quote_nullable(e.outcome), quote_nullable(e.reason), quote_nullable(e.request_id), quote_nullable(e.client),
+  quote_literal(e.detail)), 'UTF8'))`;
 
 /** An event in sealed order with its recomputed leaf hash. */
 export interface LeafEvent {

@@ -50,6 +50,16 @@ export interface ApiKeyInfo {
 
 const hash = (secret: string) => digest('sha256', secret, 'buffer');
 
+/** A refused key; `knownPrefix` when it named a key that exists (so the attempt can be counted against that key). */
+export class AuthFailure extends WardError {
+  constructor(
+    readonly knownPrefix: string | undefined,
+    message?: string,
+  ) {
+    super('unauthenticated', message);
+  }
+}
+
 /** Milliseconds in a duration such as `90d`, `12h`, `2w` or `1y`. */
 export function lifetimeMs(duration: string): number {
   const m = DURATION.exec(duration);
@@ -185,8 +195,8 @@ export class ApiKeys {
       constantTimeEqual(row.secretHash, hash(m[2] as string)) &&
       !row.revokedAt &&
       (!row.expiresAt || row.expiresAt.getTime() > Date.now());
-    if (!ok || !row) throw new WardError('unauthenticated');
-    if (!this.policy.hasRole(row.role)) throw new WardError('unauthenticated', 'the role of this API key is no longer configured');
+    if (!ok || !row) throw new AuthFailure(row?.prefix);
+    if (!this.policy.hasRole(row.role)) throw new AuthFailure(row.prefix, 'the role of this API key is no longer configured');
     if (fetched) this.remember(row, fetched.epoch);
     const last = this.touched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
     if (Date.now() - last > TOUCH_EVERY_MS) {

@@ -38,9 +38,14 @@ export function auditRow(
 const fromAudit = (e: unknown) => isWardError(e, 'audit_failed');
 
 /** Writes an audit row outside any operation; if that fails, nothing else may happen. */
-export async function record(db: Db, row: AuditRow): Promise<void> {
+export function record(db: Db, row: AuditRow): Promise<void> {
+  return auditing(() => insertAudit(db, row));
+}
+
+/** Runs `write`, which writes audit rows; any failure of it is `audit_failed` (fail-closed). */
+export async function auditing<T>(write: () => Promise<T>): Promise<T> {
   try {
-    await insertAudit(db, row);
+    return await write();
   } catch {
     throw new WardError('audit_failed');
   }

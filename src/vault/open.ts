@@ -61,7 +61,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     const keyring = await Keyring.open(db, master, [...collections.keys()]);
     assertProductionSafe(cfg, master, keyring.createdWithDevKey);
     const auditLog = await AuditLog.open(db, master);
-    return new Vault(db, keyring, collections, new Policy(cfg.roles), auditLog, fieldCrypto(options.cryptoThreads));
+    return new Vault(db, keyring, collections, new Policy(cfg.roles), auditLog, cfg.auth, fieldCrypto(options.cryptoThreads));
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});
     throw e;

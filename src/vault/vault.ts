@@ -4,13 +4,14 @@
  * single statement where it can be) that writes its audit event with it. Problems are reported
  * by field name and rule, never by value.
  */
-import { operatorContext, type RequestContext } from '../access/actions.js';
+import { operatorContext, type Principal, type RequestContext } from '../access/actions.js';
 import type { FieldView, Grant, Policy } from '../access/policy.js';
 import type { ExportedCheckpoint } from '../audit/checkpoint.js';
 import type { AuditLog } from '../audit/log.js';
 import type { SealResult } from '../audit/seal.js';
 import type { SigningKeyInfo } from '../audit/signing.js';
 import type { VerifyReport } from '../audit/verify.js';
+import type { AuthLimits } from '../config/load.js';
 import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
@@ -31,9 +32,11 @@ import { type AuditFilter, type DisclosureFilter, insertAudit, type StoredAuditE
 import { Coalescer } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
 import * as records from '../store/records.js';
-import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
-import { Auditor, auditRow, record as recordAudit } from './audit.js';
+import { clientKey } from '../util/address.js';
+import { type ApiKeyInfo, ApiKeys, AuthFailure } from './apikeys.js';
+import { Auditor, auditing, auditRow, record as recordAudit } from './audit.js';
 import { RecordCodec } from './codec.js';
+import { LoginGuard } from './logins.js';
 
 export const MAX_BATCH = 1000;
 export const MAX_SEARCH_LIMIT = 1000;
@@ -68,6 +71,17 @@ export interface SearchOptions extends ReadOptions {
   limit?: number;
 }
 
+/** An HTTP request as authentication sees it: nothing here is trusted yet. */
+export interface HttpCaller {
+  /** The bearer key, if one was sent. */
+  key: string | undefined;
+  /** The Ward-Purpose header, if one was sent (any text: it is checked against the declared purposes). */
+  purpose: string | undefined;
+  /** The client's IP address (the socket's, or a trusted proxy's X-Forwarded-For), or null when it is not one. */
+  client: string | null;
+  requestId: string;
+}
+
 export interface CreatedApiKey {
   id: string;
   /** The whole key: shown once, never stored. */
@@ -81,6 +95,8 @@ export class Vault {
   readonly codec: RecordCodec;
   /** API keys: authentication (with a cache, once a server starts it) and their management. */
   readonly apiKeys: ApiKeys;
+  /** Failed authentications counted, and lockouts shared across processes (a server starts it listening). */
+  readonly logins: LoginGuard;
   private readonly auditor: Auditor;
   /** Concurrent single reads and creates share statements (see store/coalesce). */
   private readonly reads: Coalescer<records.Read, records.RecordRow | undefined>;
@@ -92,12 +108,15 @@ export class Vault {
     readonly collections: ReadonlyMap<string, Collection>,
     readonly policy: Policy,
     readonly auditLog: AuditLog,
+    /** Log-in monitoring: failed authentications before a lockout, and its length. */
+    authLimits: AuthLimits,
     /** Where field crypto runs (see crypto/threads); default this thread. Closed with the vault. */
     crypto: FieldCrypto = fieldCrypto(),
   ) {
     this.codec = new RecordCodec(keyring, crypto);
     this.auditor = new Auditor(db, policy);
     this.apiKeys = new ApiKeys(db, policy);
+    this.logins = new LoginGuard(db, authLimits);
     this.reads = new Coalescer(
       (r) => records.getRecord(db, r.collection, r.id, r.audit),
       (rs) => records.getRecords(db, rs),
@@ -109,6 +128,39 @@ export class Vault {
         return ws.map(() => undefined);
       },
     );
+  }
+
+  /**
+   * Who an HTTP request is and why it asks: its API key checked (a locked-out client or key is
+   * refused before any work), its stated purpose one the configuration declares. Every refusal is
+   * audited (a failed key counted towards a lockout, which is audited once instead of each
+   * attempt); nothing a client sent is written to the audit trail unless the configuration
+   * declares it (an unknown purpose is recorded as none, a key prefix only when it names a key).
+   */
+  async authenticate(req: HttpCaller, keys: ApiKeys = this.apiKeys): Promise<RequestContext> {
+    const base = { requestId: req.requestId, client: req.client ?? undefined };
+    const client = req.client === null ? null : clientKey(req.client);
+    this.logins.checkClient(client);
+    let principal: Principal;
+    try {
+      principal = await keys.authenticate(req.key);
+    } catch (e) {
+      if (!(e instanceof AuthFailure)) throw e;
+      const prefix = e.knownPrefix;
+      const until = this.logins.keyLocked(prefix);
+      if (until !== undefined) throw this.logins.lockedError(until);
+      const actor = { id: prefix ? `key:${prefix}` : 'anonymous', role: 'none' };
+      const row = auditRow({ principal: actor, ...base }, 'authenticate', null, [], [], 'unauthenticated', 'unauthenticated');
+      const locked = await auditing(() => this.logins.failure(client, prefix, row));
+      throw locked ?? e;
+    }
+    const ctx: RequestContext = { principal, ...base };
+    if (req.purpose === undefined) return ctx;
+    if (!this.policy.purposes.has(req.purpose)) {
+      await recordAudit(this.db, auditRow(ctx, 'authenticate', null, [], [], 'denied', 'unknown_purpose'));
+      throw new WardError('unknown_purpose', 'Ward-Purpose names no purpose declared in ward.yaml');
+    }
+    return { ...ctx, purpose: req.purpose };
   }
 
   collection(name: string): Collection {
@@ -413,6 +465,7 @@ export class Vault {
   }
 
   async close(): Promise<void> {
+    await this.logins.close();
     await this.apiKeys.close();
     await this.codec.crypto.close();
     await this.db.close();

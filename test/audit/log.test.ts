@@ -117,10 +117,14 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
       `INSERT INTO ward_audit_events (actor, role, action, collection, record_ids, fields, purpose, outcome, reason, request_id, client)
        VALUES ('cli:o''brien', NULL, 'read', NULL, '{}', '{}', '', 'denied', 'back\\slash, comma', NULL, '::1')`,
     );
+    await t.db.query(
+      `INSERT INTO ward_audit_events (actor, role, action, outcome, reason, client, detail)
+       VALUES ('anonymous', 'none', 'authenticate', 'denied', 'too_many_failures', '192.0.2.1', 'client failures=20 window=60s lockout=300s')`,
+    );
     const rows = await t.db.query<Record<string, string | null>>(
       `SELECT e.seq::text AS seq, e.txid::text AS txid, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, e.actor, e.role,
               e.action, e.collection, e.record_ids::text AS "recordIds", e.fields::text AS fields, e.purpose, e.outcome, e.reason,
-              e.request_id AS "requestId", e.client, ${LEAF_HASH} AS leaf
+              e.request_id AS "requestId", e.client, e.detail, ${LEAF_HASH} AS leaf
        FROM ward_audit_events e ORDER BY e.seq`,
     );
     expect(rows.length).toBeGreaterThan(20);

@@ -16,7 +16,11 @@ const VISIBLE: Record<Role, Partial<Record<Field, string>>> = {
   billing: { name: p.name, ssn: `***-**-${p.ssn.slice(-4)}`, plan: p.plan },
   analytics: { dob: p.dob.slice(0, 4), zip: `${p.zip.slice(0, 3)}**`, diagnosis: p.diagnosis, plan: p.plan },
   auditor: {},
+  admin: {},
 };
+
+/** Roles that read records; the auditor and admin roles read none. */
+const READERS = ROLES.filter((r) => r !== 'auditor' && r !== 'admin');
 
 /** Asserts that a response body holds no canary value the role may not see in full. */
 function expectNoLeak(role: Role, body: string): void {
@@ -57,7 +61,7 @@ describe('authorization matrix over HTTP (pglite)', () => {
   afterAll(async () => f.close());
 
   describe('read a record', () => {
-    it.each(ROLES.filter((r) => r !== 'auditor'))('%s reads exactly its granted view of every field', async (role) => {
+    it.each(READERS)('%s reads exactly its granted view of every field', async (role) => {
       const res = await as(role, { url: `${records('patients')}/${id}` });
       expect(res.statusCode).toBe(200);
       expect(res.json().fields).toEqual(VISIBLE[role]);
@@ -95,8 +99,10 @@ describe('authorization matrix over HTTP (pglite)', () => {
   });
 
   describe('purpose of use', () => {
-    const cells = ROLES.filter((r) => r !== 'auditor').flatMap((role) =>
-      [undefined, ...Object.values(PURPOSE)].filter((x) => x !== PURPOSE[role]).map((purpose) => [role, purpose ?? '(none)'] as const),
+    const cells = READERS.flatMap((role) =>
+      [undefined, ...Object.values(PURPOSE).filter((x) => x !== undefined)]
+        .filter((x) => x !== PURPOSE[role])
+        .map((purpose) => [role, purpose ?? '(none)'] as const),
     );
     it.each(cells)('%s with purpose %s reads nothing: 403 with the reason code', async (role, purpose) => {
       const code = purpose === '(none)' ? 'purpose_required' : 'purpose_not_permitted';
@@ -147,13 +153,13 @@ describe('authorization matrix over HTTP (pglite)', () => {
       await expectDenied('billing', { method: 'POST', url: '/v1/collections/patients/search', body: { where: { ssn: p.ssn } } });
     });
 
-    it.each(['analytics', 'auditor'] as const)('%s may not search: 403, audited, no records', async (role) => {
+    it.each(['analytics', 'auditor', 'admin'] as const)('%s may not search: 403, audited, no records', async (role) => {
       await expectDenied(role, { method: 'POST', url: '/v1/collections/patients/search', body: { where: { name: p.name } } });
     });
   });
 
   describe('writes', () => {
-    it.each(['billing', 'analytics', 'auditor'] as const)(
+    it.each(['billing', 'analytics', 'auditor', 'admin'] as const)(
       '%s may not create, batch, update or delete: 403 and nothing changes',
       async (role) => {
         const before = await count(f, 'ward_records');
@@ -185,7 +191,7 @@ describe('authorization matrix over HTTP (pglite)', () => {
       expect(res.json()).toEqual({ values: { [tokens.ssn as string]: p.ssn, [tokens.email as string]: p.email } });
     });
 
-    const cells = (['billing', 'analytics', 'auditor'] as const).flatMap((role) =>
+    const cells = (['billing', 'analytics', 'auditor', 'admin'] as const).flatMap((role) =>
       (['ssn', 'email'] as const).map((t) => [role, t] as const),
     );
     it.each(cells)('%s may not detokenize the %s token: 403, audited, no value', async (role, t) => {

@@ -116,7 +116,7 @@ const cases: Case[] = [
     'validation_failed',
   ],
   ['an injection as a field name', { method: 'POST', url: `${C}/records`, body: { ...p, [INJECT]: 1 } }, 403, 'forbidden'],
-  ['an injection in Ward-Purpose', { url: `${C}/records/${ID}`, purpose: INJECT }, 400, 'invalid_request'],
+  ['an injection in Ward-Purpose', { url: `${C}/records/${ID}`, purpose: INJECT }, 403, 'unknown_purpose'],
   ['an injection in an audit filter', { url: `/v1/audit/events?actor=${enc(INJECT)}` }, 400, 'invalid_request'],
   ['an injection in ?since', { url: `/v1/audit/events?since=${enc(INJECT)}` }, 400, 'invalid_request'],
   [

@@ -7,11 +7,17 @@ import { ApiKeys } from '../../src/vault/apikeys.js';
 import { openVault } from '../../src/vault/open.js';
 import { type DriverName, exampleConfig, freshDb, newMasterKey, type TestVault } from '../helpers.js';
 
-export const ROLES = ['clinician', 'billing', 'analytics', 'auditor'] as const;
+export const ROLES = ['clinician', 'billing', 'analytics', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The purpose each example role is granted. */
-export const PURPOSE: Record<Role, string> = { clinician: 'treatment', billing: 'payment', analytics: 'research', auditor: 'oversight' };
+/** The purpose each example role is granted; the auditor and admin roles state none (they touch no PHI). */
+export const PURPOSE: Record<Role, string | undefined> = {
+  clinician: 'treatment',
+  billing: 'payment',
+  analytics: 'research',
+  auditor: undefined,
+  admin: undefined,
+};
 
 export interface HttpFixture {
   t: TestVault;

@@ -1,14 +1,13 @@
-/** Unauthenticated endpoints holding no PHI: liveness, readiness, metrics and the OpenAPI document. */
+/** Unauthenticated endpoints holding no PHI: liveness, readiness and the OpenAPI document. */
 import type { FastifyInstance } from 'fastify';
 import { WardError } from '../../errors.js';
 import type { Vault } from '../../vault/vault.js';
-import type { Metrics } from '../metrics.js';
 import { problemSchema, ref } from '../schemas.js';
 
 const open = { public: true };
 const status = { type: 'object', properties: { status: { type: 'string' } } } as const;
 
-export function healthRoutes(app: FastifyInstance, vault: Vault, metrics: Metrics): void {
+export function healthRoutes(app: FastifyInstance, vault: Vault): void {
   app.get(
     '/healthz',
     { config: open, schema: { summary: 'Liveness: the process is up', tags: ['operations'], response: { 200: status } } },
@@ -29,12 +28,6 @@ export function healthRoutes(app: FastifyInstance, vault: Vault, metrics: Metric
       }
       return { status: 'ready' };
     },
-  );
-
-  app.get(
-    '/metrics',
-    { config: open, schema: { summary: 'Prometheus metrics (no PHI in any label)', tags: ['operations'] } },
-    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
   app.get('/openapi.json', { config: open, schema: { summary: 'This API as OpenAPI 3.1', tags: ['operations'] } }, async () =>

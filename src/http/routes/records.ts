@@ -31,8 +31,14 @@ const purposeHeader = {
 /** `a,b` → ['a', 'b']; empty entries dropped. */
 export const fieldList = (s: string | undefined) => (s === undefined ? undefined : s.split(',').filter(Boolean));
 
-export function recordRoutes(app: FastifyInstance, vault: Vault): void {
-  app.post<CollectionRoute & { Body: unknown }>(
+/** Routes that read a body go in `json`, the others in `plain`, where no body is ever parsed. */
+export interface Scopes {
+  plain: FastifyInstance;
+  json: FastifyInstance;
+}
+
+export function recordRoutes({ plain, json }: Scopes, vault: Vault): void {
+  json.post<CollectionRoute & { Body: unknown }>(
     '/v1/collections/:c/records',
     {
       schema: {
@@ -58,7 +64,7 @@ export function recordRoutes(app: FastifyInstance, vault: Vault): void {
     async (request, reply) => reply.code(201).send(await vault.create(request.params.c, request.body, ctxOf(request))),
   );
 
-  app.post<CollectionRoute & { Body: { records: unknown[] } }>(
+  json.post<CollectionRoute & { Body: { records: unknown[] } }>(
     '/v1/collections/:c/records::batch',
     {
       schema: {
@@ -77,7 +83,7 @@ export function recordRoutes(app: FastifyInstance, vault: Vault): void {
     async (request, reply) => reply.code(201).send(await vault.createMany(request.params.c, request.body.records, ctxOf(request))),
   );
 
-  app.get<RecordRoute & { Querystring: { fields?: string; masked?: 'true' | 'false' } }>(
+  plain.get<RecordRoute & { Querystring: { fields?: string; masked?: 'true' | 'false' } }>(
     '/v1/collections/:c/records/:id',
     {
       schema: {
@@ -97,7 +103,7 @@ export function recordRoutes(app: FastifyInstance, vault: Vault): void {
     },
   );
 
-  app.patch<RecordRoute & { Body: unknown }>(
+  json.patch<RecordRoute & { Body: unknown }>(
     '/v1/collections/:c/records/:id',
     {
       schema: {
@@ -116,7 +122,7 @@ export function recordRoutes(app: FastifyInstance, vault: Vault): void {
     async (request) => vault.update(request.params.c, request.params.id, request.body, ctxOf(request)),
   );
 
-  app.delete<RecordRoute>(
+  plain.delete<RecordRoute>(
     '/v1/collections/:c/records/:id',
     {
       schema: {
@@ -134,7 +140,7 @@ export function recordRoutes(app: FastifyInstance, vault: Vault): void {
     },
   );
 
-  app.post<CollectionRoute & { Body: { where: Record<string, unknown>; fields?: string[]; limit?: number; masked?: boolean } }>(
+  json.post<CollectionRoute & { Body: { where: Record<string, unknown>; fields?: string[]; limit?: number; masked?: boolean } }>(
     '/v1/collections/:c/search',
     {
       schema: {
