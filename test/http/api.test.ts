@@ -79,7 +79,7 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
     expect(await f.t.db.query('SELECT id FROM ward_records')).toHaveLength(before.length);
   });
 
-  it('rule: the request id is always Ward\'s own: an X-Request-Id never reaches the response, the logs or the audit trail', async () => {
+  it("rule: the request id is always Ward's own: an X-Request-Id never reaches the response, the logs or the audit trail", async () => {
     // Even a hex trace id can spell an SSN (387294615...), so none is adopted.
     for (const given of ['4bf92f3577b34da6a3ce929d0e0e4736', '387294615000000000', "x' OR 1=1 --", '123-45-6789']) {
       const res = await call(f.app, { url: '/healthz', headers: { 'x-request-id': given } });

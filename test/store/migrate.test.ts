@@ -1,6 +1,5 @@
 /** Migrations: applied in order, recorded, safe to re-run and to run concurrently; edits refused. */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations, pending } from '../../src/store/migrate.js';
 import { pgDb } from '../../src/store/pg.js';
