@@ -111,6 +111,12 @@ export function registerAudit(program: Command, cli: Cli): void {
     );
 
   audit
+    .command('logins')
+    .description('failed authentications and lockouts, by client address and by API key (log-in monitoring)')
+    .option('--since <time>', 'from this ISO 8601 time on (default: all)')
+    .action((o: { since?: string }) => cli.withVault(async (v) => cli.printJson(await v.loginReport(date('--since', o.since)))));
+
+  audit
     .command('seal')
     .description('seal new audit events into the signed log now (ward serve also does this in the background)')
     .option('--wait <seconds>', 'wait up to this long for transactions still open to finish', '10')

@@ -13,15 +13,22 @@ import { type AuditRow, insertAudit } from '../store/audit.js';
 import type { Db, Subscription } from '../store/db.js';
 import * as store from '../store/logins.js';
 
-/** How a counter moves on one more failure at `now`. */
-export function step(t: store.Throttle, now: Date, limits: AuthLimits): { next: store.Throttle; lockedNow: boolean; locked: boolean } {
-  if (t.lockedUntil && t.lockedUntil > now) return { next: t, lockedNow: false, locked: true };
+/**
+ * How a counter moves on one more failure at `now`: counted in its window; the one past
+ * `maxFailures` starts a lockout (and the count starts again); under a lockout nothing is counted.
+ */
+export function step(
+  t: store.Throttle,
+  now: Date,
+  limits: AuthLimits,
+): { next: store.Throttle; failures: number; lockedNow: boolean; locked: boolean } {
+  if (t.lockedUntil && t.lockedUntil > now) return { next: t, failures: t.failures, lockedNow: false, locked: true };
   const fresh = now.getTime() - t.windowStart.getTime() >= limits.windowMs;
   const failures = (fresh ? 0 : t.failures) + 1;
   const windowStart = fresh ? now : t.windowStart;
-  const lockedNow = failures >= limits.maxFailures;
+  const lockedNow = failures > limits.maxFailures;
   const lockedUntil = lockedNow ? new Date(now.getTime() + limits.lockoutMs) : null;
-  return { next: { ...t, windowStart, failures: lockedNow ? 0 : failures, lockedUntil }, lockedNow, locked: false };
+  return { next: { ...t, windowStart, failures: lockedNow ? 0 : failures, lockedUntil }, failures, lockedNow, locked: false };
 }
 
 const lockedError = (until: number) => {
@@ -99,19 +106,20 @@ export class LoginGuard {
     const until = await this.db.transaction(async (tx) => {
       const { now, rows } = await store.lockThrottles(tx, subjects);
       const moves = rows.map((t) => ({ t, ...step(t, now, this.limits) }));
-      const started = moves.filter((m) => m.lockedNow).map((m) => m.next);
+      const started = moves.filter((m) => m.lockedNow);
       await store.saveThrottles(
         tx,
         moves.map((m) => m.next),
-        started,
+        started.map((m) => m.next),
       );
-      if (!moves.some((m) => m.locked)) await insertAudit(tx, row);
-      for (const t of started)
+      // The failure itself, unless a lockout was already in force or begins with it (then its row says so).
+      if (!moves.some((m) => m.locked || m.lockedNow)) await insertAudit(tx, row);
+      for (const m of started)
         await insertAudit(tx, {
           ...row,
           outcome: 'denied',
           reason: 'too_many_failures',
-          detail: `${t.kind} failures=${this.limits.maxFailures} window=${this.limits.windowMs / 1000}s lockout=${this.limits.lockoutMs / 1000}s`,
+          detail: `locked ${m.next.kind}: ${m.failures} failures within ${this.limits.windowMs / 1000}s; lockout ${this.limits.lockoutMs / 1000}s`,
         });
       return moves
         .filter((m) => m.locked || m.lockedNow)

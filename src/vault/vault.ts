@@ -31,6 +31,7 @@ import type { FieldValue } from '../schema/types.js';
 import { type AuditFilter, type DisclosureFilter, insertAudit, type StoredAuditEvent, selectAudit } from '../store/audit.js';
 import { Coalescer } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
+import { loginReport } from '../store/logins.js';
 import * as records from '../store/records.js';
 import { clientKey } from '../util/address.js';
 import { type ApiKeyInfo, ApiKeys, AuthFailure } from './apikeys.js';
@@ -69,6 +70,20 @@ const keysOf = (input: unknown): string[] => (isObject(input) ? Object.keys(inpu
 export interface SearchOptions extends ReadOptions {
   /** At most this many records, ordered by id; default 100, at most 1000. */
   limit?: number;
+}
+
+interface LoginEntry {
+  failures: number;
+  lockouts: number;
+  first: string;
+  last: string;
+}
+
+/** `ward audit logins`: failures and lockouts by client address and by API key (`key:<prefix>`). */
+export interface LoginReport {
+  since: string | null;
+  clients: (LoginEntry & { client: string })[];
+  keys: (LoginEntry & { key: string })[];
 }
 
 /** An HTTP request as authentication sees it: nothing here is trusted yet. */
@@ -377,6 +392,24 @@ export class Vault {
   disclosures(recordId: string, filter: DisclosureFilter, ctx: RequestContext = OPERATOR): Promise<StoredAuditEvent[]> {
     const rid = checkId(recordId);
     return this.auditRead(ctx, 'audit.disclosures', [rid], () => selectAudit(this.db, { ...filter, recordId: rid, phiOnly: true }));
+  }
+
+  /** Failed authentications and lockouts since `since`, by client address and by API key (log-in monitoring). */
+  loginReport(since: Date | undefined, ctx: RequestContext = OPERATOR): Promise<LoginReport> {
+    return this.auditRead(ctx, 'audit.logins', [], async () => {
+      const rows = await loginReport(this.db, since ?? null);
+      const entry = (r: (typeof rows)[number]) => ({
+        failures: r.failures,
+        lockouts: r.lockouts,
+        first: r.first.toISOString(),
+        last: r.last.toISOString(),
+      });
+      return {
+        since: since?.toISOString() ?? null,
+        clients: rows.filter((r) => r.by === 'client').map((r) => ({ client: r.subject, ...entry(r) })),
+        keys: rows.filter((r) => r.by === 'key').map((r) => ({ key: r.subject, ...entry(r) })),
+      };
+    });
   }
 
   /** Recomputes the sealed log and checks every checkpoint (and, given one, an exported checkpoint). */

@@ -35,9 +35,15 @@ export function memoryLogger(lines: string[]) {
   return pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
 }
 
-export async function httpFixture(driver: DriverName, options: { bodyLimit?: number } = {}): Promise<HttpFixture> {
+export interface FixtureOptions {
+  bodyLimit?: number;
+  /** ward.yaml text; default the example. */
+  config?: string;
+}
+
+export async function httpFixture(driver: DriverName, { config, ...options }: FixtureOptions = {}): Promise<HttpFixture> {
   const metrics = new Metrics();
-  const t = await countedVault(driver, metrics);
+  const t = await countedVault(driver, metrics, config);
   const apiKeys = new ApiKeys(t.vault.db, t.vault.policy);
   await apiKeys.startCache();
   const keys = {} as Record<Role, string>;
@@ -62,9 +68,9 @@ export async function httpFixture(driver: DriverName, options: { bodyLimit?: num
 }
 
 /** A test vault whose audit writes are counted, as `ward serve` counts them. */
-export async function countedVault(driver: DriverName, metrics: Metrics): Promise<TestVault> {
+export async function countedVault(driver: DriverName, metrics: Metrics, config?: string): Promise<TestVault> {
   const d = await freshDb(driver);
-  const cfg = exampleConfig();
+  const cfg = exampleConfig(config);
   const masterKey = newMasterKey();
   const db = countAuditWrites(d.db, metrics);
   const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db, migrations: 'auto' });
