@@ -62,26 +62,28 @@ export class Sealer {
       let last: store.Position | undefined;
       // In slices, each its own statement: the server keeps answering requests between them
       // instead of stalling on one long statement and one long hashing loop.
-      for (let sealed = 0; sealed < this.batch; ) {
-        const limit = Math.min(LEAF_SLICE, this.batch - sealed);
+      for (let read = 0; read < this.batch; ) {
+        const limit = Math.min(LEAF_SLICE, this.batch - read);
         const started = performance.now();
-        const slice = await store.sealSlice(tx, last ?? head?.last ?? store.START, frontier.size, limit);
+        const slice = await store.readSlice(tx, last ?? head?.last ?? store.START, limit);
         if (!slice.last) break;
         for (let at = 0; at < slice.leaves.length; at += HASH_BYTES) frontier.push(slice.leaves.subarray(at, at + HASH_BYTES));
         last = slice.last;
-        sealed += slice.count;
+        read += slice.count;
         if (slice.count < limit) break;
         if (paced && this.db.kind === 'pg' && !this.stopping) await sleep(Math.min(MAX_REST_MS, performance.now() - started));
       }
       if (!last) return { sealed: 0, treeSize: frontier.size, busy: false };
       const treeHead = { treeSize: frontier.size, previousSize, root: frontier.root(), sealedAt: new Date().toISOString() };
       const { version, signature } = await this.keys.sign(tx, checkpointNote(treeHead));
-      await store.insertCheckpoint(tx, {
-        ...treeHead,
+      // The database writes the leaves and the checkpoint, having derived them itself (see store/seal commitSeal).
+      await store.commitSeal(tx, {
+        count: frontier.size - previousSize,
+        upTo: last,
+        root: treeHead.root,
+        sealedAt: treeHead.sealedAt,
         keyVersion: version,
         signature,
-        last: { txid: last.txid, seq: last.seq },
-        frontier: frontier.hashes,
       });
       return { sealed: frontier.size - previousSize, treeSize: frontier.size, busy: false };
     });

@@ -17,6 +17,8 @@ export type ProblemKind =
   | 'inserted'
   | 'reordered'
   | 'leaf_missing'
+  | 'leaf_forged'
+  | 'full_verification_failed'
   | 'checkpoint_forged'
   | 'checkpoint_mismatch'
   | 'checkpoint_missing'
@@ -38,7 +40,11 @@ export interface VerifyProblem {
 
 export interface VerifyReport {
   ok: boolean;
-  /** Sealed events checked. */
+  /** The checkpoint (tree size) the verification started from: 0 for a full one. */
+  from: number;
+  /** False when it stopped short of the newest checkpoint (`maxEvents`); the next one goes on from `treeSize`. */
+  complete: boolean;
+  /** The tree size checked up to. */
   treeSize: number;
   rootHash: string | null;
   checkpoints: number;
@@ -57,14 +63,39 @@ const problem = (kind: ProblemKind, message: string, at: { seq?: string | null; 
   message,
 });
 
-export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheckpoint): Promise<VerifyReport> {
-  const checkpoints = await store.selectCheckpoints(db);
-  const head = checkpoints.at(-1);
+export interface VerifyOptions {
+  /** An auditor's exported checkpoint: also prove that the log extends it (from the first event only). */
+  since?: ExportedCheckpoint;
+  /** Start at the checkpoint of this tree size, found sound by an earlier verification; default the first event. */
+  from?: number;
+  /** Check about this many events at most, ending at a checkpoint (at least the next one); the rest is for the next call. */
+  maxEvents?: number;
+}
+
+/**
+ * Verifies the sealed log from checkpoint `from` (default the start) to the newest checkpoint, or
+ * only part of the way with `maxEvents` (then `complete` is false and `treeSize` says how far it
+ * got). The starting checkpoint is trusted for what lies before it, after its signature and its
+ * stored frontier are checked again: a full verification (from 0) is what finds an old event
+ * changed since.
+ */
+export async function verifyLog(db: Db, keys: SigningKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const { since } = options;
+  const head = await store.latestCheckpoint(db);
+  const fromCp = options.from ? await store.checkpointAt(db, options.from) : undefined;
+  const from = fromCp?.treeSize ?? 0;
+  const checkpoints = await store.selectCheckpoints(db, from, options.maxEvents === undefined ? undefined : from + options.maxEvents);
+  const target = checkpoints.filter((c) => c.treeSize > from).at(-1) ?? (await store.checkpointAfter(db, from)) ?? fromCp;
+  const toCheck = checkpoints.filter((c) => c.treeSize > from && c.treeSize <= (target?.treeSize ?? 0));
+  if (target && !toCheck.includes(target) && target !== fromCp) toCheck.push(target);
+  const complete = !head || target?.treeSize === head.treeSize;
   const report: VerifyReport = {
     ok: true,
-    treeSize: head?.treeSize ?? 0,
-    rootHash: head ? head.root.toString('base64') : null,
-    checkpoints: checkpoints.length,
+    from,
+    complete,
+    treeSize: target?.treeSize ?? 0,
+    rootHash: target ? target.root.toString('base64') : null,
+    checkpoints: toCheck.length,
     unsealed: await store.countAfter(db, head?.last ?? store.START),
     problem: null,
     since: null,
@@ -79,8 +110,16 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
         `audit signing key version ${forged[0]} was not created by Ward (it does not unwrap with the master key)`,
       ),
     );
-  let previous = 0;
-  for (const c of checkpoints) {
+  // The starting checkpoint is checked again: its signature, and that its stored frontier is its root.
+  if (fromCp) {
+    const key = keys.publicKey(fromCp.keyVersion);
+    if (!key || !verifySignature(key, checkpointNote(fromCp), fromCp.signature))
+      return fail(problem('checkpoint_forged', `the checkpoint at tree size ${from} has no valid signature`, { treeSize: from }));
+    if (!new Frontier(from, fromCp.frontier).root().equals(fromCp.root))
+      return fail(problem('checkpoint_state', `the sealer's state stored with checkpoint ${from} was altered`, { treeSize: from }));
+  }
+  let previous = from;
+  for (const c of toCheck) {
     const key = keys.publicKey(c.keyVersion);
     if (!key || !verifySignature(key, checkpointNote(c), c.signature))
       return fail(
@@ -96,6 +135,7 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
     previous = c.treeSize;
   }
   if (since) {
+    if (from > 0) throw new Error('a verification against an exported checkpoint starts at the first event');
     if (!exportedSignatureHolds(since))
       return fail(problem('since_forged', 'the given checkpoint has no valid signature', { treeSize: since.treeSize }));
     const pinned = keys.publicKey(since.keyVersion);
@@ -116,51 +156,51 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
   }
 
   // Walk events (in sealed order) and leaves (by index) side by side, recomputing the tree.
-  const frontier = new Frontier();
+  const frontier = fromCp ? new Frontier(from, fromCp.frontier) : new Frontier();
   // The consistency proof's subtrees are hashed as the leaves stream past: memory stays O(log n).
-  const proof = since && head ? new ProofBuilder(consistencyRanges(since.treeSize, head.treeSize)) : undefined;
-  let next = 0; // index of the next checkpoint to reach
-  const upTo = head?.last ?? store.START;
-  const total = head?.treeSize ?? 0;
+  const proof = since && target ? new ProofBuilder(consistencyRanges(since.treeSize, target.treeSize)) : undefined;
+  let next = 0; // index in toCheck of the next checkpoint to reach
+  const upTo = target?.last ?? store.START;
+  const total = target?.treeSize ?? 0;
   // The database recomputes and compares each batch. Two batches are in flight at once, each
   // starting where the leaves say the previous one ends; a batch whose start turns out not to
   // be where the previous one really ended is checked again from there.
-  const sizeAt = (from: number) => Math.min(VERIFY_BATCH, total - from);
-  const start = async (from: number) => {
-    const after = from === 0 ? store.START : await store.leafPosition(db, from - 1);
-    return { after, batch: after ? await store.checkBatch(db, after, from, sizeAt(from)) : undefined };
+  const sizeAt = (at: number) => Math.min(VERIFY_BATCH, total - at);
+  const start = async (at: number) => {
+    const after = at === 0 ? store.START : await store.leafPosition(db, at - 1);
+    return { after, batch: after ? await store.checkBatch(db, after, at, sizeAt(at)) : undefined };
   };
   const inFlight = new Map<number, ReturnType<typeof start>>();
-  const launch = (from: number) => {
-    if (from >= total || inFlight.has(from)) return;
-    const p = start(from);
+  const launch = (at: number) => {
+    if (at >= total || inFlight.has(at)) return;
+    const p = start(at);
     p.catch(() => {}); // awaited in turn; not left unhandled when verification stops early
-    inFlight.set(from, p);
+    inFlight.set(at, p);
   };
-  let after: store.Position = store.START;
-  for (let from = 0; from < total; from += VERIFY_BATCH) {
-    launch(from);
-    launch(from + VERIFY_BATCH);
-    const want = sizeAt(from);
-    const guess = await (inFlight.get(from) as ReturnType<typeof start>);
-    inFlight.delete(from);
+  let after: store.Position = fromCp?.last ?? store.START;
+  for (let at = from; at < total; at += VERIFY_BATCH) {
+    launch(at);
+    launch(at + VERIFY_BATCH);
+    const want = sizeAt(at);
+    const guess = await (inFlight.get(at) as ReturnType<typeof start>);
+    inFlight.delete(at);
     const batch =
       guess.batch && guess.after?.txid === after.txid && guess.after.seq === after.seq
         ? guess.batch
-        : await store.checkBatch(db, after, from, want);
-    if (batch.bad > 0 || batch.leaves.length !== want * HASH_BYTES || !batch.last) return fail(await locate(db, after, upTo, from, want));
+        : await store.checkBatch(db, after, at, want);
+    if (batch.bad > 0 || batch.leaves.length !== want * HASH_BYTES || !batch.last) return fail(await locate(db, after, upTo, at, want));
     after = batch.last;
     for (let i = 0; i < want; i++) {
       const leaf = batch.leaves.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
       frontier.push(leaf);
-      proof?.push(from + i, leaf);
+      proof?.push(at + i, leaf);
       if (since && frontier.size === since.treeSize && frontier.root().toString('base64') !== since.rootHash)
         return fail(
           problem('since_mismatch', `the first ${since.treeSize} sealed events no longer match the given checkpoint`, {
             treeSize: since.treeSize,
           }),
         );
-      const c = checkpoints[next];
+      const c = toCheck[next];
       if (c && frontier.size === c.treeSize) {
         if (!frontier.root().equals(c.root))
           return fail(
@@ -179,44 +219,60 @@ export async function verifyLog(db: Db, keys: SigningKeys, since?: ExportedCheck
       }
     }
   }
-  if (next < checkpoints.length) {
-    const c = checkpoints[next] as store.CheckpointRow;
+  if (next < toCheck.length) {
+    const c = toCheck[next] as store.CheckpointRow;
     return fail(
       problem('checkpoint_mismatch', `checkpoint ${c.treeSize} is not at an event boundary of the log`, { treeSize: c.treeSize }),
     );
   }
-  // The sealer's stored position must be the last sealed event (checked first: the range below
-  // relies on it).
-  if (head) {
-    const end = await store.leafPosition(db, head.treeSize - 1);
-    if (!end || end.txid !== head.last.txid || end.seq !== head.last.seq)
-      return fail(
-        problem('checkpoint_state', `the sealer's position stored with checkpoint ${head.treeSize} was altered`, {
-          treeSize: head.treeSize,
-        }),
-      );
+  if (complete) {
+    const tail = await checkTail(db, head, after, upTo, report.treeSize);
+    if (tail) return fail(tail);
   }
-  // Anything in the sealed range beyond the tree, or leaves no checkpoint covers, was added later.
-  const [extra] = head ? await store.selectEventRange(db, after, upTo, 1) : [];
-  if (extra) return fail(problem('inserted', `event ${extra.seq} was inserted into the sealed log`, { seq: extra.seq }));
-  // Leaves no checkpoint covers: the newest checkpoints were deleted. (Leaves are counted before
-  // the newest checkpoint is read again, so a round sealed meanwhile is not taken for one.)
-  const leafCount = await store.leafCount(db);
-  const newest = (await store.latestCheckpoint(db))?.treeSize ?? 0;
-  if (leafCount > Math.max(newest, report.treeSize))
-    return fail(
-      problem('checkpoint_missing', `${leafCount - newest} sealed events have no checkpoint (the newest checkpoints were deleted)`, {
-        seq: await store.leafSeq(db, newest),
-      }),
-    );
-
-  if (since && head && proof) {
+  if (since && target && proof) {
     const hashes = proof.proof();
-    const consistent = verifyConsistency(since.treeSize, head.treeSize, Buffer.from(since.rootHash, 'base64'), head.root, hashes);
+    const consistent = verifyConsistency(since.treeSize, target.treeSize, Buffer.from(since.rootHash, 'base64'), target.root, hashes);
     report.since = { treeSize: since.treeSize, proofHashes: hashes.length, consistent };
     if (!consistent) return fail(problem('since_mismatch', 'the log does not extend the given checkpoint', { treeSize: since.treeSize }));
   }
   return report;
+}
+
+/**
+ * What lies past the newest checkpoint: the sealer's stored position must be the last sealed event,
+ * nothing may have entered the sealed range, and leaves no checkpoint covers are either those of
+ * deleted checkpoints (they match their events) or leaves the sealer never wrote (named by position).
+ */
+async function checkTail(
+  db: Db,
+  head: store.CheckpointRow | undefined,
+  after: store.Position,
+  upTo: store.Position,
+  treeSize: number,
+): Promise<VerifyProblem | undefined> {
+  if (head) {
+    const end = await store.leafPosition(db, head.treeSize - 1);
+    if (!end || end.txid !== head.last.txid || end.seq !== head.last.seq)
+      return problem('checkpoint_state', `the sealer's position stored with checkpoint ${head.treeSize} was altered`, {
+        treeSize: head.treeSize,
+      });
+    const [extra] = await store.selectEventRange(db, after, upTo, 1);
+    if (extra) return problem('inserted', `event ${extra.seq} was inserted into the sealed log`, { seq: extra.seq });
+  }
+  // Leaves are counted before the newest checkpoint is read again, so a round sealed meanwhile is not taken for one.
+  const leafCount = await store.leafCount(db);
+  const newest = (await store.latestCheckpoint(db))?.treeSize ?? 0;
+  if (leafCount <= Math.max(newest, treeSize)) return undefined;
+  const [stray] = await store.strayLeaves(db, newest, head?.last ?? store.START, 1);
+  if (stray)
+    return problem(
+      'leaf_forged',
+      `the audit leaf at position ${stray.idx} was not written by the sealer: it is not the leaf of the event at that position`,
+      { seq: stray.seq },
+    );
+  return problem('checkpoint_missing', `${leafCount - newest} sealed events have no checkpoint (the newest checkpoints were deleted)`, {
+    seq: await store.leafSeq(db, newest),
+  });
 }
 
 /**

@@ -198,8 +198,10 @@ const nullableInt = { type: ['integer', 'null'] } as const;
 export const verifyReportSchema = {
   type: 'object',
   properties: {
-    ok: { type: 'boolean', description: 'true when every sealed event and checkpoint checks out' },
-    treeSize: { type: 'integer', description: 'sealed events checked' },
+    ok: { type: 'boolean', description: 'true when the events and checkpoints checked are sound and the newest full verification was too' },
+    from: { type: 'integer', description: 'the checkpoint (tree size) this verification started from; 0 for a full one' },
+    complete: { type: 'boolean', description: 'false when it stopped short of the newest checkpoint: call again to go on' },
+    treeSize: { type: 'integer', description: 'the tree size checked up to' },
     rootHash: { ...nullableStr, description: 'base64 root of the newest checkpoint' },
     checkpoints: { type: 'integer' },
     unsealed: { type: 'integer', description: 'events written since the newest checkpoint (sealed at the next round)' },
@@ -213,7 +215,20 @@ export const verifyReportSchema = {
       },
     },
   },
-  required: ['ok', 'treeSize', 'checkpoints', 'unsealed', 'problem'],
+  required: ['ok', 'from', 'complete', 'treeSize', 'checkpoints', 'unsealed', 'problem'],
+} as const;
+
+export const incrementalReportSchema = {
+  ...verifyReportSchema,
+  properties: {
+    ...verifyReportSchema.properties,
+    lastFull: {
+      type: ['object', 'null'],
+      description: 'the newest full verification: when, its outcome, how far it checked',
+      properties: { at: str, ok: { type: 'boolean' }, treeSize: { type: 'integer' } },
+    },
+  },
+  required: [...verifyReportSchema.required, 'lastFull'],
 } as const;
 
 export const checkpointSchema = {

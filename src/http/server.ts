@@ -158,7 +158,24 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   // Audit events are sealed into the signed log in the background; any Ward process may do it.
   if (cfg.audit.sealEveryMs !== null)
     vault.auditLog.sealer.start(cfg.audit.sealEveryMs, (e) =>
-      app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'audit sealing failed; retrying at the next interval'),
+      // An integrity error's message names positions only (a leaf the sealer did not write, say).
+      app.log.error(
+        { code: isWardError(e) ? e.code : 'internal_error', ...(isWardError(e, 'integrity_error') ? { problem: e.message } : {}) },
+        'audit sealing failed; retrying at the next interval',
+      ),
+    );
+  // The whole log is verified in the background now and then (one process at a time).
+  if (cfg.audit.verifyEveryMs !== null)
+    vault.auditLog.startVerifying(
+      cfg.audit.verifyEveryMs,
+      (r) =>
+        r.ok
+          ? app.log.info({ treeSize: r.treeSize }, 'audit log verified in full')
+          : app.log.error(
+              { problem: r.problem?.kind, seq: r.problem?.seq, treeSize: r.problem?.treeSize },
+              'AUDIT LOG VERIFICATION FAILED',
+            ),
+      (e) => app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'audit log verification could not run'),
     );
   const url = addressUrl(app, tls ? 'https' : 'http', options.host ?? '127.0.0.1');
 
@@ -173,6 +190,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
         await app.close();
       } finally {
         clearTimeout(cut);
+        await vault.auditLog.stopVerifying();
         // Seals what the last requests wrote, so a clean shutdown leaves nothing unsealed.
         await vault.auditLog.sealer
           .stop()

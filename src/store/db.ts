@@ -94,6 +94,9 @@ export function storeError(e: unknown): WardError {
   if (err.table === 'ward_audit_events' || (typeof err.where === 'string' && err.where.includes('ward_audit_events')))
     return new WardError('audit_failed');
   const code = typeof err.code === 'string' ? err.code : 'unknown';
+  // Ward's own functions raise WAnnn with messages that name positions and counts, never values.
+  const own = (e as { message?: unknown }).message;
+  if (/^WA\d{3}$/.test(code) && typeof own === 'string') return new WardError('integrity_error', own.replace(/^ward: /, ''));
   if (code === '23505' && typeof err.detail === 'string' && err.constraint === 'ward_unique_pkey') {
     return new UniqueViolation(/=\([^,]+, ([a-z][a-z0-9_]*),/.exec(err.detail)?.[1]);
   }

@@ -14,18 +14,12 @@ export interface Position {
 export const START: Position = { txid: '0', seq: '0' };
 
 /**
- * The leaf data of an event: its columns in a fixed order, each as PostgreSQL's text form quoted
- * by quote_nullable (so NULL, empty and any comma or quote stay unambiguous), joined by commas,
- * after the origin line. `detail`, added later, follows only when it is set (quote_literal of NULL
- * is NULL, which concat_ws leaves out): events without one hash as they always did. The leaf hash is SHA-256(0x00 || UTF-8 of that), as RFC 6962 hashes a
- * leaf. The database computes it where the rows are, for the sealer and the verifier alike;
- * `audit/checkpoint.leafData` is the same rendering in TypeScript, for anyone checking an export.
+ * The leaf hash of event `e`, computed by the database where the rows are (migration 0006,
+ * `ward_audit_leaf`): SHA-256(0x00 || leaf data), the data being the origin, seq and txid, then
+ * every other column's text form through quote_nullable, joined by commas (`detail` only when
+ * set). `audit/checkpoint.leafData` is the same rendering in TypeScript, for anyone checking an export.
  */
-export const LEAF_HASH = `sha256('\\x00'::bytea || convert_to(concat_ws(',', 'ward-audit/v1', e.seq::text, e.txid::text,
-  quote_literal(to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), quote_nullable(e.actor), quote_nullable(e.role),
-  quote_nullable(e.action), quote_nullable(e.collection), quote_nullable(e.record_ids::text), quote_nullable(e.fields::text),
-  quote_nullable(e.purpose), quote_nullable(e.outcome), quote_nullable(e.reason), quote_nullable(e.request_id), quote_nullable(e.client),
-  quote_literal(e.detail)), 'UTF8'))`;
+export const LEAF_HASH = 'ward_audit_leaf(e)';
 
 /** An event in sealed order with its recomputed leaf hash. */
 export interface LeafEvent {
@@ -42,10 +36,13 @@ const toLeafEvent = (r: Record<string, unknown>): LeafEvent => ({ seq: r.seq as 
  * The CTE body shared by sealing and checking: the `$4` events after ($1 txid, $2 seq) in
  * sealed order, each with its leaf hash and position `n` (from 1); `horizon` narrows them.
  */
-const eventsAfter = (horizon = '') => `SELECT e.seq, e.txid, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n
+const eventsAfter = (
+  horizon = '',
+  limit = '$4',
+) => `SELECT e.seq, e.txid, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n
      FROM ward_audit_events e
      WHERE (e.txid, e.seq) > ($1::xid8, $2::bigint)${horizon}
-     ORDER BY e.txid, e.seq LIMIT $4`;
+     ORDER BY e.txid, e.seq LIMIT ${limit}`;
 
 /** Output columns last_txid and last_seq: where the events of CTE `ev` end (null when none). */
 const LAST_OF_EV = `(SELECT txid::text FROM ev ORDER BY n DESC LIMIT 1) AS last_txid,
@@ -63,33 +60,49 @@ export interface SealedSlice {
   last: Position | null;
 }
 
-// The leaves are hashed and written where the events are: only their hashes come back, as one
-// value, for the tree. (Returning every event as a row and sending the leaves back as arrays
-// cost the server's event loop about 10 µs per event, in bursts of ten thousand.)
-const SEAL_SLICE = statement(
-  'ward_seal_slice',
-  `WITH ev AS (${eventsAfter(' AND e.txid < pg_snapshot_xmin(pg_current_snapshot())')}),
-   ins AS (INSERT INTO ward_audit_leaves (idx, seq, hash) SELECT $3::bigint + ev.n - 1, ev.seq, ev.leaf FROM ev)
+// The leaves are hashed where the events are: only their hashes come back, as one value, for the
+// tree. (Returning every event as a row cost the server's event loop about 10 µs per event.)
+const READ_SLICE = statement(
+  'ward_seal_read_slice',
+  `WITH ev AS (${eventsAfter(' AND e.txid < pg_snapshot_xmin(pg_current_snapshot())', '$3')})
    SELECT string_agg(leaf, ''::bytea ORDER BY n) AS leaves, count(*)::int AS count,
           ${LAST_OF_EV}
    FROM ev`,
 );
 
 /**
- * Seals up to `limit` events after `after` whose transactions have all finished (below the
- * oldest running transaction), in sealed order: writes their leaves from index `first` on and
- * returns the hashes. A later call never finds an event that sorts before these.
+ * The leaf hashes of up to `limit` events after `after` whose transactions have all finished
+ * (below the oldest running transaction), in sealed order. A later call never finds an event that
+ * sorts before these. Nothing is written: `commitSeal` writes the leaves with their checkpoint.
  */
-export async function sealSlice(q: Queryable, after: Position, first: number, limit: number): Promise<SealedSlice> {
-  const [r] = await q.query(SEAL_SLICE, [after.txid, after.seq, first, limit]);
+export async function readSlice(q: Queryable, after: Position, limit: number): Promise<SealedSlice> {
+  const [r] = await q.query(READ_SLICE, [after.txid, after.seq, limit]);
   const count = Number(r?.count ?? 0);
   const leaves = count ? asBuffer(r?.leaves) : Buffer.alloc(0);
   if (leaves.length !== count * 32) throw new WardError('integrity_error', 'the sealing statement returned malformed leaf hashes');
-  return {
-    leaves,
-    count,
-    last: lastPosition(r),
-  };
+  return { leaves, count, last: lastPosition(r) };
+}
+
+/**
+ * Writes a round: the leaves of the `count` events after the newest checkpoint up to `upTo`, and
+ * its checkpoint, through the schema owner's `ward_seal_commit` (the application's role may not
+ * write either table). The function derives the leaves, frontier and root itself and refuses a
+ * root that differs from the one signed. Returns the new tree size.
+ */
+export async function commitSeal(
+  q: Queryable,
+  r: { count: number; upTo: Position; root: Buffer; sealedAt: string; keyVersion: number; signature: Buffer },
+): Promise<number> {
+  const [row] = await q.query<{ size: string }>('SELECT ward_seal_commit($1, $2::xid8, $3, $4, $5, $6, $7)::text AS size', [
+    r.count,
+    r.upTo.txid,
+    r.upTo.seq,
+    r.root,
+    r.sealedAt,
+    r.keyVersion,
+    r.signature,
+  ]);
+  return Number(row?.size);
 }
 
 const SEALED_RANGE = statement(
@@ -211,16 +224,44 @@ export async function latestCheckpoint(q: Queryable): Promise<CheckpointRow | un
   return row && toCheckpoint(row);
 }
 
-export async function selectCheckpoints(q: Queryable): Promise<CheckpointRow[]> {
-  return (await q.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c ORDER BY c.tree_size`)).map(toCheckpoint);
+/** Checkpoints from tree size `from` up to `upTo` (default all), oldest first. */
+export async function selectCheckpoints(q: Queryable, from = 0, upTo?: number): Promise<CheckpointRow[]> {
+  const rows = await q.query(
+    `SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c WHERE c.tree_size >= $1 AND ($2::bigint IS NULL OR c.tree_size <= $2)
+     ORDER BY c.tree_size`,
+    [from, upTo ?? null],
+  );
+  return rows.map(toCheckpoint);
 }
 
-export async function insertCheckpoint(q: Queryable, c: CheckpointRow): Promise<void> {
-  await q.query(
-    `INSERT INTO ward_audit_checkpoints (tree_size, previous_size, root, sealed_at, key_version, signature, last_txid, last_seq, frontier)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::xid8, $8, $9::bytea[])`,
-    [c.treeSize, c.previousSize, c.root, c.sealedAt, c.keyVersion, c.signature, c.last.txid, c.last.seq, c.frontier],
+export async function checkpointAt(q: Queryable, treeSize: number): Promise<CheckpointRow | undefined> {
+  const [row] = await q.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c WHERE c.tree_size = $1`, [treeSize]);
+  return row && toCheckpoint(row);
+}
+
+/** The first checkpoint after tree size `treeSize`. */
+export async function checkpointAfter(q: Queryable, treeSize: number): Promise<CheckpointRow | undefined> {
+  const [row] = await q.query(
+    `SELECT ${CHECKPOINT_COLUMNS} FROM ward_audit_checkpoints c WHERE c.tree_size > $1 ORDER BY c.tree_size LIMIT 1`,
+    [treeSize],
   );
+  return row && toCheckpoint(row);
+}
+
+/**
+ * Leaves from index `from` on that are not the leaf of the event at their position (the events
+ * after `after`, in sealed order), first `limit` of them: leaves the sealer never wrote.
+ */
+export async function strayLeaves(q: Queryable, from: number, after: Position, limit: number): Promise<{ idx: number; seq: string }[]> {
+  const rows = await q.query(
+    `WITH ev AS (SELECT e.seq, ${LEAF_HASH} AS leaf, row_number() OVER (ORDER BY e.txid, e.seq) AS n FROM ward_audit_events e
+                 WHERE (e.txid, e.seq) > ($2::xid8, $3::bigint) ORDER BY e.txid, e.seq LIMIT 20000),
+     lv AS (SELECT idx, seq, hash FROM ward_audit_leaves WHERE idx >= $1 ORDER BY idx LIMIT 20000)
+     SELECT lv.idx::text AS idx, lv.seq::text AS seq FROM lv LEFT JOIN ev ON ev.n = lv.idx - $1 + 1
+     WHERE ev.seq IS DISTINCT FROM lv.seq OR ev.leaf IS DISTINCT FROM lv.hash ORDER BY lv.idx LIMIT $4`,
+    [from, after.txid, after.seq, limit],
+  );
+  return rows.map((r) => ({ idx: Number(r.idx), seq: r.seq as string }));
 }
 
 /** How many leaves there are (the highest index + 1). */

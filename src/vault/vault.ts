@@ -7,7 +7,7 @@
 import { operatorContext, type Principal, type RequestContext } from '../access/actions.js';
 import type { FieldView, Grant, Policy } from '../access/policy.js';
 import type { ExportedCheckpoint } from '../audit/checkpoint.js';
-import type { AuditLog } from '../audit/log.js';
+import type { AuditLog, LastFull } from '../audit/log.js';
 import type { SealResult } from '../audit/seal.js';
 import type { SigningKeyInfo } from '../audit/signing.js';
 import type { VerifyReport } from '../audit/verify.js';
@@ -415,6 +415,30 @@ export class Vault {
   /** Recomputes the sealed log and checks every checkpoint (and, given one, an exported checkpoint). */
   verifyAudit(since?: ExportedCheckpoint, ctx: RequestContext = OPERATOR): Promise<VerifyReport> {
     return this.auditRead(ctx, 'audit.verify', [], () => this.auditLog.verify(since));
+  }
+
+  /**
+   * An incremental verification (from where a sound one ended, a bounded stretch at a time), with
+   * the newest full one: `ok` only when both are, so a failure a full verification found stands
+   * until a later full verification passes.
+   */
+  verifyAuditIncremental(ctx: RequestContext = OPERATOR): Promise<VerifyReport & { lastFull: LastFull | null }> {
+    return this.auditRead(ctx, 'audit.verify', [], async () => {
+      const [report, lastFull] = await Promise.all([this.auditLog.verifyIncremental(), this.auditLog.lastFull()]);
+      if (report.ok && lastFull && !lastFull.ok)
+        return {
+          ...report,
+          ok: false,
+          lastFull,
+          problem: {
+            kind: 'full_verification_failed' as const,
+            seq: null,
+            treeSize: null,
+            message: `the last full verification (${lastFull.at}) found a problem; ward audit verify names it`,
+          },
+        };
+      return { ...report, lastFull: lastFull ?? null };
+    });
   }
 
   /** The newest signed checkpoint, for an auditor to keep. */

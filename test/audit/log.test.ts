@@ -140,6 +140,26 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
     }
   });
 
+  it('rule: a leaf the sealer did not write never wedges sealing silently: the seal names its position, verify too', async () => {
+    const u = await testVault(driver);
+    try {
+      await populate(u, 1, 2);
+      const [{ next }] = (await u.db.query<{ next: string }>('SELECT (max(idx) + 1)::text AS next FROM ward_audit_leaves')) as [
+        { next: string },
+      ];
+      await u.db.query("INSERT INTO ward_audit_leaves (idx, seq, hash) VALUES ($1, 999999999, sha256('stray'))", [next]);
+      await u.vault.create('patients', canaryPatient());
+      await expect(u.vault.auditLog.seal()).rejects.toMatchObject({
+        code: 'integrity_error',
+        message: expect.stringContaining(`the audit leaf at position ${next} was not written by the sealer`),
+      });
+      expect((await u.vault.verifyAudit()).problem).toMatchObject({ kind: 'leaf_forged', seq: '999999999' });
+    } finally {
+      await u.vault.close();
+      await u.dispose();
+    }
+  });
+
   it('rule: audit rows cannot be updated, deleted or truncated, even by their owner', async () => {
     for (const sql of [
       "UPDATE ward_audit_events SET actor = 'someone else'",
@@ -288,6 +308,14 @@ const TAMPERINGS: Record<string, (t: TestVault, pick: (n: number) => number) => 
     const size = sizes[pick(sizes.length)] as number;
     await tamper(t.db, 'UPDATE ward_audit_checkpoints SET frontier[1] = $1 WHERE tree_size = $2', [randomBytes(32), size]);
     return { kind: 'checkpoint_state', treeSize: size };
+  },
+  async 'stray leaf'(t) {
+    // A row the sealer never wrote, at the next position: before, it made every later seal fail
+    // with a unique violation and verification report a checkpoint as deleted.
+    await t.db.query(
+      "INSERT INTO ward_audit_leaves (idx, seq, hash) SELECT max(idx) + 1, 999999999, sha256('stray') FROM ward_audit_leaves",
+    );
+    return { kind: 'leaf_forged', seq: '999999999' };
   },
   async 'altered sealer state'(t) {
     await tamper(

@@ -87,8 +87,37 @@ describe('sealing on PostgreSQL', () => {
         "INSERT INTO ward_audit_events (at, actor, action, outcome) VALUES ('2001-01-01', 'key:x', 'read', 'allowed')",
         'ALTER TABLE ward_audit_events DISABLE TRIGGER USER',
         'SET session_replication_role = replica',
+        // Only the sealer writes leaves and checkpoints (through ward_seal_commit, as the schema owner).
+        "INSERT INTO ward_audit_leaves (idx, seq, hash) SELECT max(idx) + 1, 999999999, sha256('x') FROM ward_audit_leaves",
+        `INSERT INTO ward_audit_checkpoints (tree_size, previous_size, root, sealed_at, key_version, signature, last_txid, last_seq, frontier)
+         VALUES (999999, 0, sha256('x'), 'now', 1, sha256('x') || sha256('y'), '1', 1, '{}')`,
       ])
         await expect(appDb.query(sql), sql).rejects.toMatchObject({ message: expect.stringContaining('SQLSTATE 42501') });
+      // Through the function, only what the events themselves give: a made-up count or root is refused, nothing written.
+      const [{ n: leavesBefore }] = (await appDb.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_audit_leaves')) as [
+        { n: number },
+      ];
+      await vault.create('patients', canaryPatient());
+      const [last] = await appDb.query<{ txid: string; seq: string }>(
+        'SELECT txid::text AS txid, seq::text AS seq FROM ward_audit_events ORDER BY txid DESC, seq DESC LIMIT 1',
+      );
+      for (const [count, root] of [
+        [99, randomBytes(32)],
+        [1, randomBytes(32)],
+      ] as const)
+        await expect(
+          appDb.query('SELECT ward_seal_commit($1, $2::xid8, $3, $4, $5, 1, $6)', [
+            count,
+            last?.txid,
+            last?.seq,
+            root,
+            'now',
+            randomBytes(64),
+          ]),
+        ).rejects.toMatchObject({ code: 'integrity_error' });
+      expect((await appDb.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_audit_leaves'))[0]?.n).toBe(leavesBefore);
+      await vault.auditLog.seal(10_000);
+      expect((await vault.verifyAudit()).ok).toBe(true);
     } finally {
       await appDb.close();
       const admin = new pg.Client({ connectionString: serverUrl() });

@@ -50,7 +50,11 @@ describe('several Ward processes sealing one audit log on PostgreSQL', () => {
     const urls: string[] = [];
     for (let i = 0; i < PROCESSES; i++) {
       const port = await freePort();
-      const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--metrics-port', '0'], {
+        cwd: dir,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       child.stderr?.resume();
       children.push(child);
       urls.push(`http://127.0.0.1:${port}`);

@@ -86,7 +86,7 @@ describe('ward.yaml', () => {
   });
 
   it('audit events are kept at least six years; shorter retention and bad seal intervals are refused', () => {
-    expect(parseConfig(EXAMPLE_CONFIG, FILE, {}).audit).toEqual({ retentionDays: 6 * 365, sealEveryMs: 10_000 });
+    expect(parseConfig(EXAMPLE_CONFIG, FILE, {}).audit).toEqual({ retentionDays: 6 * 365, sealEveryMs: 10_000, verifyEveryMs: 86_400_000 });
     expect(parseConfig(edit('  retention: 6y\n  seal_every: 10s', '  retention: 10y\n  seal_every: off'), FILE, {}).audit).toEqual({
       retentionDays: 3650,
       sealEveryMs: null,

@@ -62,23 +62,42 @@ describe.each(DRIVERS)('audit log endpoints on %s', (driver) => {
     expect(bad.json().detail).toMatch(/recordId/);
   });
 
-  it('verify recomputes the sealed log; a modified event is named by its sequence number', async () => {
+  it("rule: an auditor's verify is incremental: it checks what was sealed since the last sound verification; a full one finds an old change and its failure stands", async () => {
     await f.t.vault.auditLog.seal(5_000);
     const ok = await as('auditor', { url: '/v1/audit/verify' });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ ok: true, problem: null });
+    expect(ok.json()).toMatchObject({ ok: true, problem: null, from: 0, complete: true, lastFull: null });
     expect(ok.json().treeSize).toBeGreaterThan(5);
     const checkpoint = await as('auditor', { url: '/v1/audit/checkpoint' });
     expect(checkpoint.statusCode).toBe(200);
     expect(exportedSignatureHolds(checkpoint.json())).toBe(true);
-    const [victim] = await f.t.db.query<{ seq: string }>('SELECT seq::text AS seq FROM ward_audit_leaves WHERE idx = 2');
-    await f.t.db.transaction(async (tx) => {
-      await tx.query('SET LOCAL session_replication_role = replica');
-      await tx.query("UPDATE ward_audit_events SET purpose = 'treatment' WHERE seq = $1", [victim?.seq]);
-    });
-    const bad = await as('auditor', { url: '/v1/audit/verify' });
-    expect(bad.statusCode).toBe(200);
-    expect(bad.json()).toMatchObject({ ok: false, problem: { kind: 'modified', seq: victim?.seq } });
+    // A new stretch is checked from where the last one ended; a change in it is named.
+    await as('clinician', { url: `/v1/collections/patients/records/${id}` });
+    await f.t.vault.auditLog.seal(5_000);
+    const tamper = async (seq: string | undefined) =>
+      f.t.db.transaction(async (tx) => {
+        await tx.query('SET LOCAL session_replication_role = replica');
+        await tx.query("UPDATE ward_audit_events SET actor = actor || 'x' WHERE seq = $1", [seq]);
+      });
+    const [fresh] = await f.t.db.query<{ seq: string }>('SELECT seq::text AS seq FROM ward_audit_leaves ORDER BY idx DESC LIMIT 1');
+    await tamper(fresh?.seq);
+    const newBad = await as('auditor', { url: '/v1/audit/verify' });
+    expect(newBad.json()).toMatchObject({ ok: false, from: ok.json().treeSize, problem: { kind: 'modified', seq: fresh?.seq } });
+    // An event verified before is not looked at again by the incremental check...
+    const [old] = await f.t.db.query<{ seq: string }>('SELECT seq::text AS seq FROM ward_audit_leaves WHERE idx = 2');
+    await tamper(old?.seq);
+    // ...but a full verification finds it, and from then on every answer says so.
+    expect((await f.t.vault.verifyAudit()).problem).toMatchObject({ kind: 'modified', seq: old?.seq });
+    const after = await as('auditor', { url: '/v1/audit/verify' });
+    expect(after.json()).toMatchObject({ ok: false, lastFull: { ok: false } });
+  });
+
+  it('rule: verification over HTTP is rate-limited per key (6 a minute) and bounded in work', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) codes.push((await as('auditor', { url: '/v1/audit/verify' })).statusCode);
+    expect(codes.slice(-1)).toEqual([429]);
+    const over = await as('auditor', { url: '/v1/audit/verify' });
+    expect([over.statusCode, over.json().code, Number(over.headers['retry-after']) > 0]).toEqual([429, 'too_many_requests', true]);
   });
 
   it('rule: nothing deletes audit events through the API', async () => {

@@ -32,7 +32,11 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
   const children: ChildProcess[] = [];
 
   function serve(): ChildProcess {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--metrics-port', '0'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.resume();
     children.push(child);
     return child;

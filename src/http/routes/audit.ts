@@ -8,15 +8,16 @@ import { WardError } from '../../errors.js';
 import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../../store/audit.js';
 import type { Vault } from '../../vault/vault.js';
 import { ctxOf } from '../context.js';
+import { routeRateLimit } from '../rate-limits.js';
 import {
   auditEventSchema,
   auditQuery,
   checkpointSchema,
   disclosureQuery,
+  incrementalReportSchema,
   problems,
   ref,
   subjectParams,
-  verifyReportSchema,
 } from '../schemas.js';
 
 const MAX_PAGE = 1000;
@@ -112,14 +113,19 @@ export function auditRoutes(app: FastifyInstance, vault: Vault): void {
   app.get(
     '/v1/audit/verify',
     {
+      config: routeRateLimit(6, 60_000),
       schema: {
-        summary: 'Recompute the sealed audit log and check every signed checkpoint; names the first bad event',
+        summary: 'Verify the sealed log incrementally (from where the last sound verification ended); names the first bad event',
+        description:
+          'Checks at most 200,000 events per call, ending at a checkpoint (`complete` false: call again). A full verification is ' +
+          "`ward audit verify` or the server's background task (audit.verify_every); `lastFull` reports the newest one. " +
+          'At most 6 calls a minute per API key.',
         tags: ['audit'],
         security: [{ apiKey: [] }],
-        response: { 200: verifyReportSchema, ...problems(503) },
+        response: { 200: incrementalReportSchema, ...problems(429, 503) },
       },
     },
-    async (request) => vault.verifyAudit(undefined, ctxOf(request)),
+    async (request) => vault.verifyAuditIncremental(ctxOf(request)),
   );
 
   app.get(
