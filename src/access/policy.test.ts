@@ -46,17 +46,19 @@ describe('grants', () => {
     expect(policy.authorize(as('split', 'treatment'), 'read', patients, ['plan']).deidentified).toBe(false);
   });
 
-  it('mayEver: some rule, for any purpose, lets the role act on that field (a de-identified view only on what it keeps)', () => {
+  it('refusal: judged from the role and stated purpose alone, before anything is looked up', () => {
     const p = new Policy({
       research: { allow: [{ ...rule('deidentified', ['research']), actions: ['detokenize'] }] },
-      billing: { allow: [{ ...rule('full', ['payment']), actions: ['detokenize'], fields: ['name'] }] },
+      reader: { allow: [rule('full', ['treatment'])] },
     });
-    expect(p.mayEver(as('research'), 'detokenize', patients, 'dob')).toBe(true);
-    expect(p.mayEver(as('research'), 'detokenize', patients, 'name')).toBe(false);
-    expect(p.mayEver(as('billing'), 'detokenize', patients, 'name')).toBe(true);
-    expect(p.mayEver(as('billing'), 'detokenize', patients, 'zip')).toBe(false);
-    expect(p.mayEver(as('billing'), 'read', patients, 'name')).toBe(false);
-    expect(p.mayEver(as('nobody'), 'detokenize', patients, 'name')).toBe(false);
-    expect(p.mayEver(operatorContext('test'), 'detokenize', patients, 'name')).toBe(true);
+    const cases: [RequestContext, string | undefined][] = [
+      [as('research', 'research'), undefined],
+      [as('research'), 'purpose_required'],
+      [as('research', 'treatment'), 'purpose_not_permitted'],
+      [as('reader', 'treatment'), 'forbidden'],
+      [as('nobody', 'research'), 'forbidden'],
+      [operatorContext('test'), undefined],
+    ];
+    for (const [ctx, code] of cases) expect(p.refusal(ctx, 'detokenize')?.code, `${ctx.principal.role} ${ctx.purpose}`).toBe(code);
   });
 });

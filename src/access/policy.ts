@@ -5,7 +5,7 @@
  */
 
 import { WardError } from '../errors.js';
-import { type Collection, type Field, safeName } from '../schema/collection.js';
+import { assertKnownFields, type Collection, type Field, keyAt } from '../schema/collection.js';
 import type { MaskName } from '../schema/mask.js';
 import { intervalMs } from '../util/duration.js';
 import { type Action, OPERATOR_PURPOSE, type RequestContext } from './actions.js';
@@ -53,6 +53,15 @@ function deidentified(f: Field): FieldView | undefined {
 
 const isPhi = (f: Field) => f.class !== 'public';
 
+export interface AuthorizeOptions {
+  /** Fields that must be granted in full, not masked (search terms: matching on a masked value reveals it by trial). */
+  plainOnly?: readonly string[];
+  /** Every field name the request gave, checked to exist (default `touched`); an unknown one is 422 `unknown_field`. */
+  named?: readonly string[];
+  /** Where `named[i]` sits in the request, for the error: never the name itself. Default its key position. */
+  where?: (index: number) => string;
+}
+
 export class Policy {
   /** Every purpose a role's rule names, and the operator's: the only purposes a request may state. */
   readonly purposes: ReadonlySet<string>;
@@ -69,28 +78,23 @@ export class Policy {
     return Object.hasOwn(this.roles, role);
   }
 
-  /** Whether any rule of the principal's role allows `action` at all (the operator: always). */
-  allowsAny(ctx: RequestContext, action: Action): boolean {
-    return ctx.principal.operator === true || (this.roles[ctx.principal.role]?.allow ?? []).some((r) => r.actions.includes(action));
-  }
-
   /**
-   * Whether some rule of the role, for any purpose, lets it `action` field `field` of `c` (a
-   * de-identified view counts only for the fields it keeps). False means no purpose could help.
+   * Whether the role may `action` at all, for the purpose it stated, whatever records and fields
+   * are involved: the refusal (`forbidden`, `purpose_required` or `purpose_not_permitted`) or
+   * undefined. For decisions that must come before anything is looked up (detokenize: every token
+   * stands for PHI).
    */
-  mayEver(ctx: RequestContext, action: Action, c: Collection, field: string): boolean {
-    if (ctx.principal.operator) return true;
-    const f = c.fields.get(field);
-    return (
-      f !== undefined &&
-      (this.roles[ctx.principal.role]?.allow ?? []).some(
-        (r) =>
-          r.collections.includes(c.name) &&
-          r.actions.includes(action) &&
-          (r.fields === '*' || r.fields.includes(field)) &&
-          (r.view !== 'deidentified' || deidentified(f) !== undefined),
-      )
-    );
+  refusal(ctx: RequestContext, action: Action): WardError | undefined {
+    if (ctx.principal.operator) return undefined;
+    const role = ctx.principal.role;
+    const rules = (this.roles[role]?.allow ?? []).filter((r) => r.actions.includes(action));
+    if (!rules.length) return new WardError('forbidden', `role ${role} may not ${action}`);
+    const purpose = ctx.purpose;
+    if (purpose === undefined)
+      return new WardError('purpose_required', 'this request touches PHI: state its purpose in the Ward-Purpose header');
+    if (!rules.some((r) => r.purposes.includes(purpose)))
+      return new WardError('purpose_not_permitted', `role ${role} may not ${action} for this purpose`);
+    return undefined;
   }
 
   canReadAudit(ctx: RequestContext): boolean {
@@ -115,11 +119,19 @@ export class Policy {
    * `purpose_required` or `purpose_not_permitted`; never returns an empty grant for a request that
    * names fields.
    */
-  authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[], plainOnly: readonly string[] = []): Grant {
-    if (ctx.principal.operator) return grantOf(new Map([...c.fields.keys()].map((f) => [f, PLAIN])), false);
+  authorize(ctx: RequestContext, action: Action, c: Collection, touched?: readonly string[], o: AuthorizeOptions = {}): Grant {
+    const plainOnly = o.plainOnly ?? [];
+    const named = o.named ?? touched ?? [];
+    const where = o.where ?? keyAt;
+    if (ctx.principal.operator) {
+      assertKnownFields(c, named, where);
+      return grantOf(new Map([...c.fields.keys()].map((f) => [f, PLAIN])), false);
+    }
     const role = this.roles[ctx.principal.role];
     const rules = (role?.allow ?? []).filter((r) => r.collections.includes(c.name) && r.actions.includes(action));
     if (!rules.length) throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} records of ${c.name}`);
+    // A field the collection does not have is the request's mistake, not the role's: 422, as at the command line.
+    assertKnownFields(c, named, where);
     const phi = touched ? touched.some((n) => c.fields.get(n)?.class !== 'public') : [...c.fields.values()].some(isPhi);
     const purpose = ctx.purpose;
     const usable = purpose === undefined ? [] : rules.filter((r) => r.purposes.includes(purpose));
@@ -137,14 +149,10 @@ export class Policy {
       }
     const denied = (touched ?? []).filter((n) => !grant.has(n));
     if (denied.length)
-      throw new WardError(
-        'forbidden',
-        `role ${ctx.principal.role} may not ${action} field(s) ${denied.map(safeName).join(', ')} of ${c.name}`,
-      );
+      throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} field(s) ${denied.join(', ')} of ${c.name}`);
     // Matching on a value one may only see masked would reveal it by trial (search terms).
     const masked = plainOnly.filter((n) => grant.get(n)?.kind !== 'plain');
-    if (masked.length)
-      throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} on ${masked.map(safeName).join(', ')}`);
+    if (masked.length) throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} on ${masked.join(', ')}`);
     // Record dates in full only under a full-view rule for the stated purpose: a request that
     // touches no PHI is granted by rules of any purpose, or of none.
     return grantOf(grant, !usable.some((r) => r.view === 'full'));

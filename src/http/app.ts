@@ -96,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   app.decorateRequest('ward', null);
-  installErrorHandling(app);
+  installErrorHandling(app, declaredNames(app, vault));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, openapiOptions());
   await app.register(rateLimit, roleRateLimits(vault));
@@ -114,6 +114,27 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   finishMethods();
   return app;
+}
+
+/**
+ * The names errors may quote: collections and fields from ward.yaml, and every property the
+ * routes' schemas declare (collected as routes are added).
+ */
+function declaredNames(app: FastifyInstance, vault: Vault): (name: string) => boolean {
+  const names = new Set<string>();
+  for (const c of vault.collections.values()) {
+    names.add(c.name);
+    for (const f of c.fields.keys()) names.add(f);
+  }
+  const collect = (schema: unknown): void => {
+    if (!schema || typeof schema !== 'object') return;
+    const props = (schema as { properties?: unknown }).properties;
+    if (props && typeof props === 'object') for (const k of Object.keys(props)) names.add(k);
+    for (const v of Object.values(schema)) collect(v);
+  };
+  for (const s of SHARED_SCHEMAS) collect(s);
+  app.addHook('onRoute', (route) => collect(route.schema));
+  return (name) => names.has(name);
 }
 
 function securityHeaders(request: FastifyRequest, reply: FastifyReply, https: boolean): void {

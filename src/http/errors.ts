@@ -39,8 +39,11 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_MAX_PARAM_LENGTH: ['invalid_request', 'a path parameter is too long'],
 };
 
-/** A path segment or property name from a validation error, repeated only when it looks like a name. */
-const safeSegment = (s: string) => (/^[A-Za-z_][A-Za-z0-9_]{0,63}$|^\d{1,6}$/.test(s) ? s : '(unnamed)');
+/**
+ * Names an error may quote: those the API's schemas and ward.yaml declare. Anything else in a
+ * request (a key a client made up may be PHI) is located by its position instead.
+ */
+export type Declared = (name: string) => boolean;
 
 /** Ajv messages for these keywords name only the schema's rules, never the submitted data. */
 const SAFE_KEYWORDS = new Set([
@@ -67,23 +70,49 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
-/** "body.where: must be object", from the first schema violation, naming places but no values. */
-export function validationMessage(context: string | undefined, issues: readonly ValidationIssue[]): string {
+/** The position of key `key` in the object at `segments` of `data`, as `(key N)`. */
+function keyPosition(data: unknown, segments: readonly string[], key: string): string {
+  let at: unknown = data;
+  for (const s of segments) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[s] : undefined;
+  const i = at && typeof at === 'object' ? Object.keys(at).indexOf(key) : -1;
+  return i >= 0 ? `(key ${i + 1})` : '(a key)';
+}
+
+/**
+ * "body.where: must be object", from the first schema violation, naming places but no values: a
+ * name the API or ward.yaml declares is quoted, an array index kept, any other key located by its
+ * position in `data` (what the request sent in `context`).
+ */
+export function validationMessage(
+  context: string | undefined,
+  issues: readonly ValidationIssue[],
+  declared: Declared = () => false,
+  data?: unknown,
+): string {
   const first = issues[0];
   if (!first) return 'the request is malformed';
-  const path = first.instancePath.split('/').filter(Boolean).map(safeSegment);
+  const raw = first.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = raw.map((s, i) => (/^\d{1,6}$/.test(s) || declared(s) ? s : keyPosition(data, raw.slice(0, i), s)));
   const extra = first.params.additionalProperty;
-  if (first.keyword === 'additionalProperties' && typeof extra === 'string') path.push(safeSegment(extra));
+  if (first.keyword === 'additionalProperties' && typeof extra === 'string')
+    path.push(declared(extra) ? extra : keyPosition(data, raw, extra));
   const where = [context ?? 'request', ...path].join('.');
   const rule = first.keyword === 'additionalProperties' ? 'is not allowed' : SAFE_KEYWORDS.has(first.keyword) ? first.message : undefined;
   return `${where}: ${rule ?? 'is invalid'}`;
 }
 
 /** Any thrown value as a WardError; unknown errors become `internal_error` (and are logged by the caller). */
-export function toWardError(e: unknown): WardError {
+export function toWardError(e: unknown, declared?: Declared, request?: FastifyRequest): WardError {
   if (isWardError(e)) return e;
   const err = e as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
-  if (err?.validation) return new WardError('invalid_request', validationMessage(err.validationContext, err.validation));
+  if (err?.validation) {
+    const ctx = err.validationContext;
+    const data = request && ctx ? (request as unknown as Record<string, unknown>)[ctx === 'querystring' ? 'query' : ctx] : undefined;
+    return new WardError('invalid_request', validationMessage(ctx, err.validation, declared, data));
+  }
   const mapped = typeof err?.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
   if (mapped) return new WardError(mapped[0], mapped[1]);
   if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
@@ -96,15 +125,15 @@ export function sendProblem(reply: FastifyReply, e: WardError): FastifyReply {
   return reply.code(e.status).type(PROBLEM_TYPE).send(problem(e, reply.request.id));
 }
 
-function handle(e: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const ward = toWardError(e);
+function handle(e: unknown, request: FastifyRequest, reply: FastifyReply, declared?: Declared): FastifyReply {
+  const ward = toWardError(e, declared, request);
   if (ward.code === 'internal_error' && !isWardError(e)) request.log.error({ err: safeError(e) }, 'unexpected error');
   return sendProblem(reply, ward);
 }
 
 /** Installs the error, not-found, framework-error and connection-error handling on `app`. */
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((e, request, reply) => handle(e, request, reply));
+export function installErrorHandling(app: FastifyInstance, declared: Declared): void {
+  app.setErrorHandler((e, request, reply) => handle(e, request, reply, declared));
   app.setNotFoundHandler({}, (_request, reply) =>
     sendProblem(reply, new WardError('route_not_found', 'no endpoint at this path; see /openapi.json')),
   );

@@ -82,10 +82,10 @@ export function validateRecord(
   const issues: FieldIssue[] = [];
   const values: RecordValues = new Map();
   const removed: string[] = [];
-  for (const key of Object.keys(input)) {
+  for (const [i, key] of Object.keys(input).entries()) {
     const field = c.fields.get(key);
     if (!field) {
-      issues.push({ field: safeName(key), reason: `is not a field of collection ${c.name}` });
+      issues.push({ field: keyAt(i), reason: `is not a field of collection ${c.name}` });
       continue;
     }
     const raw = input[key];
@@ -114,21 +114,23 @@ export function validationError(issues: FieldIssue[]): WardError {
 }
 
 /**
- * An unknown key is named in errors only when it looks like an identifier; anything else
- * could be a value pasted in the wrong place, so it is not repeated back.
+ * Where an undeclared key sits, for errors: its position, never its text (a name-shaped string a
+ * client sent may be PHI; errors quote only names ward.yaml declares).
  */
-export function safeName(key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key) && key !== '__proto__' ? key : '(unnamed field)';
+export const keyAt = (index: number) => `(key ${index + 1})`;
+
+/** Refuses names `c` does not declare, each located by `where(i)` (its position in the request), never quoted. */
+export function assertKnownFields(c: Collection, names: readonly string[], where: (index: number) => string): void {
+  const unknown = names.flatMap((n, i) => (c.fields.has(n) ? [] : [where(i)]));
+  if (unknown.length)
+    throw new WardError('unknown_field', `${unknown.join(', ')}: not a field of collection ${c.name}`, [
+      ...unknown.map((field) => ({ field, reason: `is not a field of collection ${c.name}` })),
+    ]);
 }
 
-/** Resolves requested field names, rejecting unknown ones. */
+/** Resolves requested field names, rejecting unknown ones by their position. */
 export function selectFields(c: Collection, names: readonly string[] | undefined): Field[] {
   if (!names) return [...c.fields.values()];
-  const unknown = names.filter((n) => !c.fields.has(n));
-  if (unknown.length)
-    throw new WardError(
-      'unknown_field',
-      `unknown field${unknown.length > 1 ? 's' : ''} for collection ${c.name}: ${unknown.map(safeName).join(', ')}`,
-    );
+  assertKnownFields(c, names, (i) => `fields[${i}]`);
   return names.map((n) => c.fields.get(n) as Field);
 }

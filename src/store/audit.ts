@@ -58,6 +58,16 @@ export async function insertAudit(q: Queryable, e: AuditRow): Promise<void> {
   await q.query(INSERT_ONE, [...auditParams(e), e.detail ?? null]);
 }
 
+/** Of `ids`, those of records Ward created (whose creation is in the trail, even if since deleted). */
+export async function knownRecords(q: Queryable, ids: readonly string[]): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `SELECT u.id::text AS id FROM unnest($1::uuid[]) AS u(id)
+     WHERE EXISTS (SELECT 1 FROM ward_audit_events WHERE record_ids @> ARRAY[u.id] AND action = 'create' AND outcome = 'allowed')`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
 export interface AuditFilter {
   recordId?: string;
   actor?: string;
@@ -67,7 +77,7 @@ export interface AuditFilter {
   after?: string;
   /**
    * Only touches of PHI (reads, writes, searches, detokenizations): the accounting of
-   * disclosures, which leaves out reads of the audit trail itself.
+   * disclosures, which leaves out reads of the audit trail, key management and log-ins.
    */
   phiOnly?: boolean;
   limit: number;
@@ -104,7 +114,7 @@ export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredA
        AND ($3::timestamptz IS NULL OR at >= $3)
        AND ($4::timestamptz IS NULL OR at < $4)
        AND ($5::bigint IS NULL OR seq > $5)
-       AND (NOT $7::boolean OR action NOT LIKE 'audit.%')
+       AND (NOT $7::boolean OR action IN ('create', 'read', 'update', 'delete', 'search', 'detokenize'))
      ORDER BY seq LIMIT $6`,
     [f.recordId ?? null, f.actor ?? null, f.since ?? null, f.until ?? null, f.after ?? null, f.limit, f.phiOnly === true],
   );

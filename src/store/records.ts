@@ -18,7 +18,7 @@ export interface StoredRecord {
   sealed: Record<string, string>;
   /** field → token */
   tokens: Record<string, string>;
-  /** blind indexes of searchable fields, then the tokens' bytes */
+  /** blind indexes of searchable fields (tokens are kept in ward_tokens) */
   lookup: Buffer[];
   unique: UniqueEntry[];
 }
@@ -59,12 +59,15 @@ function toRecordRow(r: Record<string, unknown>): RecordRow {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/** A CTE body writing the tokens of the records CTE `r` (id, collection, tokens) to ward_tokens. */
+const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, collection, field)
+    SELECT convert_to(k.value, 'UTF8'), ${r}.id, ${r}.collection, k.key FROM ${r}, json_each_text(${r}.tokens) AS k`;
 const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int)) RETURNING id`;
-const INSERT = statement('ward_insert_record', `WITH r AS (${INSERT_SQL}), a AS (${auditInsert(9)}) SELECT 1`);
+  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int)) RETURNING id, collection, tokens`;
+const INSERT = statement('ward_insert_record', `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(9)}) SELECT 1`);
 const INSERT_WITH_UNIQUE = statement(
   'ward_insert_record_unique',
-  `WITH r AS (${INSERT_SQL}), a AS (${auditInsert(9)})
+  `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(9)})
    INSERT INTO ward_unique (collection, field, value, record_id)
    SELECT $2, u.field, u.value, r.id FROM r, unnest($${9 + AUDIT_PARAMS}::text[], $${10 + AUDIT_PARAMS}::bytea[]) AS u(field, value)`,
 );
@@ -79,21 +82,25 @@ const insertRecordset = (audit: string, before = '') => `WITH ${before}r AS (
            now() + make_interval(days => n.retention)
     FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, collection text, key_version int, public jsonb, sealed json, tokens json,
                                            lookup jsonb, retention int)
-    RETURNING id
-  ), a AS (${audit})
+    RETURNING id, collection, tokens
+  ), t AS (${TOKENS_OF('r')}), a AS (${audit})
   INSERT INTO ward_unique (collection, field, value, record_id)
   SELECT u.collection, u.field, decode(u.value, 'hex'), u.record_id
   FROM jsonb_to_recordset($2::jsonb) AS u(record_id uuid, collection text, field text, value text)`;
 /** A batch of one collection's records with the batch's one audit event (from $3). */
 const INSERT_MANY = insertRecordset(auditInsert(3));
 const SELECT_SQL = `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`;
+/**
+ * The audit insert of an operation on one record that may not exist (CTE `r` holds it if it does):
+ * `not_found` then, and no record id, since an id no record has is only what a client sent.
+ */
+const auditOfOne = (from: number) =>
+  auditInsert(from, {
+    outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END`,
+    recordIds: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE '{}'::uuid[] END`,
+  });
 /** A read and its audit row: the outcome says whether the record was there. */
-const GET = statement(
-  'ward_get_record',
-  `WITH r AS (${SELECT_SQL}),
-   a AS (${auditInsert(3, { outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END` })})
-   SELECT * FROM r`,
-);
+const GET = statement('ward_get_record', `WITH r AS (${SELECT_SQL}), a AS (${auditOfOne(3)}) SELECT * FROM r`);
 /**
  * Statements for several single-record operations at once (see store/coalesce): the operations'
  * audit rows arrive as parallel arrays, one element per operation (its fields as a JSON array),
@@ -103,9 +110,9 @@ const AUDIT_EACH = (
   from: number,
 ) => `SELECT * FROM unnest(${Array.from({ length: AUDIT_PARAMS }, (_, i) => `$${from + i}::${i === 0 ? 'uuid' : 'text'}[]`).join(', ')})
        WITH ORDINALITY AS q(id, collection, actor, role, action, fields, purpose, outcome, reason, request_id, client, ord)`;
-/** The audit insert for rows of AUDIT_EACH `q`; `outcome` may override each row's outcome. */
-const auditEachInsert = (from: string, outcome = 'q.outcome') => `INSERT INTO ward_audit_events (${AUDIT_COLUMNS})
-     SELECT q.actor, q.role, q.action, q.collection, ARRAY[q.id], ARRAY(SELECT jsonb_array_elements_text(q.fields::jsonb)),
+/** The audit insert for rows of AUDIT_EACH `q`; `outcome` and `ids` may override each row's outcome and record ids. */
+const auditEachInsert = (from: string, outcome = 'q.outcome', ids = 'ARRAY[q.id]') => `INSERT INTO ward_audit_events (${AUDIT_COLUMNS})
+     SELECT q.actor, q.role, q.action, q.collection, ${ids}, ARRAY(SELECT jsonb_array_elements_text(q.fields::jsonb)),
             q.purpose, ${outcome}, q.reason, q.request_id, q.client
      FROM ${from} ORDER BY q.ord`;
 /** Several reads by id; each found row comes back with its read's `ord`. */
@@ -115,7 +122,11 @@ const GET_MANY = statement(
    r AS (SELECT q.ord, ${COLUMNS.split(', ')
      .map((c) => `w.${c}`)
      .join(', ')} FROM q JOIN ward_records w ON w.id = q.id AND w.collection = q.collection),
-   a AS (${auditEachInsert('q LEFT JOIN (SELECT ord FROM r) AS f ON f.ord = q.ord', "CASE WHEN f.ord IS NULL THEN 'not_found' ELSE q.outcome END")})
+   a AS (${auditEachInsert(
+     'q LEFT JOIN (SELECT ord FROM r) AS f ON f.ord = q.ord',
+     "CASE WHEN f.ord IS NULL THEN 'not_found' ELSE q.outcome END",
+     "CASE WHEN f.ord IS NULL THEN '{}'::uuid[] ELSE ARRAY[q.id] END",
+   )})
    SELECT * FROM r`,
   (params) => (params[0] as unknown[]).length,
 );
@@ -133,12 +144,19 @@ const SEARCH = statement(
    a AS (${auditInsert(4, { recordIds: (p) => `ARRAY(SELECT id FROM r) || ${p}` })})
    SELECT * FROM r ORDER BY id`,
 );
-const BY_TOKENS = statement('ward_by_tokens', `SELECT ${COLUMNS} FROM ward_records WHERE lookup && $1::bytea[]`);
+/** For each token (by its 1-based position `ord`), one record that holds it, through ward_tokens' primary key. */
+const TOKEN_HOLDERS = statement(
+  'ward_token_holders',
+  `SELECT t.ord, h.record_id::text AS record_id, h.collection, h.field FROM unnest($1::bytea[]) WITH ORDINALITY AS t(token, ord)
+   CROSS JOIN LATERAL (SELECT record_id, collection, field FROM ward_tokens WHERE token = t.token LIMIT 1) AS h`,
+);
+const BY_IDS = statement('ward_records_by_ids', `SELECT ${COLUMNS} FROM ward_records WHERE id = ANY($1::uuid[])`);
 const DELETE = statement(
   'ward_delete_record',
   `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id),
    u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r)),
-   a AS (${auditInsert(3, { outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END` })})
+   t AS (DELETE FROM ward_tokens WHERE record_id IN (SELECT id FROM r)),
+   a AS (${auditOfOne(3)})
    SELECT count(*)::int AS n FROM r`,
 );
 
@@ -270,9 +288,14 @@ export async function updateRecord(q: Queryable, collection: string, id: string,
      WHERE id = $1 AND collection = $2 RETURNING version`,
     [id, collection, keyVersion, JSON.stringify(r.public), JSON.stringify(r.sealed), JSON.stringify(r.tokens), r.lookup],
   );
-  // Unique entries are replaced in their own statements: within one, the insert's uniqueness
-  // check would still see the rows the delete removes.
+  // Unique entries and tokens are replaced in their own statements: within one, the insert's
+  // uniqueness check would still see the rows the delete removes.
   await q.query('DELETE FROM ward_unique WHERE record_id = $1', [id]);
+  await q.query('DELETE FROM ward_tokens WHERE record_id = $1', [id]);
+  await q.query(
+    `INSERT INTO ward_tokens (token, record_id, collection, field) SELECT convert_to(k.value, 'UTF8'), $1, $2, k.key FROM json_each_text($3::json) AS k`,
+    [id, collection, JSON.stringify(r.tokens)],
+  );
   if (r.unique.length)
     await q.query(
       'INSERT INTO ward_unique (collection, field, value, record_id) SELECT $1, f, v, $2 FROM unnest($3::text[], $4::bytea[]) AS u(f, v)',
@@ -299,8 +322,26 @@ export async function searchRecords(
   return rows.map(toRecordRow);
 }
 
-/** Records holding any of the given tokens, in any collection (the caller audits the disclosure). */
-export async function selectByTokens(q: Queryable, tokens: readonly string[]): Promise<RecordRow[]> {
-  const rows = await q.query(BY_TOKENS, [tokens.map((t) => Buffer.from(t))]);
-  return rows.map(toRecordRow);
+/** Where a token is held: one record, its collection and field. */
+export interface TokenHolder {
+  recordId: string;
+  collection: string;
+  field: string;
+}
+
+/**
+ * For each token, one record that holds it (a deterministic token may be held by many: any one
+ * will do), or undefined: one index probe per token, whatever the data. Nothing of the record is read.
+ */
+export async function tokenHolders(q: Queryable, tokens: readonly string[]): Promise<(TokenHolder | undefined)[]> {
+  const rows = await q.query(TOKEN_HOLDERS, [tokens.map((t) => Buffer.from(t))]);
+  const out: (TokenHolder | undefined)[] = new Array(tokens.length).fill(undefined);
+  for (const r of rows)
+    out[Number(r.ord) - 1] = { recordId: r.record_id as string, collection: r.collection as string, field: r.field as string };
+  return out;
+}
+
+/** Records by id (the caller audits the disclosure). */
+export async function selectByIds(q: Queryable, ids: readonly string[]): Promise<RecordRow[]> {
+  return (await q.query(BY_IDS, [ids])).map(toRecordRow);
 }

@@ -4,7 +4,7 @@
  * here go the rows for denials and for operations that failed before committing.
  */
 import type { Action, RequestContext } from '../access/actions.js';
-import type { Grant, Policy } from '../access/policy.js';
+import type { AuthorizeOptions, Grant, Policy } from '../access/policy.js';
 import { isWardError, WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
 import { type AuditRow, insertAudit, type Outcome } from '../store/audit.js';
@@ -63,14 +63,15 @@ export class Auditor {
     action: Action,
     c: Collection,
     touched?: readonly string[],
-    plainOnly: readonly string[] = [],
+    o: AuthorizeOptions = {},
   ): Promise<Grant> {
     try {
-      return this.policy.authorize(ctx, action, c, touched, plainOnly);
+      return this.policy.authorize(ctx, action, c, touched, o);
     } catch (e) {
       if (!isWardError(e)) throw e;
-      const fields = [...new Set([...(touched ?? []), ...plainOnly])].filter((f) => c.fields.has(f));
-      await record(this.db, auditRow(ctx, action, c.name, [], fields, 'denied', e.code));
+      const fields = [...new Set([...(touched ?? []), ...(o.named ?? [])])].filter((f) => c.fields.has(f));
+      const outcome = e.code === 'unknown_field' ? 'failed' : 'denied';
+      await record(this.db, auditRow(ctx, action, c.name, [], fields, outcome, e.code));
       throw e;
     }
   }
@@ -84,7 +85,9 @@ export class Auditor {
       return await op(row);
     } catch (e) {
       if (fromAudit(e)) throw e;
-      await record(this.db, { ...row, outcome: 'failed', reason: isWardError(e) ? e.code : 'internal_error' });
+      const reason = isWardError(e) ? e.code : 'internal_error';
+      // A record that is not there: its id is only what the client sent, and is not kept.
+      await record(this.db, { ...row, outcome: 'failed', reason, ...(reason === 'not_found' ? { recordIds: [] } : {}) });
       throw e;
     }
   }

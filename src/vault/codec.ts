@@ -26,7 +26,8 @@ export class RecordCodec {
 
   /**
    * Everything stored for a record: public values, ciphertexts, tokens (random ones the
-   * record already holds are kept), blind indexes and unique entries.
+   * record already holds are kept; the store writes each to ward_tokens too), blind indexes and
+   * unique entries.
    */
   async encode(
     c: Collection,
@@ -38,12 +39,10 @@ export class RecordCodec {
     const out: StoredRecord = { public: {}, sealed: {}, tokens: {}, lookup: [], unique: [] };
     const job: SealJob = { op: 'seal', key: key.key, version: key.version, seal: [], macs: [] };
     const sealed: string[] = [];
-    // Lookup entries in field order: a blind index or token to come (by its MAC's position), or a random token's bytes.
-    const lookup: (number | Buffer)[] = [];
     const macFields: Field[] = [];
     const mac = (kind: MacInput['kind'], field: Field, value: FieldValue) => {
       job.macs.push(this.macInput(c, field, kind, value));
-      lookup.push(macFields.push(field) - 1);
+      macFields.push(field);
     };
     for (const [name, value] of values) {
       const field = c.fields.get(name) as Field;
@@ -56,25 +55,14 @@ export class RecordCodec {
       if (field.token === 'deterministic') {
         out.tokens[name] = ''; // its place in field order; the token comes with the job's results
         mac('token', field, value);
-      } else if (field.token) {
-        const token = heldTokens[name] ?? randomToken();
-        out.tokens[name] = token;
-        lookup.push(Buffer.from(token));
-      }
+      } else if (field.token) out.tokens[name] = heldTokens[name] ?? randomToken();
     }
     const done = await this.crypto.run(job);
     for (const [i, name] of sealed.entries()) out.sealed[name] = done.sealed[i] as string;
-    for (const entry of lookup) {
-      if (typeof entry !== 'number') {
-        out.lookup.push(entry);
-        continue;
-      }
-      const field = macFields[entry] as Field;
-      const m = done.macs[entry] as Buffer | string;
-      if (typeof m === 'string') {
-        out.tokens[field.name] = m;
-        out.lookup.push(Buffer.from(m));
-      } else {
+    for (const [i, field] of macFields.entries()) {
+      const m = done.macs[i] as Buffer | string;
+      if (typeof m === 'string') out.tokens[field.name] = m;
+      else {
         out.lookup.push(m);
         if (field.unique) out.unique.push({ field: field.name, value: m });
       }

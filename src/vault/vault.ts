@@ -12,23 +12,23 @@ import type { SealResult } from '../audit/seal.js';
 import type { SigningKeyInfo } from '../audit/signing.js';
 import type { VerifyReport } from '../audit/verify.js';
 import type { AuthLimits } from '../config/load.js';
-import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
+import { isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import { type FieldIssue, isWardError, WardError } from '../errors.js';
 import {
   type Collection,
   type Field,
+  keyAt,
   missingRequired,
   type RecordValues,
-  safeName,
   selectFields,
   validateRecord,
   validationError,
 } from '../schema/collection.js';
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
-import { type AuditFilter, type DisclosureFilter, insertAudit, type StoredAuditEvent, selectAudit } from '../store/audit.js';
+import { type AuditFilter, type DisclosureFilter, insertAudit, knownRecords, type StoredAuditEvent, selectAudit } from '../store/audit.js';
 import { Coalescer } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
 import { loginReport } from '../store/logins.js';
@@ -84,6 +84,14 @@ export interface LoginReport {
   since: string | null;
   clients: (LoginEntry & { client: string })[];
   keys: (LoginEntry & { key: string })[];
+}
+
+/** A token found and granted: the record that holds it, its field, and how the role sees it. */
+interface TokenHit {
+  c: Collection;
+  field: Field;
+  recordId: string;
+  grant: Grant;
 }
 
 /** An HTTP request as authentication sees it: nothing here is trusted yet. */
@@ -180,7 +188,8 @@ export class Vault {
 
   collection(name: string): Collection {
     const c = this.collections.get(name);
-    if (!c) throw new WardError('unknown_collection', `unknown collection ${safeName(name)}`);
+    // The name a request gave is not repeated: it may be anything a client typed.
+    if (!c) throw new WardError('unknown_collection', 'the request names a collection ward.yaml does not declare');
     return c;
   }
 
@@ -217,7 +226,13 @@ export class Vault {
       throw new WardError('invalid_request', 'records must be a non-empty array of records');
     if (inputs.length > MAX_BATCH) throw new WardError('invalid_request', `a batch holds at most ${MAX_BATCH} records`);
     const touched = [...new Set(inputs.flatMap(keysOf))];
-    await this.auditor.authorize(ctx, 'create', c, touched);
+    // An undeclared key is located by the first record that has it, never quoted.
+    const where = (i: number) => {
+      const name = touched[i] as string;
+      const at = inputs.findIndex((r) => keysOf(r).includes(name));
+      return `records[${at}] ${keyAt(keysOf(inputs[at]).indexOf(name))}`;
+    };
+    await this.auditor.authorize(ctx, 'create', c, touched, { where });
     const ids = inputs.map(() => newRecordId());
     const row = auditRow(
       ctx,
@@ -239,7 +254,7 @@ export class Vault {
 
   async get(collection: string, id: string, options: ReadOptions = {}, ctx: RequestContext = OPERATOR): Promise<RecordView> {
     const c = this.collection(collection);
-    const grant = await this.auditor.authorize(ctx, 'read', c, requested(options.fields));
+    const grant = await this.auditor.authorize(ctx, 'read', c, requested(options.fields), { where: (i) => `fields[${i}]` });
     const fields = visible(c, grant, options.fields);
     const rid = checkId(id);
     const row = auditRow(
@@ -304,7 +319,9 @@ export class Vault {
     // of them, as a whole-record read does, not only at the (perhaps public) search terms.
     const asked = requested(options.fields);
     const touched = asked ? [...whereFields, ...asked] : undefined;
-    const grant = await this.auditor.authorize(ctx, 'search', c, touched, whereFields);
+    const named = [...whereFields, ...(asked ?? [])];
+    const at = (i: number) => (i < whereFields.length ? `where ${keyAt(i)}` : `fields[${i - whereFields.length}]`);
+    const grant = await this.auditor.authorize(ctx, 'search', c, touched, { plainOnly: whereFields, named, where: at });
     const fields = visible(c, grant, options.fields);
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT)
@@ -320,7 +337,10 @@ export class Vault {
     const c = this.collection(collection);
     const f = c.fields.get(field);
     if (f?.token !== 'deterministic')
-      throw new WardError('invalid_request', `field ${safeName(field)} of ${c.name} has no deterministic token`);
+      throw new WardError(
+        'invalid_request',
+        `${f ? `field ${field}` : 'the field named'} of ${c.name} has no deterministic token${f ? '' : ' (it is not a field of the collection)'}`,
+      );
     const parsed = f.type.parse(value);
     if (!parsed.ok) throw validationError([{ field, reason: parsed.reason }]);
     return this.codec.deterministicToken(c, f, parsed.value);
@@ -332,50 +352,49 @@ export class Vault {
       throw new WardError('invalid_request', `tokens must be an array of 1 to ${MAX_BATCH} tokens`);
     const bad = tokens.flatMap((t, i) => (isTokenShaped(t) ? [] : [`tokens[${i}]`]));
     if (bad.length) throw new WardError('invalid_token', `not a Ward token: ${bad.join(', ')}`);
-    // A role that may detokenize nothing is refused before any token is looked up: its answer
-    // must not depend on whether a token (a person's, for deterministic ones) is in the vault.
-    if (!this.policy.allowsAny(ctx, 'detokenize')) {
-      await recordAudit(this.db, auditRow(ctx, 'detokenize', null, [], [], 'denied', 'forbidden'));
-      throw new WardError('forbidden', `role ${ctx.principal.role} may not detokenize`);
+    // The role and its purpose are judged before any token is looked up: the answer must not
+    // depend on whether a token (a person's, for deterministic ones) is in the vault.
+    const refusal = this.policy.refusal(ctx, 'detokenize');
+    if (refusal) {
+      await recordAudit(this.db, auditRow(ctx, 'detokenize', null, [], [], 'denied', refusal.code));
+      throw refusal;
     }
-    const rows = await records.selectByTokens(this.db, tokens as string[]);
-    const hits = (tokens as string[]).map((token) => this.tokenHolder(rows, token));
-    // For the same reason, a token of a field the role may not detokenize for any purpose
-    // answers as an unknown one, before any purpose is checked; its denial is audited with the
-    // real reason. Purpose refusals remain only for fields the role may detokenize for some purpose.
-    const grants = new Map<string, Grant>();
-    const refused = new Set<string>();
-    const fieldOf = (h: NonNullable<(typeof hits)[number]>) => `${h.c.name}/${h.field.name}`;
-    for (const h of hits) {
-      if (!h || grants.has(fieldOf(h)) || refused.has(fieldOf(h))) continue;
-      if (!this.policy.mayEver(ctx, 'detokenize', h.c, h.field.name)) {
-        refused.add(fieldOf(h));
-        await recordAudit(this.db, auditRow(ctx, 'detokenize', h.c.name, [], [h.field.name], 'denied', 'forbidden'));
-        continue;
-      }
-      try {
-        grants.set(fieldOf(h), await this.auditor.authorize(ctx, 'detokenize', h.c, [h.field.name]));
-      } catch (e) {
-        if (!isWardError(e, 'forbidden')) throw e;
-        refused.add(fieldOf(h));
-      }
-    }
-    const missing = hits.flatMap((h, i) => (h && grants.has(fieldOf(h)) ? [] : [`tokens[${i}]`]));
+    // One index probe per token, reading nothing of any record, however many hold it.
+    const holders = await records.tokenHolders(this.db, tokens as string[]);
+    const hits = holders.map((h) => h && this.tokenGrant(ctx, h));
+    const missing = hits.flatMap((h, i) => (h ? [] : [`tokens[${i}]`]));
     if (missing.length) {
-      await this.auditor.run(auditRow(ctx, 'detokenize', null, [], [], 'not_found', 'invalid_token'), (a) => insertAudit(this.db, a));
+      // A token of a field the role may not see answers as an unknown one, at the same cost: one
+      // audit row either way (which records the real reason).
+      const refused = holders.filter((h, i): h is records.TokenHolder => !!h && !hits[i]);
+      const fields = [...new Set(refused.map((h) => h.field))];
+      const row = refused.length
+        ? auditRow(ctx, 'detokenize', refused[0]?.collection ?? null, [], fields, 'denied', 'forbidden')
+        : auditRow(ctx, 'detokenize', null, [], [], 'not_found', 'invalid_token');
+      await recordAudit(this.db, row);
       throw new WardError('invalid_token', `unknown token: ${missing.join(', ')}`);
     }
-    const found = hits as NonNullable<(typeof hits)[number]>[];
+    const found = hits as TokenHit[];
     // One audit row per collection, written before any value leaves the vault.
     for (const c of new Set(found.map((h) => h.c))) {
       const mine = found.filter((h) => h.c === c);
-      const row = auditRow(ctx, 'detokenize', c.name, [...new Set(mine.map((h) => h.row.id))], [...new Set(mine.map((h) => h.field.name))]);
+      const row = auditRow(
+        ctx,
+        'detokenize',
+        c.name,
+        [...new Set(mine.map((h) => h.recordId))],
+        [...new Set(mine.map((h) => h.field.name))],
+      );
       await this.auditor.run(row, (a) => insertAudit(this.db, a));
     }
+    const rows = new Map((await records.selectByIds(this.db, [...new Set(found.map((h) => h.recordId))])).map((r) => [r.id, r]));
     const out: Record<string, FieldValue> = {};
     for (const [i, h] of found.entries()) {
-      const value = (await this.codec.open(h.c, h.row, [h.field])).get(h.field.name) as FieldValue;
-      out[tokens[i] as string] = show(grants.get(`${h.c.name}/${h.field.name}`)?.get(h.field.name), value);
+      const row = rows.get(h.recordId);
+      const value = row && (await this.codec.open(h.c, row, [h.field])).get(h.field.name);
+      // Deleted between the lookup and the read: as unknown as any other.
+      if (value === undefined) throw new WardError('invalid_token', `unknown token: tokens[${i}]`);
+      out[tokens[i] as string] = show(h.grant.get(h.field.name), value);
     }
     return out;
   }
@@ -447,7 +466,9 @@ export class Vault {
   }
 
   /** Runs a read of the audit trail for an audit role, auditing the read (or its denial). */
-  private async auditRead<T>(ctx: RequestContext, action: string, recordIds: string[], read: () => Promise<T>): Promise<T> {
+  private async auditRead<T>(ctx: RequestContext, action: string, asked: string[], read: () => Promise<T>): Promise<T> {
+    // A record id goes into the row only if it names a record Ward created: else it is only what the caller sent.
+    const recordIds = asked.length ? await knownRecords(this.db, asked) : [];
     if (!this.policy.canReadAudit(ctx)) {
       await recordAudit(this.db, auditRow(ctx, action, null, recordIds, [], 'denied', 'forbidden'));
       throw new WardError('forbidden', `role ${ctx.principal.role} may not read the audit trail`);
@@ -528,15 +549,17 @@ export class Vault {
     await this.db.close();
   }
 
-  /** The record and field that hold a token; deterministic tokens may be held by several. */
-  private tokenHolder(rows: records.RecordRow[], token: string): { c: Collection; row: records.RecordRow; field: Field } | undefined {
-    for (const row of rows) {
-      const c = this.collections.get(row.collection);
-      const name = Object.keys(row.tokens).find((f) => constantTimeEqual(Buffer.from(row.tokens[f] ?? ''), Buffer.from(token)));
-      const field = name === undefined ? undefined : c?.fields.get(name);
-      if (c && field) return { c, row, field };
+  /** A token's field, if the caller may detokenize it for the purpose it stated. */
+  private tokenGrant(ctx: RequestContext, h: records.TokenHolder): TokenHit | undefined {
+    const c = this.collections.get(h.collection);
+    const field = c?.fields.get(h.field);
+    if (!c || !field) return undefined;
+    try {
+      return { c, field, recordId: h.recordId, grant: this.policy.authorize(ctx, 'detokenize', c, [field.name]) };
+    } catch (e) {
+      if (isWardError(e)) return undefined;
+      throw e;
     }
-    return undefined;
   }
 
   /** The blind index of each `where` value, after the same checks as a write. */
@@ -547,7 +570,7 @@ export class Vault {
     const terms: Buffer[] = [];
     for (const [name, raw] of Object.entries(where)) {
       const f = c.fields.get(name);
-      if (!f) throw new WardError('unknown_field', `unknown field for collection ${c.name}: ${safeName(name)}`);
+      if (!f) throw new WardError('unknown_field', `where: not a field of collection ${c.name}`);
       if (!f.searchable) throw new WardError('not_searchable', `field ${name} of ${c.name} is not searchable (declare search: exact)`);
       const parsed = f.type.parse(raw);
       if (parsed.ok) terms.push(this.codec.indexValue(c, f, parsed.value));

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
+import { initialized, ward } from '../cli/harness.js';
 import { canaryPatient } from '../helpers.js';
 import { call, count, type HttpFixture, httpFixture } from './helpers.js';
 
@@ -232,5 +233,86 @@ describe('API keys over HTTP for admin roles (pglite)', () => {
       body: { role: 'root', name: 'x' },
     });
     expect([unknownRole.statusCode, unknownRole.json().code]).toEqual([400, 'invalid_request']);
+  });
+});
+
+describe('errors quote only names ward.yaml and the API declare (pglite)', () => {
+  let f: HttpFixture;
+  let dir = '';
+  const ID = '01a21781-981b-7347-b11b-0d5987c3b3a4';
+  const typed = 'Canarylast';
+  beforeAll(async () => {
+    f = await httpFixture('pglite');
+    dir = await initialized('ward-errors-');
+  });
+  afterAll(() => f.close());
+
+  it('rule: an unknown collection, field, key or parameter is located (its position), never quoted', async () => {
+    const clinician = { key: f.keys.clinician, purpose: 'treatment' };
+    const cases: [Parameters<typeof call>[1], number, string, string][] = [
+      [
+        { url: `/v1/collections/${typed}/records/${ID}` },
+        404,
+        'unknown_collection',
+        'the request names a collection ward.yaml does not declare',
+      ],
+      [{ url: `${C}/records/${ID}?fields=name,${typed}` }, 422, 'unknown_field', 'fields[1]: not a field of collection patients'],
+      [
+        { method: 'POST', url: `${C}/search`, body: { where: { mrn: 'MRN-1', [typed]: 'x' } } },
+        422,
+        'unknown_field',
+        'where (key 2): not a field of collection patients',
+      ],
+      [
+        { method: 'POST', url: `${C}/search`, body: { where: { mrn: 'MRN-1' }, fields: ['plan', typed] } },
+        422,
+        'unknown_field',
+        'fields[1]: not a field of collection patients',
+      ],
+      [
+        { method: 'POST', url: `${C}/records:batch`, body: { records: [canaryPatient(30), { ...canaryPatient(31), [typed]: 1 }] } },
+        422,
+        'unknown_field',
+        'records[1] (key 11): not a field of collection patients',
+      ],
+      [
+        { method: 'PATCH', url: `${C}/records/${ID}`, body: { plan: 'gold', [typed]: 1 } },
+        422,
+        'unknown_field',
+        '(key 2): not a field of collection patients',
+      ],
+      [
+        { method: 'POST', url: `${C}/search`, body: { where: { [typed]: { nested: true } } } },
+        400,
+        'invalid_request',
+        'body.where.(key 1): must be string,number,boolean',
+      ],
+      [
+        { method: 'POST', url: `${C}/search`, body: { where: { mrn: 'x' }, [typed]: 1 } },
+        400,
+        'invalid_request',
+        'body.(key 2): is not allowed',
+      ],
+      [{ url: `${C}/records/${ID}?${typed}=1` }, 400, 'invalid_request', 'querystring.(key 1): is not allowed'],
+    ];
+    for (const [c, status, code, detail] of cases) {
+      const r = await call(f.app, { ...clinician, ...c });
+      expect([r.statusCode, r.json().code, r.json().detail], c.url).toEqual([status, code, detail]);
+      expect(r.body).not.toContain(typed);
+    }
+    expect(f.logs.join('\n')).not.toContain(typed);
+    const audit = JSON.stringify(await f.t.db.query('SELECT * FROM ward_audit_events'));
+    expect(audit).not.toContain(typed);
+  });
+
+  it('rule: a field the collection does not have is the same error, code and status over HTTP and at the command line', async () => {
+    const body = { ...canaryPatient(32), shoe_size: 42 };
+    const http = await call(f.app, { method: 'POST', url: `${C}/records`, key: f.keys.clinician, purpose: 'treatment', body });
+    const cli = await ward(dir, ['records', 'create', 'patients', '--json', JSON.stringify(body)]);
+    expect([http.statusCode, http.json().code]).toEqual([422, 'unknown_field']);
+    expect(cli).toEqual({ code: 1, stdout: '', stderr: `ward: ${http.json().detail} [unknown_field]\n` });
+    // A role with no right to the collection at all is still refused as such.
+    const auditor = await call(f.app, { method: 'POST', url: `${C}/records`, key: f.keys.auditor, body });
+    expect([auditor.statusCode, auditor.json().code]).toEqual([403, 'forbidden']);
   });
 });
