@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCollection } from '../schema/collection.js';
 import { operatorContext, type RequestContext } from './actions.js';
-import { Policy, type RoleSpec } from './policy.js';
+import { deidentified, Policy, type RoleSpec } from './policy.js';
 
 const patients = compileCollection(
   'patients',
@@ -9,7 +9,7 @@ const patients = compileCollection(
     name: { type: 'name', class: 'identifier' },
     dob: { type: 'date', class: 'identifier' },
     zip: { type: 'zip', class: 'identifier' },
-    plan: { type: 'string', class: 'public' },
+    plan: { type: 'enum', values: ['gold'], class: 'public' },
   },
   undefined,
 );
@@ -26,6 +26,36 @@ const policy = new Policy({
   split: { allow: [rule('deidentified', ['research']), rule('full', ['treatment'])] },
 });
 const as = (role: string, purpose?: string): RequestContext => ({ principal: { id: `key:${role}`, role }, purpose });
+
+describe('Safe Harbor de-identification of a field (45 CFR 164.514(b)(2))', () => {
+  const field = (type: string, cls: string) =>
+    compileCollection('c', { f: { type, class: cls, ...(type === 'enum' ? { values: ['a'] } : {}) } }, undefined).fields.get('f') as never;
+  const cases: [type: string, cls: string, view: ReturnType<typeof deidentified> | undefined][] = [
+    ['date', 'identifier', { kind: 'mask', mask: 'year' }],
+    ['date', 'clinical', { kind: 'mask', mask: 'year' }],
+    ['zip', 'identifier', { kind: 'mask', mask: 'zip3' }],
+    ['age', 'clinical', { kind: 'mask', mask: 'age' }],
+    ['enum', 'public', { kind: 'plain' }],
+    ['boolean', 'clinical', { kind: 'plain' }],
+    ['number', 'clinical', { kind: 'plain' }],
+    ['integer', 'public', { kind: 'plain' }],
+    ['icd10', 'clinical', { kind: 'plain' }],
+    // free text of any type and class, and every other identifier, is dropped
+    ['string', 'clinical', undefined],
+    ['string', 'public', undefined],
+    ['text', 'clinical', undefined],
+    ['integer', 'identifier', undefined],
+    ['enum', 'identifier', undefined],
+    ['name', 'identifier', undefined],
+    ['ssn', 'identifier', undefined],
+    ['mrn', 'identifier', undefined],
+    ['email', 'identifier', undefined],
+    ['phone', 'identifier', undefined],
+  ];
+  it.each(cases)('a %s field of class %s', (type, cls, view) => {
+    expect(deidentified(field(type, cls))).toEqual(view);
+  });
+});
 
 describe('grants', () => {
   it('are de-identified unless a rule for the stated purpose gives a full view', () => {

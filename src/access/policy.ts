@@ -7,6 +7,7 @@
 import { WardError } from '../errors.js';
 import { assertKnownFields, type Collection, type Field, keyAt } from '../schema/collection.js';
 import type { MaskName } from '../schema/mask.js';
+import type { FieldTypeName } from '../schema/types.js';
 import { intervalMs } from '../util/duration.js';
 import { type Action, OPERATOR_PURPOSE, type RequestContext } from './actions.js';
 
@@ -42,13 +43,20 @@ const grantOf = (fields: Map<string, FieldView>, deidentified: boolean): Grant =
 
 const PLAIN: FieldView = { kind: 'plain' };
 
-/** Safe Harbor de-identification of one field: kept, reduced, or dropped (undefined). */
-function deidentified(f: Field): FieldView | undefined {
-  if (f.class === 'public') return PLAIN;
-  if (f.class === 'clinical') return f.typeName === 'text' ? undefined : PLAIN; // free text may hold identifiers
+/** Types whose values cannot carry an identifier: a closed set of words, a truth value, a number, a validated code. */
+const CANNOT_IDENTIFY = new Set<FieldTypeName>(['enum', 'boolean', 'integer', 'number', 'icd10']);
+
+/**
+ * Safe Harbor de-identification of one field (45 CFR 164.514(b)(2)): kept, reduced, or dropped
+ * (undefined). Dates keep their year (or `90 or older`), ZIP codes three digits (or 000), ages
+ * under 90 their value. Otherwise only types that cannot carry an identifier are kept, and never
+ * an identifier field: free text of any type (string, text) is dropped, whatever its class.
+ */
+export function deidentified(f: Field): FieldView | undefined {
   if (f.typeName === 'date') return { kind: 'mask', mask: 'year' };
   if (f.typeName === 'zip') return { kind: 'mask', mask: 'zip3' };
-  return undefined;
+  if (f.typeName === 'age') return { kind: 'mask', mask: 'age' };
+  return f.class !== 'identifier' && CANNOT_IDENTIFY.has(f.typeName) ? PLAIN : undefined;
 }
 
 const isPhi = (f: Field) => f.class !== 'public';

@@ -16,6 +16,7 @@ const LAST = [
   'Conway',
 ];
 const DIAGNOSES = ['E11.9 Type 2 diabetes', 'I10 Essential hypertension', 'J45.909 Asthma', 'M54.5 Low back pain', 'F41.1 Anxiety'];
+const code = (diagnosis: string) => diagnosis.split(' ')[0] as string;
 const PLANS = ['bronze', 'silver', 'gold', 'medicare', 'medicaid'];
 const ZIPS = ['02139', '10027', '60637', '94305', '98195'];
 
@@ -34,6 +35,7 @@ export function demoPatient(n: number) {
     phone: `+1 617 555 01${pad(n % 100, 2)}`,
     zip: pick(ZIPS, n),
     diagnosis: pick(DIAGNOSES, n),
+    diagnosis_code: code(pick(DIAGNOSES, n)),
     notes: `Synthetic demo patient ${n}; no real person.`,
     plan: pick(PLANS, n),
   };

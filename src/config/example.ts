@@ -29,7 +29,7 @@ collections:
     description: Synthetic example patients
     retention: 7y            # how long a record is kept: 90d, 12w, 18m, 7y
     fields:
-      # type:     string text name ssn mrn date email phone zip integer number boolean enum
+      # type:     string text name ssn mrn date email phone zip icd10 age integer number boolean enum
       # class:    identifier (a HIPAA identifier, encrypted) | clinical (health data,
       #           encrypted, never searchable) | public (not PHI, stored as it is)
       # search:   exact: equality search through a blind index (keyed HMAC)
@@ -75,7 +75,11 @@ collections:
       diagnosis:
         type: string
         class: clinical
-        description: ICD-10 code and label
+        description: ICD-10 code and label (free text, so left out of de-identified views)
+      diagnosis_code:
+        type: icd10
+        class: clinical
+        description: ICD-10 code alone (a code carries no identifier, so de-identified views keep it)
       notes:
         type: text
         class: clinical
@@ -105,7 +109,7 @@ roles:
           ssn: last4
         purposes: [payment]
   analytics:
-    description: Research; a de-identified view (no identifiers, dates as years, ZIP as 3 digits)
+    description: Research; a de-identified view (HIPAA Safe Harbor; dates as years, ZIP as 3 digits, a pseudonym for the id)
     allow:
       - collections: [patients]
         actions: [read]

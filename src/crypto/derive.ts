@@ -7,7 +7,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { randomView } from './random.js';
 
-export type DerivedPurpose = 'blind-index' | 'token';
+export type DerivedPurpose = 'blind-index' | 'token' | 'pseudonym';
 
 export function fieldKey(root: Buffer, purpose: DerivedPurpose, field: string): Buffer {
   return Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), `ward/${purpose}/v1/${field}`, 32));
@@ -30,6 +30,14 @@ export function randomToken(): string {
 /** A deterministic token: the same value gives the same token, for joins without PHI. */
 export function deterministicToken(key: Buffer, normalized: string): string {
   return DETERMINISTIC_TOKEN_PREFIX + createHmac('sha256', key).update(normalized, 'utf8').digest().subarray(0, 18).toString('base64url');
+}
+
+/**
+ * A keyed pseudonym of a record id, for de-identified views: stable for the record, unlinkable to
+ * its id (which, a UUIDv7, carries its creation time) without the key. No endpoint accepts one.
+ */
+export function pseudonym(key: Buffer, recordId: string): string {
+  return `psn_${createHmac('sha256', key).update(recordId, 'utf8').digest().subarray(0, 18).toString('base64url')}`;
 }
 
 export function isTokenShaped(s: unknown): s is string {

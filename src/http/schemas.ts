@@ -32,7 +32,10 @@ export const recordSchema = {
   $id: 'Record',
   type: 'object',
   properties: {
-    id: { type: 'string', format: 'uuid' },
+    id: {
+      type: 'string',
+      description: 'the record id (a UUID); in a de-identified view a keyed pseudonym (psn_...) instead, stable per record',
+    },
     version: { type: 'integer' },
     fields: { type: 'object', additionalProperties: fieldValue, description: 'only the fields the role may see, masked as its grant says' },
     createdAt: { type: 'string', description: RECORD_DATE },

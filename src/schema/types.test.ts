@@ -10,6 +10,44 @@ const rejects = (t: FieldTypeName, v: unknown) => {
   if (!r.ok && typeof v === 'string' && v.length > 3) expect(r.reason).not.toContain(v);
 };
 
+describe('Safe Harbor masks', () => {
+  it('year: a year that could reveal an age over 89 is the category "90 or older"', () => {
+    const now = new Date().getUTCFullYear();
+    expect(applyMask('year', `${now - 89}-12-31`)).toBe(String(now - 89));
+    expect(applyMask('year', `${now - 90}-01-01`)).toBe('90 or older');
+    expect(applyMask('year', '1921-05-06')).toBe('90 or older');
+  });
+
+  it('zip3: the 17 three-digit areas of 20,000 people or fewer become 000', () => {
+    for (const sparse of [
+      '036',
+      '059',
+      '063',
+      '102',
+      '203',
+      '556',
+      '692',
+      '790',
+      '821',
+      '823',
+      '830',
+      '831',
+      '878',
+      '879',
+      '884',
+      '890',
+      '893',
+    ])
+      expect(applyMask('zip3', `${sparse}01`)).toBe('000**');
+    expect(applyMask('zip3', '02139')).toBe('021**');
+    expect(applyMask('zip3', '03701')).toBe('037**');
+  });
+
+  it('age: over 89 is the category "90 or older"', () => {
+    expect([applyMask('age', 89), applyMask('age', 90), applyMask('age', 104)]).toEqual(['89', '90 or older', '90 or older']);
+  });
+});
+
 describe('field types', () => {
   it('ssn: accepts issued shapes, rejects never-issued numbers, stores NNN-NN-NNNN', () => {
     expect(parse('ssn', '123456789')).toEqual({ ok: true, value: '123-45-6789' });
@@ -21,6 +59,15 @@ describe('field types', () => {
   it('date: only real calendar dates as YYYY-MM-DD', () => {
     accepts('date', '2024-02-29');
     for (const v of ['2023-02-29', '2024-13-01', '2024-1-01', '01/02/2024', '2024-04-31']) rejects('date', v);
+  });
+
+  it('icd10: a letter, two characters, up to four after a dot; age: whole years 0 to 150', () => {
+    expect(parse('icd10', 'e11.9')).toEqual({ ok: true, value: 'E11.9' });
+    for (const v of ['I10', 'J45.909', 'Z00.00']) accepts('icd10', v);
+    for (const v of ['E11.9 Type 2 diabetes', '119.0', 'E1', 'E11.12345']) rejects('icd10', v);
+    accepts('age', 0);
+    accepts('age', 104);
+    for (const v of [-1, 151, 3.5, '42']) rejects('age', v);
   });
 
   it('email, phone, zip, mrn, name', () => {

@@ -101,7 +101,20 @@ export const FIELD_TYPES = {
     digits(s).replace(/^1(?=\d{10}$)/, ''),
   ),
   zip: stringType(10, { re: /^\d{5}(?:-\d{4})?$/, reason: 'must be a US ZIP code as NNNNN or NNNNN-NNNN' }, (s) => s.slice(0, 5)),
+  /** An ICD-10 (or ICD-10-CM) code: a letter, two characters, and up to four more after a dot. A code carries no identifier. */
+  icd10: stringType(
+    8,
+    { re: /^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$/i, reason: 'must be an ICD-10 code such as E11.9' },
+    (s) => s.toUpperCase(),
+    (s) => s.toUpperCase(),
+  ),
   integer: scalar('integer'),
+  /** An age in whole years (Safe Harbor shows one over 89 as `90 or older`). */
+  age: {
+    parse: (v) =>
+      typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 150 ? ok(v) : bad('must be a whole number of years from 0 to 150'),
+    normalize: (v) => String(v),
+  },
   number: scalar('number'),
   boolean: scalar('boolean'),
 } satisfies Record<string, FieldType>;

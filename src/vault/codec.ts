@@ -3,7 +3,7 @@
  * back. Plaintext exists here only for the length of one call.
  */
 import { integrityError } from '../crypto/aead.js';
-import { randomToken } from '../crypto/derive.js';
+import { pseudonym, randomToken } from '../crypto/derive.js';
 import { type MacInput, type OpenJob, runMac, type SealJob } from '../crypto/jobs.js';
 import type { DataKey, Keyring } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
@@ -98,6 +98,11 @@ export class RecordCodec {
       if (v !== undefined) values.set(f.name, v as FieldValue);
     }
     return values;
+  }
+
+  /** The record's pseudonym in de-identified views (see crypto/derive). */
+  pseudonym(c: Collection, id: string): string {
+    return pseudonym(this.keyring.derivedKey(c.name, 'pseudonym', 'record'), id);
   }
 
   indexValue(c: Collection, field: Field, value: FieldValue): Buffer {

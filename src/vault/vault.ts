@@ -589,10 +589,11 @@ export class Vault {
       const shown = show(grant.get(f.name), v);
       out[f.name] = masked && f.mask && shown === v ? applyMask(f.mask, v) : shown;
     }
-    // A de-identified view shows dates as years (Safe Harbor), the record's own dates included.
-    const when = grant.deidentified ? (d: Date) => String(d.getUTCFullYear()) : (d: Date) => d.toISOString();
+    // A de-identified view shows dates as years (Safe Harbor), the record's own dates included, and
+    // a keyed pseudonym for the id (a UUIDv7 carries the record's creation time to the millisecond).
+    const when = grant.deidentified ? (d: Date) => applyMask('year', d.toISOString()) : (d: Date) => d.toISOString();
     return {
-      id: row.id,
+      id: grant.deidentified ? this.codec.pseudonym(c, row.id) : row.id,
       version: row.version,
       fields: out,
       createdAt: when(row.createdAt),

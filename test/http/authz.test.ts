@@ -14,7 +14,8 @@ const FIELDS = Object.keys(p) as Field[];
 const VISIBLE: Record<Role, Partial<Record<Field, string>>> = {
   clinician: { ...p },
   billing: { name: p.name, ssn: `***-**-${p.ssn.slice(-4)}`, plan: p.plan },
-  analytics: { dob: p.dob.slice(0, 4), zip: `${p.zip.slice(0, 3)}**`, diagnosis: p.diagnosis, plan: p.plan },
+  // Safe Harbor: no identifiers and no free text (diagnosis is a string); dates as years, ZIP codes as three digits.
+  analytics: { dob: p.dob.slice(0, 4), zip: `${p.zip.slice(0, 3)}**`, plan: p.plan },
   auditor: {},
   admin: {},
 };

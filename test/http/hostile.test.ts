@@ -316,3 +316,41 @@ describe('errors quote only names ward.yaml and the API declare (pglite)', () =>
     expect([auditor.statusCode, auditor.json().code]).toEqual([403, 'forbidden']);
   });
 });
+
+describe('the de-identified view is HIPAA Safe Harbor (pglite)', () => {
+  let f: HttpFixture;
+  beforeAll(async () => {
+    f = await httpFixture('pglite');
+  });
+  afterAll(() => f.close());
+
+  it('rule: ages over 89 and the years that reveal them are one category; sparse ZIP areas are 000; free text is dropped; the id is a pseudonym', async () => {
+    const elder = {
+      ...canaryPatient(40),
+      dob: '1921-05-06',
+      zip: '03601',
+      diagnosis: 'Z00.0 pt Elder Person SSN 219-09-9999',
+      diagnosis_code: 'Z00.0',
+    };
+    const { id } = (
+      await call(f.app, { method: 'POST', url: `${C}/records`, key: f.keys.clinician, purpose: 'treatment', body: elder })
+    ).json();
+    const r = await call(f.app, { url: `${C}/records/${id}`, key: f.keys.analytics, purpose: 'research' });
+    expect(r.statusCode).toBe(200);
+    const view = r.json();
+    expect(view.fields).toEqual({ dob: '90 or older', zip: '000**', diagnosis_code: 'Z00.0', plan: elder.plan });
+    expect(view.id).toMatch(/^psn_/);
+    expect(view.createdAt).toMatch(/^\d{4}$/);
+    for (const leak of [id, '1921', '036', 'Elder', '219-09-9999']) expect(r.body).not.toContain(leak);
+    // The pseudonym is stable for the record and differs between records.
+    const again = await call(f.app, { url: `${C}/records/${id}`, key: f.keys.analytics, purpose: 'research' });
+    expect(again.json().id).toBe(view.id);
+    const { id: other } = (
+      await call(f.app, { method: 'POST', url: `${C}/records`, key: f.keys.clinician, purpose: 'treatment', body: canaryPatient(41) })
+    ).json();
+    const second = await call(f.app, { url: `${C}/records/${other}`, key: f.keys.analytics, purpose: 'research' });
+    expect(second.json().id).not.toBe(view.id);
+    // A year of 89 or fewer years ago is shown; a ZIP area with more people keeps its three digits.
+    expect(second.json().fields).toMatchObject({ dob: '1961', zip: '021**' });
+  });
+});

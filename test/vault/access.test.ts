@@ -59,9 +59,11 @@ describe.each(DRIVERS)('access and audit on %s', (driver) => {
     expect((await refusal(t.vault.update('patients', id, { plan: 'silver' }, as('billing', 'payment')))).code).toBe('forbidden');
   });
 
-  it('analytics sees a de-identified view: no identifiers, dates as years, ZIP as three digits', async () => {
+  it('analytics sees a de-identified view: no identifiers or free text, dates as years, ZIP as three digits, a pseudonym for the id', async () => {
     const r = await t.vault.get('patients', id, {}, as('analytics', 'research'));
-    expect(r.fields).toEqual({ dob: '1961', zip: '021**', diagnosis: p.diagnosis, plan: 'gold' });
+    expect(r.fields).toEqual({ dob: '1961', zip: '021**', plan: 'gold' });
+    expect(r.id).toMatch(/^psn_[A-Za-z0-9_-]{24}$/);
+    expect((await t.vault.get('patients', id, {}, as('analytics', 'research'))).id).toBe(r.id);
     expect((await refusal(t.vault.search('patients', { name: p.name }, {}, as('analytics', 'research')))).code).toBe('forbidden');
   });
 
