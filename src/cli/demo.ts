@@ -16,7 +16,7 @@ import { demoPatient } from './demo-data.js';
 import { initConfig } from './init.js';
 import { type Cli, integer } from './run.js';
 
-const ROLES = ['clinician', 'billing', 'analytics', 'auditor'] as const;
+const ROLES = ['clinician', 'billing', 'analytics', 'auditor', 'admin'] as const;
 const PATIENTS = 24;
 
 export interface DemoOptions {
@@ -64,7 +64,7 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `curl -s ${h('clinician', 'treatment')} ${rec}/${id}`,
     '# billing sees name, plan and the last four digits of the SSN, for payment',
     `curl -s ${h('billing', 'payment')} ${rec}/${id}`,
-    '# analytics sees a de-identified view, for research',
+    '# analytics sees a de-identified view (HIPAA Safe Harbor), for research: a pseudonym for the id, dates as years, no free text',
     `curl -s ${h('analytics', 'research')} ${rec}/${id}`,
     '# search by name through the blind index',
     `curl -s ${h('clinician', 'treatment')} ${json} -d '{"where": {"name": "${name}"}}' ${url}/v1/collections/patients/search`,
@@ -78,6 +78,8 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `curl -s ${h('auditor')} ${url}/v1/audit/subjects/${id}/disclosures`,
     '# verify the sealed, signed audit log (sealed every 10 s): ok, or the first bad event',
     `curl -s ${h('auditor')} ${url}/v1/audit/verify`,
+    '# the admin lists the API keys (never the keys themselves); it can also create and revoke them',
+    `curl -s ${h('admin')} ${url}/v1/admin/api-keys`,
   ].join('\n');
 }
 

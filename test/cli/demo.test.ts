@@ -39,6 +39,7 @@ interface Answer {
   treeSize?: number;
   status?: number;
   code?: string;
+  keys?: { role: string }[];
 }
 
 // The demo starts twice (each run opens the embedded database and seeds or finds its data).
@@ -61,7 +62,7 @@ describe('ward demo', { timeout: 120_000 }, () => {
       child?.once('exit', (code) => reject(new Error(`demo exited with ${code}`)));
     });
     const commands = out.split('\n').filter((l) => l.startsWith('curl '));
-    expect(commands).toHaveLength(9);
+    expect(commands).toHaveLength(10);
     // In order: the audit query must see the reads before it.
     const answers: Answer[] = [];
     for (const c of commands) answers.push((await run(c)) as Answer);
@@ -82,9 +83,10 @@ describe('ward demo', { timeout: 120_000 }, () => {
   it('prints curl commands that work when pasted, showing each role its own view', async () => {
     const dir = join(scratchDir('ward-demo-'), 'demo');
     const answers = await demo(dir);
-    const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified] = answers;
+    const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified, keys] = answers;
     expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([
       'diagnosis',
+      'diagnosis_code',
       'dob',
       'email',
       'mrn',
@@ -97,8 +99,9 @@ describe('ward demo', { timeout: 120_000 }, () => {
     ]);
     expect(Object.keys(billing?.fields ?? {}).sort()).toEqual(['name', 'plan', 'ssn']);
     expect(billing?.fields.ssn).toMatch(/^\*\*\*-\*\*-\d{4}$/);
-    expect(Object.keys(analytics?.fields ?? {}).sort()).toEqual(['diagnosis', 'dob', 'plan', 'zip']);
+    expect(Object.keys(analytics?.fields ?? {}).sort()).toEqual(['diagnosis_code', 'dob', 'plan', 'zip']);
     expect(analytics?.fields.dob).toMatch(/^\d{4}$/);
+    expect(analytics?.id).toMatch(/^psn_/);
     expect(search?.records[0]?.id).toBe(clinician?.id);
     expect(create?.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(refused).toMatchObject({ status: 403, code: 'purpose_required' });
@@ -108,6 +111,7 @@ describe('ward demo', { timeout: 120_000 }, () => {
     );
     expect(verified).toMatchObject({ ok: true, problem: null });
     expect(verified?.treeSize).toBeGreaterThan(0);
+    expect(keys?.keys?.map((k) => k.role).sort()).toEqual(['admin', 'analytics', 'auditor', 'billing', 'clinician']);
 
     // Run again on the same directory: its data is kept, and every command still works (the
     // record it creates is a new one, not the first run's again, which would be a unique_violation).

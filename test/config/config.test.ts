@@ -90,6 +90,7 @@ describe('ward.yaml', () => {
     expect(parseConfig(edit('  retention: 6y\n  seal_every: 10s', '  retention: 10y\n  seal_every: off'), FILE, {}).audit).toEqual({
       retentionDays: 3650,
       sealEveryMs: null,
+      verifyEveryMs: 86_400_000,
     });
     expect(parseConfig(edit('seal_every: 10s', 'seal_every: 500ms'), FILE, {}).audit.sealEveryMs).toBe(500);
     expect(configError(edit('retention: 6y', 'retention: 5y'))).toContain('audit.retention: must be at least 6y');
