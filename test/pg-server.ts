@@ -65,6 +65,8 @@ export async function startThrowaway(port: number): Promise<ThrowawayServer> {
   const root = process.getuid?.() === 0;
   const user = root ? postgresUser() : undefined;
   try {
+    chmodSync(base, 0o755);
+    if (user) chownSync(base, user.uid, user.gid); // initdb makes the data directory here; the socket goes here too
     if (user && !canRun(bins.postgres, user)) {
       // The postgres user cannot enter the checkout: run a copy from the temp directory.
       const native = dirname(dirname(bins.postgres));
@@ -73,8 +75,6 @@ export async function startThrowaway(port: number): Promise<ThrowawayServer> {
       bins = { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
       if (!canRun(bins.postgres, user)) throw failure('start', `the postgres user cannot run ${bins.postgres}`);
     }
-    chmodSync(base, 0o755);
-    if (user) chownSync(base, user.uid, user.gid); // initdb makes the data directory here; the socket goes here too
     const data = join(base, 'data');
     const pwfile = join(base, 'pw');
     writeFileSync(pwfile, `${PASSWORD}\n`, { mode: 0o600 });
