@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { config } from '../../dist/cli/run.js';
+import { configPath, loadConfig } from '../../dist/config/load.js';
 import { defaultCryptoThreads } from '../../dist/crypto/threads.js';
 import { openVault } from '../../dist/vault/open.js';
 
 const port = Number(process.argv[2]);
 // ward serve's defaults: pool size and crypto threads
-const vault = await openVault(config({}), { poolSize: 20, cryptoThreads: defaultCryptoThreads() });
+const vault = await openVault(loadConfig(configPath()), { poolSize: 20, cryptoThreads: defaultCryptoThreads() });
 const principal = { id: 'key:benchbare0', role: 'clinician' };
 const PATH = /^\/v1\/collections\/([a-z_]+)\/records(?:\/([0-9a-f-]{36}))?$/;
 

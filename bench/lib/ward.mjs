@@ -45,7 +45,10 @@ export async function startWard(url, { config = EXAMPLE_CONFIG, masterKey = rand
     const port = await freePort();
     // WARD_BENCH_NODE_FLAGS passes Node flags to the server (e.g. --cpu-prof to profile it).
     const flags = process.env.WARD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-    const args = bare ? [...flags, BARE, String(port)] : [...flags, CLI, 'serve', '--port', String(port), ...SERVE_ARGS];
+    // Metrics on a port of their own, any free one: servers of one run may overlap.
+    const args = bare
+      ? [...flags, BARE, String(port)]
+      : [...flags, CLI, 'serve', '--port', String(port), '--metrics-port', '0', ...SERVE_ARGS];
     const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve, reject) => {
       child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
