@@ -59,6 +59,12 @@ function toRecordRow(r: Record<string, unknown>): RecordRow {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/**
+ * A statement deleting the ward_tokens rows of the record(s) `r` (id, tokens): found through the
+ * primary key (token, record id), from the tokens the record holds; no other index is kept.
+ */
+const TOKENS_GONE = `DELETE FROM ward_tokens w USING r, json_each_text(r.tokens) AS k
+    WHERE w.record_id = r.id AND w.token = convert_to(k.value, 'UTF8')`;
 /** A CTE body writing the tokens of the records CTE `r` (id, collection, tokens) to ward_tokens. */
 const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, collection, field)
     SELECT convert_to(k.value, 'UTF8'), ${r}.id, ${r}.collection, k.key FROM ${r}, json_each_text(${r}.tokens) AS k`;
@@ -153,9 +159,9 @@ const TOKEN_HOLDERS = statement(
 const BY_IDS = statement('ward_records_by_ids', `SELECT ${COLUMNS} FROM ward_records WHERE id = ANY($1::uuid[])`);
 const DELETE = statement(
   'ward_delete_record',
-  `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id),
+  `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id, tokens),
    u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r)),
-   t AS (DELETE FROM ward_tokens WHERE record_id IN (SELECT id FROM r)),
+   t AS (${TOKENS_GONE}),
    a AS (${auditOfOne(3)})
    SELECT count(*)::int AS n FROM r`,
 );
@@ -281,7 +287,15 @@ export async function lockRecord(q: Queryable, collection: string, id: string): 
 }
 
 /** Rewrites a record locked by the caller's transaction; returns its new version. */
-export async function updateRecord(q: Queryable, collection: string, id: string, keyVersion: number, r: StoredRecord): Promise<number> {
+export async function updateRecord(
+  q: Queryable,
+  collection: string,
+  id: string,
+  keyVersion: number,
+  r: StoredRecord,
+  /** The tokens the record held until now (their ward_tokens rows are replaced). */
+  held: Record<string, string>,
+): Promise<number> {
   const [row] = await q.query<{ version: number }>(
     `UPDATE ward_records SET version = version + 1, key_version = $3, public = $4::jsonb, sealed = $5::json,
        tokens = $6::json, lookup = $7::bytea[], updated_at = now()
@@ -291,7 +305,10 @@ export async function updateRecord(q: Queryable, collection: string, id: string,
   // Unique entries and tokens are replaced in their own statements: within one, the insert's
   // uniqueness check would still see the rows the delete removes.
   await q.query('DELETE FROM ward_unique WHERE record_id = $1', [id]);
-  await q.query('DELETE FROM ward_tokens WHERE record_id = $1', [id]);
+  await q.query(
+    `WITH r AS (SELECT $1::uuid AS id, $2::json AS tokens) ${TOKENS_GONE}`,
+    [id, JSON.stringify(held)],
+  );
   await q.query(
     `INSERT INTO ward_tokens (token, record_id, collection, field) SELECT convert_to(k.value, 'UTF8'), $1, $2, k.key FROM json_each_text($3::json) AS k`,
     [id, collection, JSON.stringify(r.tokens)],

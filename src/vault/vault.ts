@@ -4,7 +4,7 @@
  * single statement where it can be) that writes its audit event with it. Problems are reported
  * by field name and rule, never by value.
  */
-import { operatorContext, type Principal, type RequestContext } from '../access/actions.js';
+import { operatorContext, type RequestContext } from '../access/actions.js';
 import type { FieldView, Grant, Policy } from '../access/policy.js';
 import type { ExportedCheckpoint } from '../audit/checkpoint.js';
 import type { AuditLog, LastFull } from '../audit/log.js';
@@ -33,9 +33,9 @@ import { Coalescer } from '../store/coalesce.js';
 import type { Db } from '../store/db.js';
 import { loginReport } from '../store/logins.js';
 import * as records from '../store/records.js';
-import { clientKey } from '../util/address.js';
-import { type ApiKeyInfo, ApiKeys, AuthFailure } from './apikeys.js';
-import { Auditor, auditing, auditRow, record as recordAudit } from './audit.js';
+import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
+import { Auditor, auditRow, record as recordAudit } from './audit.js';
+import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
 import { LoginGuard } from './logins.js';
 
@@ -94,26 +94,6 @@ interface TokenHit {
   grant: Grant;
 }
 
-/** An HTTP request as authentication sees it: nothing here is trusted yet. */
-export interface HttpCaller {
-  /** The bearer key, if one was sent. */
-  key: string | undefined;
-  /** The Ward-Purpose header, if one was sent (any text: it is checked against the declared purposes). */
-  purpose: string | undefined;
-  /** The client's IP address (the socket's, or a trusted proxy's X-Forwarded-For), or null when it is not one. */
-  client: string | null;
-  requestId: string;
-}
-
-export interface CreatedApiKey {
-  id: string;
-  /** The whole key: shown once, never stored. */
-  key: string;
-  prefix: string;
-  role: string;
-  expiresAt: string | null;
-}
-
 export class Vault {
   readonly codec: RecordCodec;
   /** API keys: authentication (with a cache, once a server starts it) and their management. */
@@ -121,6 +101,7 @@ export class Vault {
   /** Failed authentications counted, and lockouts shared across processes (a server starts it listening). */
   readonly logins: LoginGuard;
   private readonly auditor: Auditor;
+  private readonly callers: Callers;
   /** Concurrent single reads and creates share statements (see store/coalesce). */
   private readonly reads: Coalescer<records.Read, records.RecordRow | undefined>;
   private readonly writes: Coalescer<records.Write, void>;
@@ -140,6 +121,7 @@ export class Vault {
     this.auditor = new Auditor(db, policy);
     this.apiKeys = new ApiKeys(db, policy);
     this.logins = new LoginGuard(db, authLimits);
+    this.callers = new Callers(db, policy, this.auditor, this.apiKeys, this.logins);
     this.reads = new Coalescer(
       (r) => records.getRecord(db, r.collection, r.id, r.audit),
       (rs) => records.getRecords(db, rs),
@@ -153,37 +135,9 @@ export class Vault {
     );
   }
 
-  /**
-   * Who an HTTP request is and why it asks: its API key checked (a locked-out client or key is
-   * refused before any work), its stated purpose one the configuration declares. Every refusal is
-   * audited (a failed key counted towards a lockout, which is audited once instead of each
-   * attempt); nothing a client sent is written to the audit trail unless the configuration
-   * declares it (an unknown purpose is recorded as none, a key prefix only when it names a key).
-   */
-  async authenticate(req: HttpCaller, keys: ApiKeys = this.apiKeys): Promise<RequestContext> {
-    const base = { requestId: req.requestId, client: req.client ?? undefined };
-    const client = req.client === null ? null : clientKey(req.client);
-    this.logins.checkClient(client);
-    let principal: Principal;
-    try {
-      principal = await keys.authenticate(req.key);
-    } catch (e) {
-      if (!(e instanceof AuthFailure)) throw e;
-      const prefix = e.knownPrefix;
-      const until = this.logins.keyLocked(prefix);
-      if (until !== undefined) throw this.logins.lockedError(until);
-      const actor = { id: prefix ? `key:${prefix}` : 'anonymous', role: 'none' };
-      const row = auditRow({ principal: actor, ...base }, 'authenticate', null, [], [], 'unauthenticated', 'unauthenticated');
-      const locked = await auditing(() => this.logins.failure(client, prefix, row));
-      throw locked ?? e;
-    }
-    const ctx: RequestContext = { principal, ...base };
-    if (req.purpose === undefined) return ctx;
-    if (!this.policy.purposes.has(req.purpose)) {
-      await recordAudit(this.db, auditRow(ctx, 'authenticate', null, [], [], 'denied', 'unknown_purpose'));
-      throw new WardError('unknown_purpose', 'Ward-Purpose names no purpose declared in ward.yaml');
-    }
-    return { ...ctx, purpose: req.purpose };
+  /** Who an HTTP request is and why it asks (see vault/callers). */
+  authenticate(req: HttpCaller, keys: ApiKeys = this.apiKeys): Promise<RequestContext> {
+    return this.callers.authenticate(req, keys);
   }
 
   collection(name: string): Collection {
@@ -296,7 +250,7 @@ export class Vault {
         const missing = missingRequired(c, values);
         if (missing.length) throw validationError(missing);
         const stored = await this.codec.encode(c, current.id, values, key, current.tokens);
-        const version = await records.updateRecord(tx, c.name, current.id, key.version, stored);
+        const version = await records.updateRecord(tx, c.name, current.id, key.version, stored, current.tokens);
         await insertAudit(tx, audit);
         return { id: current.id, version };
       });
@@ -498,48 +452,19 @@ export class Vault {
     return this.auditLog.seal(waitMs);
   }
 
-  /**
-   * Creates an API key for a role; the key itself is returned only here. For the operator and
-   * admin roles; the creation and its audit row commit together. The key's name is stored with
-   * it, never in the audit trail (it is the caller's text).
-   */
-  async createApiKey(role: string, name: string, lifetimeMs?: number, ctx: RequestContext = OPERATOR): Promise<CreatedApiKey> {
-    await this.requireAdmin(ctx, 'apikey.create');
-    const expiresAt = lifetimeMs === undefined ? null : new Date(Date.now() + lifetimeMs);
-    return this.auditor.run(auditRow(ctx, 'apikey.create', null, [], []), (audit) =>
-      this.db.transaction(async (tx) => {
-        const created = await this.apiKeys.create(role, name, expiresAt, tx);
-        await insertAudit(tx, { ...audit, recordIds: [created.id] });
-        return { ...created, role, expiresAt: expiresAt?.toISOString() ?? null };
-      }),
-    );
+  /** Creates an API key for a role (operator and admin roles); the key itself is returned only here. */
+  createApiKey(role: string, name: string, lifetimeMs?: number, ctx: RequestContext = OPERATOR): Promise<CreatedApiKey> {
+    return this.callers.createKey(role, name, lifetimeMs, ctx);
   }
 
   /** Every API key (never a secret), for the operator and admin roles. */
-  async listApiKeys(ctx: RequestContext = OPERATOR): Promise<ApiKeyInfo[]> {
-    await this.requireAdmin(ctx, 'apikey.list');
-    return this.auditor.run(auditRow(ctx, 'apikey.list', null, [], []), async (audit) => {
-      const keys = await this.apiKeys.list();
-      await insertAudit(this.db, audit);
-      return keys;
-    });
+  listApiKeys(ctx: RequestContext = OPERATOR): Promise<ApiKeyInfo[]> {
+    return this.callers.listKeys(ctx);
   }
 
   /** Revokes an API key by id (or, for the operator, its prefix); effective on its next request. */
-  async revokeApiKey(idOrPrefix: string, ctx: RequestContext = OPERATOR): Promise<void> {
-    await this.requireAdmin(ctx, 'apikey.revoke');
-    await this.auditor.run(auditRow(ctx, 'apikey.revoke', null, [], []), (audit) =>
-      this.db.transaction(async (tx) => {
-        const id = await this.apiKeys.revoke(idOrPrefix, tx);
-        await insertAudit(tx, { ...audit, recordIds: [id] });
-      }),
-    );
-  }
-
-  private async requireAdmin(ctx: RequestContext, action: string): Promise<void> {
-    if (this.policy.canAdmin(ctx)) return;
-    await recordAudit(this.db, auditRow(ctx, action, null, [], [], 'denied', 'forbidden'));
-    throw new WardError('forbidden', `role ${ctx.principal.role} may not manage API keys (it needs admin: true)`);
+  revokeApiKey(idOrPrefix: string, ctx: RequestContext = OPERATOR): Promise<void> {
+    return this.callers.revokeKey(idOrPrefix, ctx);
   }
 
   async close(): Promise<void> {

@@ -66,6 +66,25 @@ describe.each(DRIVERS)('detokenize with bounded work on %s', (driver) => {
     expect(spy.rows).toBeLessThanOrEqual(4);
   });
 
+  it('ward_tokens follows its records: an update replaces a changed token (keeps a random one), a delete removes them', async () => {
+    const p = canaryPatient(9001);
+    const { id, tokens } = await vault.create('patients', p, clinician);
+    const tokenRows = async () =>
+      (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_tokens WHERE record_id = $1', [id]))[0]?.n;
+    expect(await tokenRows()).toBe(2);
+    await vault.update('patients', id, { ssn: '123-45-6789', plan: 'silver' }, clinician);
+    const fresh = vault.tokenize('patients', 'ssn', '123-45-6789');
+    expect(await vault.detokenize([fresh, tokens.email as string], clinician)).toEqual({
+      [fresh]: '123-45-6789',
+      [tokens.email as string]: p.email,
+    });
+    await expect(vault.detokenize([tokens.ssn as string], clinician)).rejects.toMatchObject({ code: 'invalid_token' });
+    expect(await tokenRows()).toBe(2);
+    await vault.delete('patients', id, clinician);
+    expect(await tokenRows()).toBe(0);
+    await expect(vault.detokenize([tokens.email as string], clinician)).rejects.toMatchObject({ code: 'invalid_token' });
+  });
+
   it('rule: authorization first: a role or purpose that may not detokenize is refused before any token is looked up', async () => {
     spy.statements = [];
     for (const ctx of [

@@ -19,8 +19,9 @@ CREATE TABLE ward_auth_throttle (
 -- Tokens and the records that hold them, one row each, found through the primary key: a
 -- deterministic token shared by many records resolves with one index probe (the token bytes in
 -- ward_records.lookup needed a bitmap of every holder). Written and deleted in the same statement
--- as their record. Existing records' tokens are copied here; their bytes left in `lookup` are no
--- longer read.
+-- as their record, and found by their primary key then too (from the tokens the record holds), so
+-- no second index is kept. Existing records' tokens are copied here; their bytes left in `lookup`
+-- are no longer read.
 CREATE TABLE ward_tokens (
   token bytea NOT NULL,
   record_id uuid NOT NULL,
@@ -28,7 +29,6 @@ CREATE TABLE ward_tokens (
   field text NOT NULL,
   PRIMARY KEY (token, record_id)
 );
-CREATE INDEX ward_tokens_record ON ward_tokens (record_id);
 INSERT INTO ward_tokens (token, record_id, collection, field)
   SELECT convert_to(t.value, 'UTF8'), r.id, r.collection, t.key FROM ward_records r, json_each_text(r.tokens) AS t
   ON CONFLICT DO NOTHING;
