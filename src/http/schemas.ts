@@ -62,6 +62,7 @@ export const auditEventSchema = {
     reason: { type: ['string', 'null'] },
     requestId: { type: ['string', 'null'] },
     client: { type: ['string', 'null'] },
+    detail: { type: ['string', 'null'], description: "figures Ward computed, on few events (a lockout's counts)" },
   },
   required: ['seq', 'at', 'actor', 'action', 'recordIds', 'fields', 'outcome'],
 } as const;

@@ -305,10 +305,7 @@ export async function updateRecord(
   // Unique entries and tokens are replaced in their own statements: within one, the insert's
   // uniqueness check would still see the rows the delete removes.
   await q.query('DELETE FROM ward_unique WHERE record_id = $1', [id]);
-  await q.query(
-    `WITH r AS (SELECT $1::uuid AS id, $2::json AS tokens) ${TOKENS_GONE}`,
-    [id, JSON.stringify(held)],
-  );
+  await q.query(`WITH r AS (SELECT $1::uuid AS id, $2::json AS tokens) ${TOKENS_GONE}`, [id, JSON.stringify(held)]);
   await q.query(
     `INSERT INTO ward_tokens (token, record_id, collection, field) SELECT convert_to(k.value, 'UTF8'), $1, $2, k.key FROM json_each_text($3::json) AS k`,
     [id, collection, JSON.stringify(r.tokens)],
