@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/cli/program.js';
 import { NDJSON_BATCH } from '../../src/cli/records.js';
+import { pgliteDb } from '../../src/store/pglite.js';
 import { canaryPatient, freshDb } from '../helpers.js';
 import { scratchDir } from '../scratch.js';
 import { initialized, json, ward } from './harness.js';
@@ -231,6 +232,19 @@ describe('ward CLI input and usage', () => {
     const noArg = await ward(dir, ['records', 'create', 'patients', '--json']);
     expect(noArg).toEqual({ code: 2, stdout: '', stderr: "ward: option '--json <object|-|@file>' argument missing\n" });
     for (const r of [unknownCommand, unknownOption, missing, extra, noArg]) expect(r.stderr).not.toContain('Canaryname');
+  });
+
+  it('while a server holds the embedded database, ward apikey says to manage keys over HTTP with an admin key', async () => {
+    const held = await pgliteDb(join(dir, '.ward/pgdata')); // as ward serve would hold it
+    try {
+      const r = await ward(dir, ['apikey', 'list']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`is in use by process ${process.pid}`);
+      expect(r.stderr).toContain('manage API keys over HTTP with the key of a role that has admin: true');
+      expect(r.stderr).toContain('/v1/admin/api-keys');
+    } finally {
+      await held.close();
+    }
   });
 
   it('--version prints the version; --help exits 0', async () => {
