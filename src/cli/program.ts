@@ -65,15 +65,12 @@ function declaredNames(program: Command): Set<string> {
  */
 export function usageMessage(message: string, argv: readonly string[], program: Command): string {
   const declared = declaredNames(program);
-  return message
-    .replace(/^error: /, '')
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/'([^']*)'/g, (quoted, inner: string) => {
-      if (declared.has(inner)) return quoted;
-      const at = argv.findIndex((a) => a === inner || a.startsWith(`${inner}=`));
-      return at >= 0 ? `(argument ${at + 1})` : '(a value given)';
-    })
-    .trim();
+  let text = message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  // First what was typed, whole (it may hold a quote itself: --name=O'Brien), longest first.
+  const typed = argv.map((a, i) => [a, i] as const).filter(([a]) => a && !declared.has(a));
+  for (const [a, i] of [...typed].sort((x, y) => y[0].length - x[0].length)) text = text.split(`'${a}'`).join(`(argument ${i + 1})`);
+  // Then any other quoted part that is not a declared name (a piece of an argument, say).
+  return text.replace(/'([^']*)'/g, (quoted, inner: string) => (declared.has(inner) ? quoted : '(a value given)')).trim();
 }
 
 /** Runs one command line (without `node` and the script: `['records', 'get', ...]`); returns the exit code. */

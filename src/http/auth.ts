@@ -9,6 +9,9 @@ import { isWardError } from '../errors.js';
 import type { ApiKeys } from '../vault/apikeys.js';
 import type { Vault } from '../vault/vault.js';
 
+/** An IP address without a zone, or null. */
+const address = (a: string | undefined): string | null => (a && isIP(a) && !a.includes('%') ? a : null);
+
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const m = typeof header === 'string' ? /^Bearer +(\S+) *$/i.exec(header) : null;
@@ -36,8 +39,9 @@ export function authenticate({ vault, apiKeys, onFailure }: AuthDeps) {
     const caller = {
       key: bearer(request),
       purpose: statedPurpose(request),
-      // Only an address goes to the audit trail (a trusted proxy could pass on any text).
-      client: isIP(request.ip) ? request.ip : null,
+      // Only an address goes to the audit trail (a trusted proxy could pass on any text, or an
+      // IPv6 zone such as %name): else the socket's, the proxy's own.
+      client: address(request.ip) ?? address(request.socket.remoteAddress),
       requestId: request.id,
     };
     try {

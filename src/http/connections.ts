@@ -34,7 +34,10 @@ export const DEFAULT_LIMITS = {
   maxConnectionsPerClient: 128,
 } as const;
 
-/** File descriptors kept back from clients beyond the database pool: the sealer's, the listener's, files, threads. */
+/**
+ * File descriptors kept back from clients beyond the database pool: the sealer's and listener's
+ * connections, the metrics listener (16 connections at most), files, threads.
+ */
 const RESERVED_FDS = 64;
 const MAX_DEFAULT_CONNECTIONS = 4_096;
 

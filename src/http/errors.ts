@@ -70,10 +70,16 @@ interface ValidationIssue {
   params: Record<string, unknown>;
 }
 
-/** The position of key `key` in the object at `segments` of `data`, as `(key N)`. */
-function keyPosition(data: unknown, segments: readonly string[], key: string): string {
+/** What lies at `segments` of `data`. */
+function dataAt(data: unknown, segments: readonly string[]): unknown {
   let at: unknown = data;
   for (const s of segments) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[s] : undefined;
+  return at;
+}
+
+/** The position of key `key` in the object at `segments` of `data`, as `(key N)`. */
+function keyPosition(data: unknown, segments: readonly string[], key: string): string {
+  const at = dataAt(data, segments);
   const i = at && typeof at === 'object' ? Object.keys(at).indexOf(key) : -1;
   return i >= 0 ? `(key ${i + 1})` : '(a key)';
 }
@@ -95,7 +101,9 @@ export function validationMessage(
     .split('/')
     .filter(Boolean)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  const path = raw.map((s, i) => (/^\d{1,6}$/.test(s) || declared(s) ? s : keyPosition(data, raw.slice(0, i), s)));
+  // An index of an array is a position already; a key of an object only when declared (a key can be digits too).
+  const index = (i: number) => Array.isArray(dataAt(data, raw.slice(0, i)));
+  const path = raw.map((s, i) => ((index(i) && /^\d{1,6}$/.test(s)) || declared(s) ? s : keyPosition(data, raw.slice(0, i), s)));
   const extra = first.params.additionalProperty;
   if (first.keyword === 'additionalProperties' && typeof extra === 'string')
     path.push(declared(extra) ? extra : keyPosition(data, raw, extra));

@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WardError } from '../errors.js';
+import { DEFAULT_LIMITS, guardConnections, timeoutOptions } from './connections.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsListen {
@@ -45,7 +46,17 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 /** Starts the metrics listener; resolves once it listens. */
 export async function startMetricsServer(m: MetricsListen, metrics: Metrics): Promise<FastifyInstance> {
   checkMetricsListen(m);
-  const app = Fastify({ logger: false, exposeHeadRoutes: false });
+  // Scrapers are few: a small cap and short timeouts, within the descriptors kept back from clients.
+  const limits = { ...DEFAULT_LIMITS, headersTimeoutMs: 5_000, requestTimeoutMs: 5_000, maxConnections: 16, maxConnectionsPerClient: 8 };
+  const app = Fastify({
+    logger: false,
+    exposeHeadRoutes: false,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    http: timeoutOptions(limits),
+  });
+  guardConnections(app.server, limits, () => false);
   app.get('/metrics', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     if (m.token && !tokenMatches(request.headers.authorization, m.token))

@@ -119,13 +119,21 @@ export function validationError(issues: FieldIssue[]): WardError {
  */
 export const keyAt = (index: number) => `(key ${index + 1})`;
 
+/** Undeclared names an error lists at most (the rest are counted). */
+const MAX_LISTED = 10;
+
 /** Refuses names `c` does not declare, each located by `where(i)` (its position in the request), never quoted. */
 export function assertKnownFields(c: Collection, names: readonly string[], where: (index: number) => string): void {
-  const unknown = names.flatMap((n, i) => (c.fields.has(n) ? [] : [where(i)]));
-  if (unknown.length)
-    throw new WardError('unknown_field', `${unknown.join(', ')}: not a field of collection ${c.name}`, [
-      ...unknown.map((field) => ({ field, reason: `is not a field of collection ${c.name}` })),
-    ]);
+  const unknown: number[] = [];
+  for (const [i, n] of names.entries()) if (!c.fields.has(n)) unknown.push(i);
+  if (!unknown.length) return;
+  const listed = unknown.slice(0, MAX_LISTED).map(where);
+  const more = unknown.length > MAX_LISTED ? ` and ${unknown.length - MAX_LISTED} more` : '';
+  throw new WardError(
+    'unknown_field',
+    `${listed.join(', ')}${more}: not a field of collection ${c.name}`,
+    listed.map((field) => ({ field, reason: `is not a field of collection ${c.name}` })),
+  );
 }
 
 /** Resolves requested field names, rejecting unknown ones by their position. */

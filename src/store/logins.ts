@@ -106,15 +106,18 @@ export interface LoginRow {
 export async function loginReport(q: Queryable, since: Date | null): Promise<LoginRow[]> {
   const rows = await q.query(
     `WITH e AS (
-       SELECT actor, client, at, reason = 'too_many_failures' AS lockout FROM ward_audit_events
-       WHERE action = 'authenticate' AND ($1::timestamptz IS NULL OR at >= $1)
+       SELECT actor, client, at, reason = 'unauthenticated' AS failure,
+              detail LIKE 'locked client%' AS client_lockout, detail LIKE 'locked key%' AS key_lockout
+       FROM ward_audit_events
+       WHERE action = 'authenticate' AND reason IN ('unauthenticated', 'too_many_failures')
+         AND ($1::timestamptz IS NULL OR at >= $1)
      )
-     SELECT 'client' AS by, client AS subject, count(*) FILTER (WHERE NOT lockout)::int AS failures,
-            count(*) FILTER (WHERE lockout)::int AS lockouts, min(at) AS first, max(at) AS last
-     FROM e WHERE client IS NOT NULL GROUP BY client
+     SELECT 'client' AS by, client AS subject, count(*) FILTER (WHERE failure)::int AS failures,
+            count(*) FILTER (WHERE client_lockout)::int AS lockouts, min(at) AS first, max(at) AS last
+     FROM e WHERE client IS NOT NULL AND (failure OR client_lockout) GROUP BY client
      UNION ALL
-     SELECT 'key', actor, count(*) FILTER (WHERE NOT lockout)::int, count(*) FILTER (WHERE lockout)::int, min(at), max(at)
-     FROM e WHERE actor LIKE 'key:%' GROUP BY actor
+     SELECT 'key', actor, count(*) FILTER (WHERE failure)::int, count(*) FILTER (WHERE key_lockout)::int, min(at), max(at)
+     FROM e WHERE actor LIKE 'key:%' AND (failure OR key_lockout) GROUP BY actor
      ORDER BY 1, 3 DESC, 4 DESC, 2`,
     [since],
   );

@@ -281,7 +281,8 @@ export async function trySealLock(q: Queryable): Promise<boolean> {
   return row?.ok === true;
 }
 
-const SEAL_LOCK = 0x7761726c; // "warl"
+/** The sealer's advisory lock; ward_seal_commit (migration 0006) takes the same one. */
+export const SEAL_LOCK = 0x7761726c; // "warl"
 
 export interface SigningKeyRow {
   version: number;

@@ -22,11 +22,11 @@ export async function insertVerification(q: Queryable, v: VerificationRow): Prom
   );
 }
 
-/** The newest verifications, newest first; `kind` narrows them. */
+/** The newest verifications, newest first by their signed time (an old row copied anew stays old); `kind` narrows them. */
 export async function recentVerifications(q: Queryable, limit: number, kind?: VerificationRow['kind']): Promise<VerificationRow[]> {
   const rows = await q.query(
     `SELECT at, kind, from_size::text AS from_size, tree_size::text AS tree_size, ok, problem, key_version, signature
-     FROM ward_audit_verifications WHERE ($2::text IS NULL OR kind = $2) ORDER BY id DESC LIMIT $1`,
+     FROM ward_audit_verifications WHERE ($2::text IS NULL OR kind = $2) ORDER BY at DESC, id DESC LIMIT $1`,
     [limit, kind ?? null],
   );
   return rows.map((r) => ({

@@ -50,6 +50,9 @@ export interface ApiKeyInfo {
 
 const hash = (secret: string) => digest('sha256', secret, 'buffer');
 
+/** Control characters (NUL among them) and unpaired surrogates: PostgreSQL refuses some, and none belongs in a name. */
+const NOT_TEXT = /[\p{Cc}\p{Cs}]/u;
+
 /** A refused key; `knownPrefix` when it named a key that exists (so the attempt can be counted against that key). */
 export class AuthFailure extends WardError {
   constructor(
@@ -151,12 +154,14 @@ export class ApiKeys {
     expiresAt: Date | null = null,
     q: Queryable = this.db,
   ): Promise<{ id: string; key: string; prefix: string }> {
+    // The role named is not repeated: it is only what the caller typed.
     if (!this.policy.hasRole(role))
       throw new WardError(
         'invalid_request',
-        `unknown role ${role}; declare it under roles in ward.yaml (have: ${this.policy.roleNames().join(', ')})`,
+        `the role named is not declared under roles in ward.yaml (have: ${this.policy.roleNames().join(', ')})`,
       );
-    if (!name.trim() || name.length > 200) throw new WardError('invalid_request', 'the key name must be 1 to 200 characters');
+    if (!name.trim() || name.length > 200 || NOT_TEXT.test(name))
+      throw new WardError('invalid_request', 'the key name must be 1 to 200 characters of text (no control characters)');
     const prefix = Array.from(randomView(10), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
     const secret = randomView(32).toString('base64url');
     const id = newRecordId();

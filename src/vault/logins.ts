@@ -90,16 +90,17 @@ export class LoginGuard {
 
   /**
    * Counts one failed authentication for its client and (when it named a real key) that key, and
-   * audits it: the failure itself unless a lockout was already in force, and a lockout when this
-   * failure starts one, with its counts. Returns the lockout error to answer with, if any.
+   * audits it: the failure itself (unless `auditAttempt` is false, or a lockout was already in
+   * force), and a lockout when this failure starts one, with its counts. Returns the lockout
+   * error to answer with, if any.
    */
-  async failure(client: string | null, prefix: string | undefined, row: AuditRow): Promise<LockedOut | undefined> {
+  async failure(client: string | null, prefix: string | undefined, row: AuditRow, auditAttempt = true): Promise<LockedOut | undefined> {
     const subjects = [
       ...(client === null ? [] : [{ kind: 'client' as const, subject: client }]),
       ...(prefix === undefined ? [] : [{ kind: 'key' as const, subject: prefix }]),
     ];
     if (!subjects.length) {
-      await insertAudit(this.db, row);
+      if (auditAttempt) await insertAudit(this.db, row);
       return undefined;
     }
     // Every subject that is locked, with when its lockout ends.
@@ -113,7 +114,7 @@ export class LoginGuard {
         started.map((m) => m.next),
       );
       // The failure itself, unless a lockout was already in force or begins with it (then its row says so).
-      if (!moves.some((m) => m.locked || m.lockedNow)) await insertAudit(tx, row);
+      if (auditAttempt && !moves.some((m) => m.locked || m.lockedNow)) await insertAudit(tx, row);
       for (const m of started)
         await insertAudit(tx, {
           ...row,

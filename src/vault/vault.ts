@@ -12,7 +12,7 @@ import type { SealResult } from '../audit/seal.js';
 import type { SigningKeyInfo } from '../audit/signing.js';
 import type { VerifyReport } from '../audit/verify.js';
 import type { AuthLimits } from '../config/load.js';
-import { isTokenShaped, newRecordId } from '../crypto/derive.js';
+import { constantTimeEqual, isTokenShaped, newRecordId } from '../crypto/derive.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import { type FieldIssue, isWardError, WardError } from '../errors.js';
@@ -179,14 +179,12 @@ export class Vault {
     if (!Array.isArray(inputs) || inputs.length === 0)
       throw new WardError('invalid_request', 'records must be a non-empty array of records');
     if (inputs.length > MAX_BATCH) throw new WardError('invalid_request', `a batch holds at most ${MAX_BATCH} records`);
-    const touched = [...new Set(inputs.flatMap(keysOf))];
-    // An undeclared key is located by the first record that has it, never quoted.
-    const where = (i: number) => {
-      const name = touched[i] as string;
-      const at = inputs.findIndex((r) => keysOf(r).includes(name));
-      return `records[${at}] ${keyAt(keysOf(inputs[at]).indexOf(name))}`;
-    };
-    await this.auditor.authorize(ctx, 'create', c, touched, { where });
+    // Each key once, with where it first appears: an undeclared one is located by it, never quoted.
+    const first = new Map<string, string>();
+    for (const [r, input] of inputs.entries())
+      for (const [k, key] of keysOf(input).entries()) if (!first.has(key)) first.set(key, `records[${r}] ${keyAt(k)}`);
+    const touched = [...first.keys()];
+    await this.auditor.authorize(ctx, 'create', c, touched, { where: (i) => first.get(touched[i] as string) as string });
     const ids = inputs.map(() => newRecordId());
     const row = auditRow(
       ctx,
@@ -239,11 +237,13 @@ export class Vault {
       touched.filter((f) => c.fields.has(f)),
     );
     return this.auditor.run(row, async (audit) => {
-      const { values: changes, removed } = validateRecord(c, patch, 'partial');
       const key = await this.keyring.activeDataKey(c.name);
       return this.db.transaction(async (tx) => {
         const current = await records.lockRecord(tx, c.name, rid);
+        // A record that is not there is not_found before the patch is judged: its id, only what
+        // the caller sent, is then not kept in the audit row (see Auditor.run).
         if (!current) throw notFound(c);
+        const { values: changes, removed } = validateRecord(c, patch, 'partial');
         const values = await this.codec.open(c, current, [...c.fields.values()], tx);
         for (const name of removed) values.delete(name);
         for (const [name, v] of changes) values.set(name, v);
@@ -345,8 +345,11 @@ export class Vault {
     const out: Record<string, FieldValue> = {};
     for (const [i, h] of found.entries()) {
       const row = rows.get(h.recordId);
-      const value = row && (await this.codec.open(h.c, row, [h.field])).get(h.field.name);
-      // Deleted between the lookup and the read: as unknown as any other.
+      // Deleted, or its value (and so its token) changed, between the lookup and the read: as
+      // unknown as any other token, never the record's new value.
+      const held = row?.tokens[h.field.name];
+      const same = held !== undefined && constantTimeEqual(Buffer.from(held), Buffer.from(tokens[i] as string));
+      const value = same && row ? (await this.codec.open(h.c, row, [h.field])).get(h.field.name) : undefined;
       if (value === undefined) throw new WardError('invalid_token', `unknown token: tokens[${i}]`);
       out[tokens[i] as string] = show(h.grant.get(h.field.name), value);
     }

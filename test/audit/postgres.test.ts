@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditInsert, auditParams } from '../../src/store/audit.js';
+import { migrations } from '../../src/store/migrate.js';
 import { pgDb } from '../../src/store/pg.js';
+import { SEAL_LOCK } from '../../src/store/seal.js';
 import { auditRow } from '../../src/vault/audit.js';
 import { openVault } from '../../src/vault/open.js';
 import { canaryPatient, exampleConfig, serverUrl, type TestVault, testVault } from '../helpers.js';
@@ -14,6 +16,13 @@ import { canaryPatient, exampleConfig, serverUrl, type TestVault, testVault } fr
 /** A clinician's read, as the audit trail records it. */
 const event = (actor: string) =>
   auditRow({ principal: { id: actor, role: 'clinician' }, purpose: 'treatment' }, 'read', 'patients', [], ['name']);
+
+describe('the sealing function', () => {
+  it("takes the sealer's own advisory lock (store/seal SEAL_LOCK)", () => {
+    const sql = migrations().find((m) => m.name === '0006_hostile_clients.sql')?.sql ?? '';
+    expect(sql).toContain(`pg_advisory_xact_lock(${SEAL_LOCK})`);
+  });
+});
 
 describe('sealing on PostgreSQL', () => {
   let t: TestVault;

@@ -72,7 +72,8 @@ describe('ward CLI on the embedded database', () => {
     expect(JSON.parse((await ward(dir, ['apikey', 'list'])).stdout).keys[0].revokedAt).not.toBeNull();
     const bad = await ward(dir, ['apikey', 'create', '--role', 'root', '--name', 'x']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('unknown role root');
+    expect(bad.stderr).toContain('the role named is not declared under roles in ward.yaml');
+    expect(bad.stderr).not.toContain('root');
     const soon = await ward(dir, ['apikey', 'create', '--role', 'billing', '--name', 'x', '--expires', 'soon']);
     expect(soon.code).toBe(1);
     expect(soon.stderr).toContain('--expires must be a duration such as 12h, 90d, 2w or 1y');
@@ -229,6 +230,8 @@ describe('ward CLI input and usage', () => {
     const extra = await ward(dir, ['records', 'delete', 'patients', 'x', typed]);
     expect(extra.code).toBe(2);
     expect(extra.stderr).toMatch(/^ward: too many arguments for 'delete'\. Expected 2 arguments but got 3\.\n$/);
+    const quoted = await ward(dir, ['records', 'get', 'patients', 'x', "--name=O'Canaryname"]);
+    expect(quoted).toEqual({ code: 2, stdout: '', stderr: 'ward: unknown option (argument 5)\n' });
     const noArg = await ward(dir, ['records', 'create', 'patients', '--json']);
     expect(noArg).toEqual({ code: 2, stdout: '', stderr: "ward: option '--json <object|-|@file>' argument missing\n" });
     for (const r of [unknownCommand, unknownOption, missing, extra, noArg]) expect(r.stderr).not.toContain('Canaryname');

@@ -58,6 +58,19 @@ describe('bodies of any shape (pglite)', () => {
     expect([r.statusCode, r.json().code]).toEqual([400, 'invalid_request']);
   });
 
+  it('rule: locating undeclared keys costs linear work: a batch of 1,000 records with 90 made-up keys each answers at once', async () => {
+    const records = Array.from({ length: 1000 }, (_, r) =>
+      Object.fromEntries(Array.from({ length: 90 }, (_, k) => [(r * 90 + k).toString(36), 0])),
+    );
+    const started = performance.now();
+    const res = await call(f.app, { method: 'POST', url: `${C}/records:batch`, body: { records }, ...clinician() });
+    expect([res.statusCode, res.json().code]).toEqual([422, 'unknown_field']);
+    expect(res.json().detail).toMatch(
+      /^records\[0\] \(key 1\), .*records\[0\] \(key 10\) and \d+ more: not a field of collection patients$/,
+    );
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
   it('rule: a route that takes no body does not parse one: what is sent with a GET, DELETE or 405 is never read', async () => {
     // Bodies that would be refused if parsed: invalid JSON, a forbidden key, a huge array.
     for (const raw of ['{"not json', '{"__proto__": {}}', HUGE_ARRAY]) {
@@ -130,8 +143,18 @@ describe('what a client makes up never reaches the audit trail (pglite)', () => 
       purpose: 'treatment',
       headers: { 'x-request-id': '3872946150000000', 'user-agent': CANARY },
     });
+    // A record that does not exist is not found before its patch is judged: the id sent is not kept.
+    const madeUp = '38729461-5000-4000-8000-000000000000';
+    const patch = await call(f.app, {
+      method: 'PATCH',
+      url: `${C}/records/${madeUp}`,
+      key: f.keys.clinician,
+      purpose: 'treatment',
+      body: { zip: 'x' },
+    });
+    expect([patch.statusCode, patch.json().code]).toEqual([404, 'not_found']);
     const text = await auditText();
-    for (const planted of ['canaryname', '387294615', CANARY, '387.29.46.15']) expect(text).not.toContain(planted);
+    for (const planted of ['canaryname', '387294615', CANARY, '387.29.46.15', '38729461']) expect(text).not.toContain(planted);
     const [denied] = await f.t.db.query<{ actor: string; client: string }>(
       "SELECT actor, client FROM ward_audit_events WHERE action = 'authenticate' ORDER BY seq DESC LIMIT 1",
     );
@@ -233,6 +256,20 @@ describe('API keys over HTTP for admin roles (pglite)', () => {
       body: { role: 'root', name: 'x' },
     });
     expect([unknownRole.statusCode, unknownRole.json().code]).toEqual([400, 'invalid_request']);
+    const named = await call(f.app, {
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      key: f.keys.admin,
+      body: { role: 'jane_doe_19400101', name: 'x' },
+    });
+    expect([named.statusCode, named.body.includes('jane_doe')]).toEqual([400, false]);
+    const nul = await call(f.app, {
+      method: 'POST',
+      url: '/v1/admin/api-keys',
+      key: f.keys.admin,
+      body: { role: 'billing', name: 'a\u0000b' },
+    });
+    expect([nul.statusCode, nul.json().code]).toEqual([400, 'invalid_request']);
   });
 });
 
@@ -294,6 +331,13 @@ describe('errors quote only names ward.yaml and the API declare (pglite)', () =>
         'body.(key 2): is not allowed',
       ],
       [{ url: `${C}/records/${ID}?${typed}=1` }, 400, 'invalid_request', 'querystring.(key 1): is not allowed'],
+      // digits are a key too, not an array index: not quoted either
+      [
+        { method: 'POST', url: `${C}/search`, body: { where: { 190212: { x: 1 } } } },
+        400,
+        'invalid_request',
+        'body.where.(key 1): must be string,number,boolean',
+      ],
     ];
     for (const [c, status, code, detail] of cases) {
       const r = await call(f.app, { ...clinician, ...c });

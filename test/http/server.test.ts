@@ -236,7 +236,7 @@ describe('behind a trusted proxy (in-process)', () => {
     const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: newMasterKey() }, db: t.db });
     const apiKeys = new ApiKeys(vault.db, vault.policy);
     const { key } = await apiKeys.create('clinician', 'proxy');
-    const forwarded = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' };
+    let forwarded = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' };
     const clientOf = async (trustProxy: string[]) => {
       const app = await buildApp({ vault, apiKeys, trustProxy, logger: memoryLogger([]) });
       const res = await call(app, {
@@ -256,6 +256,11 @@ describe('behind a trusted proxy (in-process)', () => {
     expect(await clientOf(['127.0.0.1'])).toEqual(['203.0.113.7', 'max-age=31536000; includeSubDomains']);
     expect(await clientOf(['10.0.0.0/8'])).toEqual(['127.0.0.1', null]);
     expect(await clientOf([])).toEqual(['127.0.0.1', null]);
+    // What a proxy passes on that is no plain address (text, an IPv6 zone) is not stored: the proxy's own address is.
+    for (const text of ['fe80::1%JohnSmith', 'Canaryname Smith']) {
+      forwarded = { 'x-forwarded-for': text, 'x-forwarded-proto': 'https' };
+      expect((await clientOf(['127.0.0.1']))[0]).toBe('127.0.0.1');
+    }
     await vault.close();
   });
 });

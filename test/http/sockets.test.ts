@@ -218,6 +218,9 @@ describe('failed authentications lock a client out, across two servers on one da
     expect(statusOf(await read(a, '127.0.1.6', other))).toBe(429);
     await expect.poll(async () => statusOf(await read(b, '127.0.1.7', other)), { timeout: 2_000 }).toBe(429);
     expect(statusOf(await read(b, '127.0.1.8', key))).toBe(404);
+    // One address trying the locked key again and again is still counted: it is locked out itself.
+    for (let i = 0; i < 6; i++) expect(statusOf(await read(a, '127.0.2.1', other))).toBe(429);
+    expect(statusOf(await read(a, '127.0.2.1', key))).toBe(429);
     const [lockout] = await t.db.query<{ actor: string; detail: string }>(
       "SELECT actor, detail FROM ward_audit_events WHERE reason = 'too_many_failures' AND actor LIKE 'key:%'",
     );
@@ -225,6 +228,9 @@ describe('failed authentications lock a client out, across two servers on one da
   });
 
   it('ward audit logins reports failures and lockouts by client address and by key', async () => {
+    // A valid key with an undeclared purpose is no failed log-in.
+    const purpose = await fetchFrom(`${a.url}/v1/audit/events`, '127.0.0.9', { key, purpose: 'undeclared' });
+    expect(statusOf(purpose)).toBe(403);
     const dir = scratchDir('ward-logins-');
     writeFileSync(join(dir, 'ward.yaml'), LOCKOUT);
     const r = await ward(dir, ['audit', 'logins', '--since', '2000-01-01T00:00:00Z'], {
@@ -234,6 +240,9 @@ describe('failed authentications lock a client out, across two servers on one da
     const report = JSON.parse(r.stdout);
     expect(report.clients).toContainEqual(expect.objectContaining({ client: '127.0.0.2', failures: 5, lockouts: 1 }));
     expect(report.keys).toContainEqual(expect.objectContaining({ key: `key:${prefix}`, failures: 5, lockouts: 1 }));
+    // The address that kept trying the locked key: its lockout, no failure row per attempt.
+    expect(report.clients).toContainEqual(expect.objectContaining({ client: '127.0.2.1', failures: 0, lockouts: 1 }));
+    expect(report.clients.find((c: { client: string }) => c.client === '127.0.0.9')).toBeUndefined();
   });
 });
 
@@ -259,6 +268,21 @@ describe('metrics on a listener of their own (real sockets)', () => {
       expect((await fetch(url)).status).toBe(401);
       expect((await fetch(url, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
       expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      // The metrics listener has its own small caps: 8 connections per client.
+      const port = Number(new URL(url).port);
+      const sockets = Array.from({ length: 10 }, () => connect({ host: '127.0.0.1', port, localAddress: '127.0.0.6' }));
+      const refused = await new Promise<number>((resolve) => {
+        let n = 0;
+        for (const s of sockets) {
+          s.on('error', () => {});
+          s.on('data', (d) => {
+            if (d.toString().includes('too_many_connections')) n++;
+          });
+        }
+        setTimeout(() => resolve(n), 500);
+      });
+      for (const s of sockets) s.destroy();
+      expect(refused).toBe(2);
     } finally {
       await Promise.all([open.close(), guarded.close()]);
       await t.dispose();

@@ -13,6 +13,9 @@ import { canaryPatient, DRIVERS, exampleConfig, freshDb, newMasterKey, type Test
 import { call, type HttpFixture, httpFixture } from '../http/helpers.js';
 
 /** A Db that counts the rows its queries bring back from the record and token tables. */
+/** When set, runs once right after the next token lookup (a concurrent writer). */
+let race: (() => Promise<void>) | undefined;
+
 function counting(db: Db) {
   const seen = { rows: 0, statements: [] as string[] };
   const wrapped: Db = {
@@ -20,6 +23,7 @@ function counting(db: Db) {
     async query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]) {
       const rows = await db.query<R>(sql, params);
       const text = sqlText(sql);
+      if (text.includes('FROM ward_tokens WHERE token')) await race?.();
       if (/ward_records|ward_tokens/.test(text) && !/^\s*(WITH|INSERT|UPDATE|DELETE)/i.test(text)) {
         seen.rows += rows.length;
         seen.statements.push(text.slice(0, 60));
@@ -82,6 +86,17 @@ describe.each(DRIVERS)('detokenize with bounded work on %s', (driver) => {
     expect(await tokenRows()).toBe(2);
     await vault.delete('patients', id, clinician);
     expect(await tokenRows()).toBe(0);
+    await expect(vault.detokenize([tokens.email as string], clinician)).rejects.toMatchObject({ code: 'invalid_token' });
+  });
+
+  it('rule: a token whose record changed between the lookup and the read answers as unknown, never with the new value', async () => {
+    const p = canaryPatient(9002);
+    const { id, tokens } = await vault.create('patients', p, clinician);
+    // Between the token lookup and the record read, another writer changes the record's token.
+    race = async () => {
+      race = undefined;
+      await t.db.query(`UPDATE ward_records SET tokens = '{"email": "tok_AAAAAAAAAAAAAAAAAAAAAAAA"}'::json WHERE id = $1`, [id]);
+    };
     await expect(vault.detokenize([tokens.email as string], clinician)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 

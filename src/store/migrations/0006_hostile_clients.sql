@@ -68,7 +68,7 @@ DECLARE
   node bytea;
   s bigint;
 BEGIN
-  PERFORM pg_advisory_xact_lock(2003923564); -- the sealer's lock (store/seal SEAL_LOCK)
+  PERFORM pg_advisory_xact_lock(2002874988); -- the sealer's lock, 0x7761726c (store/seal SEAL_LOCK)
   SELECT * INTO head FROM ward_audit_checkpoints ORDER BY tree_size DESC LIMIT 1;
   IF FOUND THEN
     size := head.tree_size; after_txid := head.last_txid; after_seq := head.last_seq; frontier := head.frontier;
