@@ -14,7 +14,7 @@ declare module 'fastify' {
     ward: RequestContext | null;
   }
   interface FastifyContextConfig {
-    /** No API key needed (health, metrics, the OpenAPI document). */
+    /** No API key needed (health, readiness, the OpenAPI document). */
     public?: boolean;
   }
 }

@@ -59,26 +59,15 @@ export class Callers {
     } catch (e) {
       if (!(e instanceof AuthFailure)) throw e;
       const prefix = e.knownPrefix;
-      // A key under lockout: refused without an audit row, but the client still counts the failure
-      // (so one address cannot try without end).
-      const until = this.logins.keyLocked(prefix);
-      if (until !== undefined) {
-        const row = auditRow(
-          { principal: { id: `key:${prefix}`, role: 'none' }, ...base },
-          'authenticate',
-          null,
-          [],
-          [],
-          'unauthenticated',
-          'unauthenticated',
-        );
-        const locked = await auditing(() => this.logins.failure(client, undefined, row, false));
-        throw locked ?? this.logins.lockedError(until);
-      }
       const actor = { id: prefix ? `key:${prefix}` : 'anonymous', role: 'none' };
       const row = auditRow({ principal: actor, ...base }, 'authenticate', null, [], [], 'unauthenticated', 'unauthenticated');
-      const locked = await auditing(() => this.logins.failure(client, prefix, row));
-      throw locked ?? e;
+      // A key under lockout: the attempt is refused without an audit row, but its client still
+      // counts it (so one address cannot try without end).
+      const until = this.logins.keyLocked(prefix);
+      const locked = await auditing(() =>
+        until === undefined ? this.logins.failure(client, prefix, row) : this.logins.failure(client, undefined, row, false),
+      );
+      throw locked ?? (until === undefined ? e : this.logins.lockedError(until));
     }
     const ctx: RequestContext = { principal, ...base };
     if (req.purpose === undefined) return ctx;
