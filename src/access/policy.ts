@@ -74,8 +74,13 @@ export class Policy {
   /** Every purpose a role's rule names, and the operator's: the only purposes a request may state. */
   readonly purposes: ReadonlySet<string>;
 
+  /** Each role's request rate, resolved once: it is asked on every request. */
+  private readonly rates = new Map<string, { requests: number; perMs: number }>();
+
   constructor(private readonly roles: Readonly<Record<string, RoleSpec>>) {
     this.purposes = new Set([OPERATOR_PURPOSE, ...Object.values(roles).flatMap((r) => r.allow.flatMap((rule) => rule.purposes))]);
+    for (const [name, r] of Object.entries(roles))
+      if (r.rate_limit) this.rates.set(name, { requests: r.rate_limit.requests, perMs: intervalMs(r.rate_limit.per) ?? 60_000 });
   }
 
   roleNames(): string[] {
@@ -111,8 +116,7 @@ export class Policy {
 
   /** The request rate each key of `role` is held to, if its role sets one. */
   rateLimit(role: string): { requests: number; perMs: number } | undefined {
-    const r = this.roles[role]?.rate_limit;
-    return r && { requests: r.requests, perMs: intervalMs(r.per) ?? 60_000 };
+    return this.rates.get(role);
   }
 
   /** May manage API keys (create, list, revoke): the operator, and roles with `admin: true`. */

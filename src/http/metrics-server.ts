@@ -4,9 +4,10 @@
  * constant time. The metrics hold no PHI, but they tell an outsider the Node version and how the
  * server is used, so they are not for everyone.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIP } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { constantTimeEqual } from '../crypto/derive.js';
 import { WardError } from '../errors.js';
 import { DEFAULT_LIMITS, guardConnections, timeoutOptions } from './connections.js';
 import type { Metrics } from './metrics.js';
@@ -22,11 +23,9 @@ export const DEFAULT_METRICS_PORT = 9464;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-export const isLoopback = (host: string) => LOOPBACK.test(host);
-
 /** Refuses a metrics listener on a non-loopback address without a token, and a token too short to be one. */
 export function checkMetricsListen(m: MetricsListen): void {
-  if (!isLoopback(m.host) && !m.token)
+  if (!LOOPBACK.test(m.host) && !m.token)
     throw new WardError(
       'config_invalid',
       `--metrics-host: ${m.host} is not a loopback address; set WARD_METRICS_TOKEN so scrapers must present it, or keep 127.0.0.1`,
@@ -36,11 +35,10 @@ export function checkMetricsListen(m: MetricsListen): void {
   if (m.host !== 'localhost' && !isIP(m.host)) throw new WardError('config_invalid', '--metrics-host: give an IP address');
 }
 
+/** Whether the bearer token is `token`, in constant time (digests of equal length, whatever was sent). */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer +(\S+)$/i.exec(header ?? '')?.[1] ?? '');
-  const want = Buffer.from(token);
-  // Compare equal lengths only, always doing the same work.
-  return timingSafeEqual(given.length === want.length ? given : want, want) && given.length === want.length;
+  const given = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1] ?? '';
+  return constantTimeEqual(hash('sha256', given, 'buffer'), hash('sha256', token, 'buffer'));
 }
 
 /** Starts the metrics listener; resolves once it listens. */

@@ -11,7 +11,7 @@ import type { Db } from '../store/db.js';
 import { clientKey } from '../util/address.js';
 import { type ApiKeyInfo, type ApiKeys, AuthFailure } from './apikeys.js';
 import { type Auditor, auditing, auditRow, record as recordAudit } from './audit.js';
-import type { LoginGuard } from './logins.js';
+import { type LoginGuard, lockedError } from './logins.js';
 
 /** An HTTP request as authentication sees it: nothing here is trusted yet. */
 export interface HttpCaller {
@@ -67,7 +67,7 @@ export class Callers {
       const locked = await auditing(() =>
         until === undefined ? this.logins.failure(client, prefix, row) : this.logins.failure(client, undefined, row, false),
       );
-      throw locked ?? (until === undefined ? e : this.logins.lockedError(until));
+      throw locked ?? (until === undefined ? e : lockedError(until));
     }
     const ctx: RequestContext = { principal, ...base };
     if (req.purpose === undefined) return ctx;

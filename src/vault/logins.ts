@@ -31,7 +31,8 @@ export function step(
   return { next: { ...t, windowStart, failures: lockedNow ? 0 : failures, lockedUntil }, failures, lockedNow, locked: false };
 }
 
-const lockedError = (until: number) => {
+/** The 429 for a lockout that ends at `until` (ms since epoch), carrying how long to wait. */
+export const lockedError = (until: number): LockedOut => {
   const e = new WardError('too_many_failures', 'too many failed authentications from this client or for this key; retry later');
   return Object.assign(e, { retryAfterSeconds: Math.max(1, Math.ceil((until - Date.now()) / 1000)) });
 };
@@ -76,11 +77,6 @@ export class LoginGuard {
   checkClient(client: string | null): void {
     const until = client === null ? undefined : this.lockedUntil('client', client);
     if (until) throw lockedError(until);
-  }
-
-  /** The 429 for a lockout that ends at `until` (ms since epoch). */
-  lockedError(until: number): LockedOut {
-    return lockedError(until);
   }
 
   /** When failed attempts with this key are being refused: until then (ms since epoch). */
