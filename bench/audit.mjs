@@ -84,12 +84,12 @@ async function main() {
   try {
     const insertRate = await seedEvents(pool);
     let start = process.hrtime.bigint();
-    const sealed = await vault.auditLog.seal(60_000);
+    const sealed = await vault.sealAudit(60_000);
     const sealRate = sealed.sealed / seconds(start);
     if (sealed.sealed < EVENTS) throw new Error(`sealed only ${sealed.sealed} of ${EVENTS} events`);
 
     start = process.hrtime.bigint();
-    const report = await vault.auditLog.verify();
+    const report = await vault.verifyAudit();
     const verifyRate = report.treeSize / seconds(start);
     if (!report.ok) throw new Error(`verification failed: ${report.problem?.message}`);
     const readRate = await rawRead(pool);
@@ -101,7 +101,7 @@ async function main() {
     for (const mode of WRITE_RUNS) (mode === 'off' ? off : on).push(await createRate(server.url, mode));
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const cost = 1 - mean(on) / mean(off);
-    const after = await vault.auditLog.verify();
+    const after = await vault.verifyAudit();
     if (!after.ok) throw new Error(`verification after the HTTP load failed: ${after.problem?.message}`);
 
     const round = (x, d = 0) => Math.round(x * 10 ** d) / 10 ** d;

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLE_CONFIG } from '../dist/config/example.js';
 import { parseConfig } from '../dist/config/load.js';
-import { openVault } from '../dist/vault/open.js';
+import { openDb, openVault } from '../dist/vault/open.js';
 import { whereTimeGoes } from './lib/breakdown.mjs';
 import { patient, patients } from './lib/data.mjs';
 import { compare } from './lib/measure.mjs';
@@ -50,7 +50,9 @@ function remember(side, ids, ps) {
 async function bench(url) {
   const cfg = parseConfig(EXAMPLE_CONFIG, '/tmp/bench-ward.yaml', { DATABASE_URL: url });
   const env = { WARD_MASTER_KEY: randomBytes(32).toString('base64') };
-  const vault = await openVault(cfg, { env, migrations: 'auto', poolSize: POOL });
+  // The database is opened here so the breakdown can meter the vault's calls into it.
+  const db = await openDb(cfg, POOL);
+  const vault = await openVault(cfg, { env, migrations: 'auto', db });
   const raw = await openRaw(url, POOL);
   try {
     const w = stored();
@@ -125,7 +127,7 @@ async function bench(url) {
     );
 
     const unsettledSearch = { ward: round(unsettled.ward, 1), raw: round(unsettled.raw, 1) };
-    const breakdown = { clientCpu, unsettledSearch, ...(await whereTimeGoes(vault, raw)) };
+    const breakdown = { clientCpu, unsettledSearch, ...(await whereTimeGoes(vault, raw, { db, cfg, env })) };
     const { rows } = await raw.pool.query('SHOW server_version');
     return { results, breakdown, postgres: rows[0].server_version };
   } finally {

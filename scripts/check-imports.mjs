@@ -1,6 +1,8 @@
-// Checks that imports point inward as DESIGN.md draws them: no cycles, nothing imports http/
-// or cli/, and each layer imports only the layers listed for it below. A new top-level folder
-// must be added to the table before it can be used (fail closed).
+// Checks that imports point inward as CONTRIBUTING.md ("Layout and rules") draws them: no
+// cycles, nothing imports http/ or cli/, and each layer imports only the layers listed for it
+// below. A new top-level folder must be added to the table before it can be used (fail closed),
+// and CONTRIBUTING.md's layer table must say the same as this one (checked here too).
+import { readFileSync } from 'node:fs';
 import madge from 'madge';
 
 /** Layer → the layers it may import (besides itself). `errors` and `util` are the root of everything. */
@@ -22,6 +24,7 @@ const ALLOWED = {
   index: [...ROOT, 'config', 'vault'],
   cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http'],
 };
+const PAGE = 'CONTRIBUTING.md, "Layout and rules"';
 
 const layerOf = (file) => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file.replace(/\.ts$/, ''));
 
@@ -45,8 +48,26 @@ for (const [file, deps] of Object.entries(graph.obj())) {
   }
 }
 if (graph.warnings().skipped.length) problems.push(`unresolved imports: ${graph.warnings().skipped.join(', ')}`);
+
+// CONTRIBUTING.md's table: one row per layer, `| \`layer\` | \`a\`, \`b\` |` (or "nothing").
+const page = readFileSync(new URL('../CONTRIBUTING.md', import.meta.url), 'utf8');
+const documented = new Map();
+for (const m of page.matchAll(/^\| `([a-z]+)` \| (.*) \|$/gm))
+  documented.set(m[1], m[2] === 'nothing' ? [] : [...m[2].matchAll(/`([a-z]+)`/g)].map((x) => x[1]));
+const same = (a, b) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+for (const [layer, allowed] of Object.entries(ALLOWED)) {
+  const doc = documented.get(layer);
+  if (!doc) problems.push(`${PAGE}: the layer table has no row for '${layer}'`);
+  else if (!same(doc, allowed))
+    problems.push(
+      `${PAGE}: the row for '${layer}' says ${doc.join(', ') || 'nothing'}; this checker allows ${allowed.join(', ') || 'nothing'}`,
+    );
+}
+for (const layer of documented.keys())
+  if (!(layer in ALLOWED)) problems.push(`${PAGE}: the layer table names '${layer}', which this checker does not know`);
+
 if (problems.length) {
-  console.error(`Import rules broken (see DESIGN.md, Architecture):\n  ${problems.join('\n  ')}`);
+  console.error(`Import rules broken (see ${PAGE}):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`imports ok: ${Object.keys(graph.obj()).length} modules, no cycles, all pointing inward`);
+console.log(`imports ok: ${Object.keys(graph.obj()).length} modules, no cycles, all pointing inward, as ${PAGE} says`);

@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   too_many_requests: { status: 429, title: 'Too many requests; retry after the time in Retry-After' },
   too_many_failures: { status: 429, title: 'Too many failed authentications; retry after the time in Retry-After' },
   unknown_purpose: { status: 403, title: 'Unknown purpose of use' },
+  event_invalid: { status: 500, title: 'A change event did not match its topic schema; nothing was written' },
+  unknown_topic: { status: 404, title: 'Unknown event topic' },
+  after_out_of_range: { status: 400, title: 'The position to read after is out of range' },
+  broker_unavailable: { status: 503, title: 'The event broker cannot be reached' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

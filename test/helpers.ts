@@ -2,9 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, rmSync } from 'node:fs';
 import pg from 'pg';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import { AuditLog } from '../src/audit/log.js';
 import { EXAMPLE_CONFIG } from '../src/config/example.js';
 import { parseConfig, type WardConfig } from '../src/config/load.js';
+import { loadMasterKey } from '../src/crypto/master-key.js';
 import type { Db } from '../src/store/db.js';
 import { pgDb } from '../src/store/pg.js';
 import { pgliteDb } from '../src/store/pglite.js';
@@ -28,6 +30,20 @@ export function serverUrl(database?: string): string {
   if (database) u.pathname = `/${database}`;
   return u.toString();
 }
+
+/** The run's NATS server with JetStream (see global-setup): NATS_URL or a throwaway one; '' when the tier is skipped. */
+export function natsUrl(): string {
+  return inject('natsUrl');
+}
+
+/**
+ * `describe` for the NATS tier: without a NATS server in the run the suite is still declared, as
+ * `describe.skip`, its name marked, so the report lists its tests as skipped instead of losing them.
+ */
+export const describeNats = (name: string, fn: () => void): void => {
+  if (natsUrl()) describe(name, fn);
+  else describe.skip(`${name} [NATS tier skipped: no NATS_URL, no nats-server]`, fn);
+};
 
 /**
  * A new database: a copy of the run's migrated template (see global-setup), or with `empty` one
@@ -102,6 +118,14 @@ export async function testVault(
   const t = await freshDb(driver);
   const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db: t.db, migrations: 'auto', ...options });
   return { vault, db: t.db, cfg, masterKey, location: t.location, dispose: t.dispose };
+}
+
+/**
+ * A second handle on a test vault's sealed audit log (the vault keeps its own private): for
+ * tests that drive the sealer round by round.
+ */
+export async function auditLogOf(t: TestVault): Promise<AuditLog> {
+  return AuditLog.open(t.db, loadMasterKey(t.cfg.keys, { WARD_MASTER_KEY: t.masterKey }));
 }
 
 /** A vault for the tests of one describe block: opened before them, closed after them. */

@@ -2,18 +2,22 @@
  * "Where the time goes", one operation at a time: the CPU-only steps of a create (validation,
  * then encoding: AES-GCM, HMAC blind indexes, tokens) called directly; the time spent inside
  * the vault's database calls (driver, loopback, server); and on-disk bytes per record.
- * Only Ward's stable surface is used (vault.db.query, validateRecord, codec.encode), so the
- * split survives changes to Ward's SQL and schema.
+ * Only Ward's stable surface is used (the Db the vault was opened on, validateRecord, a
+ * RecordCodec over the vault's keys), so the split survives changes to Ward's SQL and schema.
  */
 import { v7 as uuidv7 } from 'uuid';
+import { Keyring } from '../../dist/crypto/keyring.js';
+import { loadMasterKey } from '../../dist/crypto/master-key.js';
+import { fieldCrypto } from '../../dist/crypto/threads.js';
 import { validateRecord } from '../../dist/schema/collection.js';
+import { RecordCodec } from '../../dist/vault/codec.js';
 import { patients } from './data.mjs';
 import { microsPer, microsPerSync } from './measure.mjs';
 
 const CPU_N = 2000; // records through the CPU-only steps
 const DB_N = 300; // sequential operations per measurement (plus 10% warm-up)
 
-/** Wraps vault.db.query to add up the time spent inside it, in µs. */
+/** Wraps db.query to add up the time spent inside it, in µs. */
 function meterQueries(db) {
   const query = db.query;
   const meter = { micros: 0 };
@@ -32,9 +36,9 @@ function meterQueries(db) {
 }
 
 /** Mean µs per op of `fn` and of the database calls inside it (after a 10% warm-up). */
-async function split(vault, fn, n) {
+async function split(db, fn, n) {
   await microsPer(fn, Math.ceil(n / 10), 0);
-  const { meter, restore } = meterQueries(vault.db);
+  const { meter, restore } = meterQueries(db);
   try {
     const total = await microsPer(fn, n, 0);
     return { total, db: meter.micros / n };
@@ -49,31 +53,33 @@ function sealOnly(c) {
   return { ...c, fields: new Map(fields) };
 }
 
-export async function whereTimeGoes(vault, raw) {
+/** `db` is the database the vault was opened on (its calls are metered); `cfg` and `env` open a codec over its keys. */
+export async function whereTimeGoes(vault, raw, { db, cfg, env }) {
   const c = vault.collection('patients');
-  if (typeof vault.codec.encode !== 'function')
-    throw new Error('bench/lib/breakdown.mjs: RecordCodec.encode is gone; update the breakdown');
-  const key = await vault.keyring.activeDataKey(c.name);
+  const keyring = await Keyring.open(db, loadMasterKey(cfg.keys, env), [c.name]);
+  const codec = new RecordCodec(keyring, fieldCrypto());
+  if (typeof codec.encode !== 'function') throw new Error('bench/lib/breakdown.mjs: RecordCodec.encode is gone; update the breakdown');
+  const key = await keyring.activeDataKey(c.name);
   const inputs = patients(CPU_N);
   const ids = inputs.map(() => uuidv7());
   const values = [];
   const bare = sealOnly(c);
   const create = {
     validate: microsPerSync((i) => (values[i] = validateRecord(c, inputs[i]).values), CPU_N),
-    encode: microsPerSync((i) => vault.codec.encode(c, ids[i], values[i], key), CPU_N),
-    seal: microsPerSync((i) => vault.codec.encode(bare, ids[i], values[i], key), CPU_N),
+    encode: microsPerSync((i) => codec.encode(c, ids[i], values[i], key), CPU_N),
+    seal: microsPerSync((i) => codec.encode(bare, ids[i], values[i], key), CPU_N),
   };
   // Fresh records for each side (mrn is unique), generated up front so timing excludes it.
   const [forWard, forRaw] = [patients(DB_N * 2), patients(DB_N * 2)];
   const wardIds = [];
   const rawIds = [];
-  const w = await split(vault, async () => wardIds.push((await vault.create('patients', forWard[wardIds.length])).id), DB_N);
+  const w = await split(db, async () => wardIds.push((await vault.create('patients', forWard[wardIds.length])).id), DB_N);
   Object.assign(create, {
     ward: w.total,
     db: w.db,
     raw: await microsPer(async () => rawIds.push(await raw.create(forRaw[rawIds.length])), DB_N),
   });
-  const g = await split(vault, (k) => vault.get('patients', wardIds[k % wardIds.length]), DB_N);
+  const g = await split(db, (k) => vault.get('patients', wardIds[k % wardIds.length]), DB_N);
   const get = { ward: g.total, db: g.db, raw: await microsPer((k) => raw.get(rawIds[k % rawIds.length]), DB_N) };
   return { create, get, storage: await storage(raw.pool) };
 }

@@ -10,6 +10,13 @@ import { leafHash } from './merkle.js';
 import { verifySignature } from './signing.js';
 
 export const ORIGIN = 'ward-audit/v1';
+/**
+ * The leaf formats, by the number each event records (`leaf_format`): 1 for events written before
+ * formats were recorded (detail only when set), 2 since (every column, detail always). A column
+ * added to events later gets format 3, so leaves sealed before stay verifiable.
+ */
+export const LEAF_FORMATS = { 1: 'ward-audit/v1', 2: 'ward-audit/v2' } as const;
+export const CURRENT_LEAF_FORMAT = 2;
 export const EXPORT_FORMAT = 'ward-audit-checkpoint/v1';
 
 /** An event's columns in their PostgreSQL text forms, as `ward audit export` and the table hold them. */
@@ -30,8 +37,10 @@ export interface EventText {
   reason: string | null;
   requestId: string | null;
   client: string | null;
-  /** Present on few events (a lockout's counts); when null or absent it is not part of the leaf. */
+  /** Present on few events (a lockout's counts). */
   detail?: string | null;
+  /** The event's leaf format (see LEAF_FORMATS); 1 when absent. */
+  leafFormat?: string | number | null;
 }
 
 /** PostgreSQL's quote_nullable: NULL, or a literal with quotes doubled (E'' when it holds a backslash). */
@@ -43,9 +52,13 @@ function quoteNullable(v: string | null): string {
 
 /**
  * The leaf data the database hashes for an event (store/seal LEAF_HASH), in TypeScript: the
- * origin, seq and txid, then every other column through quote_nullable, joined by commas.
+ * format's origin, seq and txid, then every other column through quote_nullable, joined by
+ * commas (format 1: detail only when set; format 2: always).
  */
 export function leafData(e: EventText): string {
+  const format = Number(e.leafFormat ?? 1);
+  if (format !== 1 && format !== 2)
+    throw new WardError('integrity_error', `an audit event names leaf format ${format}, which this version does not know`);
   const quoted = [
     e.at,
     e.actor,
@@ -60,8 +73,9 @@ export function leafData(e: EventText): string {
     e.requestId,
     e.client,
   ].map(quoteNullable);
-  if (e.detail !== null && e.detail !== undefined) quoted.push(quoteNullable(e.detail));
-  return [ORIGIN, e.seq, e.txid, ...quoted].join(',');
+  if (format === 2) quoted.push(quoteNullable(e.detail ?? null));
+  else if (e.detail !== null && e.detail !== undefined) quoted.push(quoteNullable(e.detail));
+  return [LEAF_FORMATS[format], e.seq, e.txid, ...quoted].join(',');
 }
 
 /** The leaf hash of an event: SHA-256(0x00 || leaf data). */

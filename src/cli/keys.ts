@@ -34,7 +34,7 @@ export function registerKeys(program: Command, cli: Cli): void {
     .action((collection: string | undefined, o: { all?: boolean; auditSigning?: boolean }) =>
       cli.withVault(async (v) => {
         if (o.auditSigning) return cli.printJson({ auditSigning: await v.rotateAuditSigningKey() });
-        const names = o.all ? [...v.collections.keys()] : collection ? [v.collection(collection).name] : [];
+        const names = o.all ? v.collectionList().map((c) => c.name) : collection ? [v.collection(collection).name] : [];
         if (!names.length) throw new WardError('invalid_request', 'name a collection to rotate, or pass --all');
         const rotated: Record<string, number> = {};
         for (const name of names) rotated[name] = await v.rotateKey(name);

@@ -11,6 +11,7 @@ import {
   auditRetentionDays,
   type CollectionConfig,
   configSchema,
+  type EventsConfig,
   fieldRules,
   intervalMs,
   type RawConfig,
@@ -37,6 +38,8 @@ export interface WardConfig {
   roles: Record<string, RoleConfig>;
   audit: { retentionDays: number; sealEveryMs: number | null; verifyEveryMs: number | null };
   auth: AuthLimits;
+  /** Change events: topics, consumers, broker (see events/). */
+  events: EventsConfig;
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -117,5 +120,5 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     windowMs: intervalMs(raw.auth.failure_window) as number,
     lockoutMs: intervalMs(raw.auth.lockout) as number,
   };
-  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit, auth };
+  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit, auth, events: raw.events };
 }

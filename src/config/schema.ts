@@ -118,6 +118,66 @@ export const authSchema = z
   })
   .default({ max_failures: 20, failure_window: '1m', lockout: '5m' });
 
+/** Actions a change event can carry. */
+export const EVENT_ACTIONS = ['create', 'update', 'delete'] as const;
+
+/**
+ * A topic of change events (see events/topics for the rules start-up checks): its name,
+ * `<space>.<domain>.<sensitivity>.v<n>`, what it carries, and how long the broker keeps it.
+ */
+export const topicSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().optional(),
+  collections: z.array(z.string().regex(IDENT, identMessage)).min(1),
+  actions: z
+    .array(z.enum(EVENT_ACTIONS, oneOf(EVENT_ACTIONS)))
+    .min(1)
+    .default([...EVENT_ACTIONS]),
+  /** Fields whose deterministic tokens the events carry (join keys without PHI). */
+  keys: z.array(z.string().regex(IDENT, identMessage)).default([]),
+  /** Public fields whose values the events carry. */
+  public: z.array(z.string().regex(IDENT, identMessage)).default([]),
+  retention: span('7d or 12h').default('7d'),
+  /** Keep only the newest event of each record (the broker's latest-per-subject compaction). */
+  compact: z.boolean().default(false),
+});
+
+/** A declared consumer of topics: the role whose API keys read them over HTTP. */
+export const consumerSchema = z.strictObject({
+  name: z.string().regex(IDENT, identMessage),
+  topics: z.array(z.string().min(1)).min(1),
+  role: z.string().regex(IDENT, identMessage),
+});
+
+const filePath = z.string().min(1);
+export const natsSchema = z.strictObject({
+  /** nats://host:port (or several, comma-separated); tls:// for TLS. */
+  url: z.string().min(1),
+  /** A NATS credentials file (JWT and nkey seed). */
+  credentials: filePath.optional(),
+  /** A file holding an nkey seed. */
+  nkey: filePath.optional(),
+  tls: z.strictObject({ ca: filePath.optional(), cert: filePath.optional(), key: filePath.optional() }).optional(),
+});
+
+export const eventsSchema = z
+  .strictObject({
+    topics: z.array(topicSchema).default([]),
+    consumers: z.array(consumerSchema).default([]),
+    broker: z.strictObject({ nats: natsSchema.optional() }).default({}),
+    relay: z
+      .strictObject({
+        /** How long delivered events stay in the outbox (for HTTP readers) before they are removed. */
+        grace: span('1h').default('1h'),
+        /** The broker drops a second event with the same id within this window (JetStream duplicate_window). */
+        dedupe_window: span('2m').default('2m'),
+        /** Events per publish batch. */
+        batch: z.number().int().min(1).max(10_000).default(1000),
+      })
+      .default({ grace: '1h', dedupe_window: '2m', batch: 1000 }),
+  })
+  .default({ topics: [], consumers: [], broker: {}, relay: { grace: '1h', dedupe_window: '2m', batch: 1000 } });
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -137,6 +197,7 @@ export const configSchema = z.strictObject({
   roles: z.record(z.string().regex(IDENT, identMessage), roleSchema).default({}),
   audit: auditSchema,
   auth: authSchema,
+  events: eventsSchema,
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;
@@ -144,6 +205,8 @@ export type CollectionConfig = z.infer<typeof collectionSchema>;
 export type RawConfig = z.infer<typeof configSchema>;
 export type RoleConfig = z.infer<typeof roleSchema>;
 export type RuleConfig = z.infer<typeof ruleSchema>;
+export type EventsConfig = z.infer<typeof eventsSchema>;
+export type TopicConfig = z.infer<typeof topicSchema>;
 
 /** Rules of a role that name collections or fields the config does not declare. */
 export function roleRules(raw: RawConfig): string[] {

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WardError } from '../errors.js';
-import { SharedReads } from '../store/coalesce.js';
 import type { Db, Queryable } from '../store/db.js';
 import * as keys from '../store/keys.js';
+import { SharedReads } from '../util/coalesce.js';
 import { constantTimeEqual, type DerivedPurpose, fieldKey } from './derive.js';
 import type { MasterKey } from './master-key.js';
 

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Coalescer } from '../store/coalesce.js';
+import { Coalescer } from '../util/coalesce.js';
 import { type FieldJob, type JobResult, pack, type Reply, runJob } from './jobs.js';
 
 /** Crypto threads `ward serve` starts by default: one per core beyond the first, at most two. */

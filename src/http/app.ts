@@ -54,9 +54,9 @@ export interface AppOptions {
 /** The app, not yet listening: call `listen()`, or `inject()` in tests. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { vault } = options;
-  const apiKeys = options.apiKeys ?? vault.apiKeys;
-  const metrics = (options.metrics ?? new Metrics().withProcessMetrics()).trackPool(vault.db);
-  const limits = limitsWith(vault.db.size, options.limits);
+  const apiKeys = options.apiKeys;
+  const metrics = (options.metrics ?? new Metrics().withProcessMetrics()).track(vault);
+  const limits = limitsWith(vault.poolSize, options.limits);
   const timeouts = timeoutOptions(limits);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
@@ -80,6 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   guardConnections(app.server, limits, addressMatcher(options.trustProxy ?? []));
 
   let closing = false;
+  app.addHook('onClose', async () => metrics.untrack());
   app.addHook('preClose', async () => {
     closing = true;
   });
@@ -122,10 +123,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  */
 function declaredNames(app: FastifyInstance, vault: Vault): (name: string) => boolean {
   const names = new Set<string>();
-  for (const c of vault.collections.values()) {
+  for (const c of vault.collectionList()) {
     names.add(c.name);
     for (const f of c.fields.keys()) names.add(f);
   }
+  for (const t of vault.events.topicNames()) names.add(t);
   const collect = (schema: unknown): void => {
     if (!schema || typeof schema !== 'object') return;
     const props = (schema as { properties?: unknown }).properties;

@@ -28,7 +28,7 @@ function statedPurpose(request: FastifyRequest): string | undefined {
 export interface AuthDeps {
   vault: Vault;
   /** Where keys are checked; default the vault's own. */
-  apiKeys?: ApiKeys;
+  apiKeys?: ApiKeys | undefined;
   onFailure?: () => void;
 }
 

@@ -1,9 +1,12 @@
 /**
- * Prometheus metrics without PHI: labels are only HTTP methods, route templates, status codes
- * and connection states. Each app has its own registry, so several apps (tests) never share counters.
+ * Prometheus metrics without PHI: labels are only HTTP methods, route templates, status codes,
+ * connection states and topic names from ward.yaml. Each app has its own registry, so several
+ * apps (tests) never share counters. Audit writes are heard from the vault's audit trail as they
+ * commit; the database pool and the event outbox are read at each scrape.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { type Db, type Queryable, type Row, type Statement, sqlText } from '../store/db.js';
+import type { PoolStats } from '../store/db.js';
+import type { Vault } from '../vault/vault.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -36,17 +39,67 @@ export class Metrics {
     labelNames: ['state'] as const,
     registers: [this.registry],
     collect: () => {
-      const s = this.pool?.stats();
+      const s = this.pool?.();
       if (!s) return;
       for (const state of ['total', 'idle', 'waiting'] as const) this.poolConnections.set({ state }, s[state]);
     },
   });
-  private pool: Pick<Db, 'stats'> | undefined;
+  readonly outboxDepth: Gauge<'topic'> = new Gauge({
+    name: 'ward_events_outbox_depth',
+    help: 'Change events written but not yet delivered to the broker (without a broker: not yet given a position), by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+    collect: () => this.collectEvents(),
+  });
+  readonly relayLag: Gauge<'topic'> = new Gauge({
+    name: 'ward_events_relay_lag_seconds',
+    help: 'Age of the oldest change event not yet delivered, by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+    collect: () => this.collectEvents(),
+  });
+  readonly publishFailures: Gauge<'topic'> = new Gauge({
+    name: 'ward_events_publish_failures',
+    help: 'Failed publish batches to the broker since this process started, by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+    collect: () => this.collectEvents(),
+  });
+  /** One outbox query per scrape, shared by the three event gauges. */
+  private scrape: { at: number; done: Promise<void> } | undefined;
+  private pool: (() => PoolStats) | undefined;
+  private backlog: Vault['events'] | undefined;
+  private stopHearing: (() => void) | undefined;
 
-  /** Reports this database's pool in `ward_db_pool_connections`, read at each scrape. */
-  trackPool(db: Pick<Db, 'stats'>): this {
-    this.pool = db;
+  /**
+   * Reports a vault: its audit rows as they commit, its database pool and its event outbox at
+   * each scrape. `untrack` stops hearing it.
+   */
+  track(vault: Vault): this {
+    this.stopHearing?.();
+    this.pool = () => vault.poolStats();
+    this.backlog = vault.events;
+    this.stopHearing = vault.onAudit((n) => this.auditWrites.inc(n));
     return this;
+  }
+
+  untrack(): void {
+    this.stopHearing?.();
+    this.stopHearing = undefined;
+  }
+
+  private collectEvents(): Promise<void> {
+    if (this.scrape && Date.now() - this.scrape.at < 1000) return this.scrape.done;
+    const done = (async () => {
+      const rows = await this.backlog?.backlog().catch(() => undefined);
+      for (const r of rows ?? []) {
+        this.outboxDepth.set({ topic: r.topic }, r.depth);
+        this.relayLag.set({ topic: r.topic }, r.lagSeconds);
+        this.publishFailures.set({ topic: r.topic }, r.failures);
+      }
+    })();
+    this.scrape = { at: Date.now(), done };
+    return done;
   }
 
   /** Adds the process metrics (CPU, memory, event loop lag) under the `ward_` prefix. */
@@ -59,55 +112,4 @@ export class Metrics {
     this.requests.inc({ method, route, status: String(status) });
     this.latency.observe({ method, route }, seconds);
   }
-}
-
-const AUDIT_INSERT = /INSERT INTO ward_audit_events/i;
-// Most statements are fixed Statement objects: test each one's text once.
-const auditStatements = new WeakMap<Statement, boolean>();
-function writesAudit(sql: string | Statement): boolean {
-  if (typeof sql === 'string') return AUDIT_INSERT.test(sql);
-  let hit = auditStatements.get(sql);
-  if (hit === undefined) {
-    hit = AUDIT_INSERT.test(sqlText(sql));
-    auditStatements.set(sql, hit);
-  }
-  return hit;
-}
-
-/**
- * A Db that counts the audit rows it writes. An audit insert is one row (alone or as a CTE of
- * the operation's statement) unless its statement says how many; inside a transaction they
- * count once the commit succeeds.
- */
-export function countAuditWrites(db: Db, metrics: Metrics): Db {
-  const counting = (q: Queryable, count: (n: number) => void): Queryable => ({
-    async query<R extends Row = Row>(sql: string | Statement, params: readonly unknown[] = []) {
-      const rows = await q.query<R>(sql, params);
-      if (writesAudit(sql)) count(typeof sql === 'string' ? 1 : (sql.auditRows?.(params) ?? 1));
-      return rows;
-    },
-    exec: (sql) => q.exec(sql),
-  });
-  const direct = counting(db, (n) => metrics.auditWrites.inc(n));
-  return {
-    kind: db.kind,
-    size: db.size,
-    query: direct.query,
-    exec: direct.exec,
-    async transaction(fn) {
-      let n = 0;
-      const result = await db.transaction((tx) =>
-        fn(
-          counting(tx, (k) => {
-            n += k;
-          }),
-        ),
-      );
-      metrics.auditWrites.inc(n);
-      return result;
-    },
-    listen: (channel, handlers) => db.listen(channel, handlers),
-    stats: () => db.stats(),
-    close: () => db.close(),
-  };
 }

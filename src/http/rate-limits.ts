@@ -14,7 +14,7 @@ const keyOf = (request: FastifyRequest) => request.ward?.principal.id ?? `ip:${r
 const tooMany = () => new WardError('too_many_requests', 'this API key has made too many requests; retry after the time in Retry-After');
 
 export function roleRateLimits(vault: Vault): RateLimitPluginOptions {
-  const limitOf = (request: FastifyRequest) => (request.ward ? vault.policy.rateLimit(request.ward.principal.role) : undefined);
+  const limitOf = (request: FastifyRequest) => (request.ward ? vault.rateLimit(request.ward.principal.role) : undefined);
   return {
     global: true,
     hook: 'preParsing',

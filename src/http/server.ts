@@ -12,7 +12,7 @@ import { isWardError, WardError } from '../errors.js';
 import { openDb, openVault } from '../vault/open.js';
 import { buildApp } from './app.js';
 import type { ConnectionLimits } from './connections.js';
-import { countAuditWrites, Metrics } from './metrics.js';
+import { Metrics } from './metrics.js';
 import { checkMetricsListen, type MetricsListen, startMetricsServer } from './metrics-server.js';
 
 export interface ServerOptions {
@@ -124,22 +124,19 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   const tls = options.tls && { cert: readPem(options.tls.cert, '--tls-cert'), key: readPem(options.tls.key, '--tls-key') };
   await probe({ ...options, port: options.port ?? 8080 });
   const metrics = new Metrics().withProcessMetrics();
-  const db = countAuditWrites(await openDb(cfg, options.poolSize ?? 20), metrics);
+  const db = await openDb(cfg, options.poolSize ?? 20);
   const cryptoThreads = options.cryptoThreads ?? defaultCryptoThreads();
   const vault = await openVault(cfg, { db, cryptoThreads, ...(options.env ? { env: options.env } : {}) }).catch(async (e) => {
     await db.close().catch(() => {});
     throw e;
   });
-  // Validated keys are cached; a revocation from any process evicts through LISTEN/NOTIFY.
-  const apiKeys = vault.apiKeys;
   let built: FastifyInstance | undefined;
   let metricsApp: FastifyInstance | undefined;
   try {
-    await apiKeys.startCache();
-    await vault.logins.start();
+    // Validated keys are cached (a revocation from any process evicts through LISTEN/NOTIFY), lockouts shared.
+    await vault.startServing();
     built = await buildApp({
       vault,
-      apiKeys,
       metrics,
       trustProxy,
       ...(tls ? { tls } : {}),
@@ -155,28 +152,38 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     throw listenError(e, options);
   }
   const app = built;
-  // Audit events are sealed into the signed log in the background; any Ward process may do it.
-  if (cfg.audit.sealEveryMs !== null)
-    vault.auditLog.sealer.start(cfg.audit.sealEveryMs, (e) =>
-      // An integrity error's message names positions only (a leaf the sealer did not write, say).
-      app.log.error(
-        { code: isWardError(e) ? e.code : 'internal_error', ...(isWardError(e, 'integrity_error') ? { problem: e.message } : {}) },
-        'audit sealing failed; retrying at the next interval',
-      ),
+  // Audit events are sealed into the signed log in the background (any Ward process may do it),
+  // the whole log verified now and then (one process at a time), and change events relayed to
+  // the broker (one relay across all processes) or, without one, expired from the outbox.
+  const code = (e: unknown) => (isWardError(e) ? e.code : 'internal_error');
+  try {
+    await vault.startBackground(
+      { sealEveryMs: cfg.audit.sealEveryMs, verifyEveryMs: cfg.audit.verifyEveryMs },
+      {
+        sealFailed: (e) =>
+          // An integrity error's message names positions only (a leaf the sealer did not write, say).
+          app.log.error(
+            { code: code(e), ...(isWardError(e, 'integrity_error') ? { problem: e.message } : {}) },
+            'audit sealing failed; retrying at the next interval',
+          ),
+        verified: (r) =>
+          r.ok
+            ? app.log.info({ treeSize: r.treeSize }, 'audit log verified in full')
+            : app.log.error(
+                { problem: r.problem?.kind, seq: r.problem?.seq, treeSize: r.problem?.treeSize },
+                'AUDIT LOG VERIFICATION FAILED',
+              ),
+        verifyFailed: (e) => app.log.error({ code: code(e) }, 'audit log verification could not run'),
+        relayFailed: (e) => app.log.error({ code: code(e) }, 'event relay round failed; retrying with backoff'),
+      },
     );
-  // The whole log is verified in the background now and then (one process at a time).
-  if (cfg.audit.verifyEveryMs !== null)
-    vault.auditLog.startVerifying(
-      cfg.audit.verifyEveryMs,
-      (r) =>
-        r.ok
-          ? app.log.info({ treeSize: r.treeSize }, 'audit log verified in full')
-          : app.log.error(
-              { problem: r.problem?.kind, seq: r.problem?.seq, treeSize: r.problem?.treeSize },
-              'AUDIT LOG VERIFICATION FAILED',
-            ),
-      (e) => app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'audit log verification could not run'),
-    );
+  } catch (e) {
+    await metricsApp?.close().catch(() => {});
+    await app.close().catch(() => {});
+    await vault.stopBackground().catch(() => {});
+    await vault.close().catch(() => {});
+    throw e;
+  }
   const url = addressUrl(app, tls ? 'https' : 'http', options.host ?? '127.0.0.1');
 
   let closed: Promise<void> | undefined;
@@ -190,12 +197,8 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
         await app.close();
       } finally {
         clearTimeout(cut);
-        await vault.auditLog.stopVerifying();
         // Seals what the last requests wrote, so a clean shutdown leaves nothing unsealed.
-        await vault.auditLog.sealer
-          .stop()
-          .catch((e) => app.log.error({ code: isWardError(e) ? e.code : 'internal_error' }, 'final audit seal failed'));
-        await apiKeys.close();
+        await vault.stopBackground().catch((e) => app.log.error({ code: code(e) }, 'final audit seal failed'));
         await vault.close();
       }
     })();

@@ -21,6 +21,11 @@ export interface AuditRow {
   client: string | null;
   /** Figures Ward computed (a lockout's counts); never client input. Absent on most events. */
   detail?: string | null;
+  /**
+   * For an operation on one record that may not exist: the outcome and record ids to write
+   * instead when the statement finds no record (the caller decides them; the SQL only looks).
+   */
+  ifMissing?: { outcome: Outcome; recordIds: string[] };
 }
 
 export interface StoredAuditEvent extends AuditRow {
@@ -33,22 +38,28 @@ export const AUDIT_COLUMNS = 'actor, role, action, collection, record_ids, field
 export const AUDIT_PARAMS = 11;
 
 /**
- * `INSERT INTO ward_audit_events ... SELECT` over 11 parameters starting at `$from`. Overrides
- * wrap their parameter: record ids (`$n`, a uuid[]) and outcome (`$n`, text) may be computed
- * from the statement's other CTEs.
+ * `INSERT INTO ward_audit_events ... SELECT` over 11 parameters starting at `$from`. With
+ * `ifMissingOf` (the name of a CTE holding the operation's record, if it exists), two more
+ * parameters follow: the outcome and record ids to write when that CTE is empty. With
+ * `disclosedBy` (a CTE of the records an operation returns), their ids are the row's record ids.
  */
-export function auditInsert(from: number, wrap: { recordIds?: (p: string) => string; outcome?: (p: string) => string } = {}): string {
+export function auditInsert(from: number, o: { ifMissingOf?: string; disclosedBy?: string } = {}): string {
   const p = (i: number, type: string) => `$${from + i}::${type}`;
-  const ids = p(4, 'uuid[]');
-  const outcome = p(7, 'text');
+  const pick = (found: string, missing: string) =>
+    o.ifMissingOf ? `CASE WHEN EXISTS (SELECT 1 FROM ${o.ifMissingOf}) THEN ${found} ELSE ${missing} END` : found;
+  const ids = o.disclosedBy ? `ARRAY(SELECT id FROM ${o.disclosedBy}) || ${p(4, 'uuid[]')}` : p(4, 'uuid[]');
   return `INSERT INTO ward_audit_events (${AUDIT_COLUMNS}) SELECT ${p(0, 'text')}, ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')},
-    ${wrap.recordIds ? wrap.recordIds(ids) : ids}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${wrap.outcome ? wrap.outcome(outcome) : outcome},
+    ${pick(ids, p(12, 'uuid[]'))}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${pick(p(7, 'text'), p(11, 'text'))},
     ${p(8, 'text')}, ${p(9, 'text')}, ${p(10, 'text')}`;
 }
 
-export function auditParams(e: AuditRow): unknown[] {
-  return [e.actor, e.role, e.action, e.collection, e.recordIds, e.fields, e.purpose, e.outcome, e.reason, e.requestId, e.client];
+/** The parameters of `auditInsert` (13 with `ifMissing`: an operation on a record that may not exist). */
+export function auditParams(e: AuditRow, ifMissing = false): unknown[] {
+  const base = [e.actor, e.role, e.action, e.collection, e.recordIds, e.fields, e.purpose, e.outcome, e.reason, e.requestId, e.client];
+  return ifMissing ? [...base, e.ifMissing?.outcome ?? e.outcome, e.ifMissing?.recordIds ?? e.recordIds] : base;
 }
+/** Parameters `auditParams` takes with and without `ifMissing`. */
+export const AUDIT_PARAMS_IF_MISSING = AUDIT_PARAMS + 2;
 
 const INSERT_ONE = `INSERT INTO ward_audit_events (${AUDIT_COLUMNS}, detail) VALUES
   ($1, $2, $3, $4, $5::uuid[], $6::text[], $7, $8, $9, $10, $11, $12)`;

@@ -13,12 +13,9 @@ export type Row = Record<string, unknown>;
 export interface Statement {
   name: string;
   text: string;
-  /** How many audit rows one execution writes, when not one (statements that audit several operations). */
-  auditRows?: (params: readonly unknown[]) => number;
 }
 
-export const statement = (name: string, text: string, auditRows?: Statement['auditRows']): Statement =>
-  auditRows ? { name, text, auditRows } : { name, text };
+export const statement = (name: string, text: string): Statement => ({ name, text });
 
 export const sqlText = (sql: string | Statement) => (typeof sql === 'string' ? sql : sql.text);
 

@@ -1,10 +1,12 @@
 /**
  * SQL for records. Each operation is one statement whose data-modifying CTEs also write the
- * rows of unique fields and the audit event: atomic, fail-closed on the audit write, and one
- * round trip. No business rules here.
+ * rows of unique fields, the audit event and the change events (outbox rows): atomic,
+ * fail-closed on the audit write, and one round trip. No business rules here: the caller
+ * decides every row written, including the audit row for a record that turns out missing.
  */
-import { AUDIT_COLUMNS, AUDIT_PARAMS, type AuditRow, auditInsert, auditParams } from './audit.js';
-import { type Queryable, statement } from './db.js';
+import { AUDIT_COLUMNS, AUDIT_PARAMS, AUDIT_PARAMS_IF_MISSING, type AuditRow, auditInsert, auditParams } from './audit.js';
+import { type Queryable, type Statement, statement } from './db.js';
+import { type OutboxRow, outboxInsert, outboxParam } from './events.js';
 
 /** A blind index of a `unique` field, enforced by ward_unique's primary key. */
 export interface UniqueEntry {
@@ -70,18 +72,34 @@ const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, col
     SELECT convert_to(k.value, 'UTF8'), ${r}.id, ${r}.collection, k.key FROM ${r}, json_each_text(${r}.tokens) AS k`;
 const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
   VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int)) RETURNING id, collection, tokens`;
-const INSERT = statement('ward_insert_record', `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(9)}) SELECT 1`);
-const INSERT_WITH_UNIQUE = statement(
-  'ward_insert_record_unique',
-  `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(9)})
-   INSERT INTO ward_unique (collection, field, value, record_id)
-   SELECT $2, u.field, u.value, r.id FROM r, unnest($${9 + AUDIT_PARAMS}::text[], $${10 + AUDIT_PARAMS}::bytea[]) AS u(field, value)`,
-);
+/** The CTE writing the outbox rows of parameter `$p`, when the statement carries events. */
+const eventsCte = (events: boolean, p: number) => (events ? `, o AS (${outboxInsert(p)})` : '');
+/** Statements in variants (with unique entries, with events), each prepared under its own name. */
+function variants(name: string, make: (unique: boolean, events: boolean) => string): (unique: boolean, events: boolean) => Statement {
+  const made = new Map<string, Statement>();
+  return (unique, events) => {
+    const key = `${unique ? '_unique' : ''}${events ? '_events' : ''}`;
+    let st = made.get(key);
+    if (!st) {
+      st = statement(`${name}${key}`, make(unique, events));
+      made.set(key, st);
+    }
+    return st;
+  };
+}
+/** One record: $1-$8 the record, then the audit row, its unique entries (if any), its events (if any). */
+const INSERT = variants('ward_insert_record', (unique, events) => {
+  const u = 9 + AUDIT_PARAMS;
+  const uniqueInsert = `INSERT INTO ward_unique (collection, field, value, record_id)
+   SELECT $2, u.field, u.value, r.id FROM r, unnest($${u}::text[], $${u + 1}::bytea[]) AS u(field, value)`;
+  return `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(9)})${eventsCte(events, unique ? u + 2 : u)}
+   ${unique ? uniqueInsert : 'SELECT 1'}`;
+});
 /**
  * Inserts the records of JSON recordset $1 (each with its collection, key version and retention)
- * and the unique entries of recordset $2, with the audit insert `audit`; `before` adds CTEs.
+ * and the unique entries of recordset $2, with the audit insert `audit`; `before` and `after` add CTEs.
  */
-const insertRecordset = (audit: string, before = '') => `WITH ${before}r AS (
+const insertRecordset = (audit: string, before = '', after = '') => `WITH ${before}r AS (
     INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
     SELECT n.id, n.collection, n.key_version, n.public, n.sealed, n.tokens,
            ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
@@ -89,33 +107,28 @@ const insertRecordset = (audit: string, before = '') => `WITH ${before}r AS (
     FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, collection text, key_version int, public jsonb, sealed json, tokens json,
                                            lookup jsonb, retention int)
     RETURNING id, collection, tokens
-  ), t AS (${TOKENS_OF('r')}), a AS (${audit})
+  ), t AS (${TOKENS_OF('r')}), a AS (${audit})${after}
   INSERT INTO ward_unique (collection, field, value, record_id)
   SELECT u.collection, u.field, decode(u.value, 'hex'), u.record_id
   FROM jsonb_to_recordset($2::jsonb) AS u(record_id uuid, collection text, field text, value text)`;
-/** A batch of one collection's records with the batch's one audit event (from $3). */
-const INSERT_MANY = insertRecordset(auditInsert(3));
+/** A batch of one collection's records with the batch's one audit event (from $3), and its events. */
+const INSERT_MANY = variants('ward_insert_records', (_u, events) =>
+  insertRecordset(auditInsert(3), '', eventsCte(events, 3 + AUDIT_PARAMS)),
+);
 const SELECT_SQL = `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`;
+/** A read and its audit row: the row the caller chose for a missing record when there is none. */
+const GET = statement('ward_get_record', `WITH r AS (${SELECT_SQL}), a AS (${auditInsert(3, { ifMissingOf: 'r' })}) SELECT * FROM r`);
 /**
- * The audit insert of an operation on one record that may not exist (CTE `r` holds it if it does):
- * `not_found` then, and no record id, since an id no record has is only what a client sent.
+ * Statements for several single-record operations at once (see util/coalesce): the operations'
+ * audit rows arrive as parallel arrays, one element per operation (its fields, and its record
+ * ids when the record is missing, as JSON arrays), and are written in that order. `q.ord` is an
+ * operation's 1-based position.
  */
-const auditOfOne = (from: number) =>
-  auditInsert(from, {
-    outcome: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE 'not_found' END`,
-    recordIds: (p) => `CASE WHEN EXISTS (SELECT 1 FROM r) THEN ${p} ELSE '{}'::uuid[] END`,
-  });
-/** A read and its audit row: the outcome says whether the record was there. */
-const GET = statement('ward_get_record', `WITH r AS (${SELECT_SQL}), a AS (${auditOfOne(3)}) SELECT * FROM r`);
-/**
- * Statements for several single-record operations at once (see store/coalesce): the operations'
- * audit rows arrive as parallel arrays, one element per operation (its fields as a JSON array),
- * and are written in that order. `q.ord` is an operation's 1-based position.
- */
-const AUDIT_EACH = (
-  from: number,
-) => `SELECT * FROM unnest(${Array.from({ length: AUDIT_PARAMS }, (_, i) => `$${from + i}::${i === 0 ? 'uuid' : 'text'}[]`).join(', ')})
-       WITH ORDINALITY AS q(id, collection, actor, role, action, fields, purpose, outcome, reason, request_id, client, ord)`;
+const AUDIT_EACH = (from: number, n = AUDIT_PARAMS) =>
+  `SELECT * FROM unnest(${Array.from({ length: n }, (_, i) => `$${from + i}::${i === 0 ? 'uuid' : 'text'}[]`).join(', ')})
+       WITH ORDINALITY AS q(id, collection, actor, role, action, fields, purpose, outcome, reason, request_id, client, ${
+         n > AUDIT_PARAMS ? 'missing_outcome, missing_ids, ' : ''
+       }ord)`;
 /** The audit insert for rows of AUDIT_EACH `q`; `outcome` and `ids` may override each row's outcome and record ids. */
 const auditEachInsert = (from: string, outcome = 'q.outcome', ids = 'ARRAY[q.id]') => `INSERT INTO ward_audit_events (${AUDIT_COLUMNS})
      SELECT q.actor, q.role, q.action, q.collection, ${ids}, ARRAY(SELECT jsonb_array_elements_text(q.fields::jsonb)),
@@ -124,30 +137,27 @@ const auditEachInsert = (from: string, outcome = 'q.outcome', ids = 'ARRAY[q.id]
 /** Several reads by id; each found row comes back with its read's `ord`. */
 const GET_MANY = statement(
   'ward_get_records',
-  `WITH q AS (${AUDIT_EACH(1)}),
+  `WITH q AS (${AUDIT_EACH(1, AUDIT_PARAMS_IF_MISSING)}),
    r AS (SELECT q.ord, ${COLUMNS.split(', ')
      .map((c) => `w.${c}`)
      .join(', ')} FROM q JOIN ward_records w ON w.id = q.id AND w.collection = q.collection),
    a AS (${auditEachInsert(
      'q LEFT JOIN (SELECT ord FROM r) AS f ON f.ord = q.ord',
-     "CASE WHEN f.ord IS NULL THEN 'not_found' ELSE q.outcome END",
-     "CASE WHEN f.ord IS NULL THEN '{}'::uuid[] ELSE ARRAY[q.id] END",
+     'CASE WHEN f.ord IS NULL THEN q.missing_outcome ELSE q.outcome END',
+     'CASE WHEN f.ord IS NULL THEN ARRAY(SELECT jsonb_array_elements_text(q.missing_ids::jsonb))::uuid[] ELSE ARRAY[q.id] END',
    )})
    SELECT * FROM r`,
-  (params) => (params[0] as unknown[]).length,
 );
-/** Several creates (see insertEach): $1 the records, $2 their unique entries, then audit arrays. */
-const INSERT_EACH = statement(
-  'ward_insert_each',
-  insertRecordset(auditEachInsert('q'), `q AS (${AUDIT_EACH(3)}),\n  `),
-  (params) => (params[2] as unknown[]).length,
+/** Several creates (see insertEach): $1 the records, $2 their unique entries, then audit arrays, then events. */
+const INSERT_EACH = variants('ward_insert_each', (_u, events) =>
+  insertRecordset(auditEachInsert('q'), `q AS (${AUDIT_EACH(3)}),\n  `, eventsCte(events, 3 + AUDIT_PARAMS)),
 );
 const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT_SQL} FOR UPDATE`);
 /** A search and its audit row, which lists the records disclosed. */
 const SEARCH = statement(
   'ward_search',
   `WITH r AS (SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] ORDER BY id LIMIT $3),
-   a AS (${auditInsert(4, { recordIds: (p) => `ARRAY(SELECT id FROM r) || ${p}` })})
+   a AS (${auditInsert(4, { disclosedBy: 'r' })})
    SELECT * FROM r ORDER BY id`,
 );
 /** For each token (by its 1-based position `ord`), one record that holds it, through ward_tokens' primary key. */
@@ -157,12 +167,13 @@ const TOKEN_HOLDERS = statement(
    CROSS JOIN LATERAL (SELECT record_id, collection, field FROM ward_tokens WHERE token = t.token LIMIT 1) AS h`,
 );
 const BY_IDS = statement('ward_records_by_ids', `SELECT ${COLUMNS} FROM ward_records WHERE id = ANY($1::uuid[])`);
-const DELETE = statement(
+/** A delete, its audit row (the caller's row for a missing record when there is none) and, given, its events. */
+const DELETE = variants(
   'ward_delete_record',
-  `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id, tokens),
+  (_u, events) => `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id, tokens),
    u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r)),
    t AS (${TOKENS_GONE}),
-   a AS (${auditOfOne(3)})
+   a AS (${auditInsert(3, { ifMissingOf: 'r' })})${eventsCte(events, 3 + AUDIT_PARAMS_IF_MISSING)}
    SELECT count(*)::int AS n FROM r`,
 );
 
@@ -174,6 +185,7 @@ export async function insertRecord(
   retentionDays: number | undefined,
   r: NewRecord,
   audit: AuditRow,
+  events: readonly OutboxRow[] = [],
 ): Promise<void> {
   const params: unknown[] = [
     r.id,
@@ -186,12 +198,18 @@ export async function insertRecord(
     retentionDays ?? null,
     ...auditParams(audit),
   ];
-  if (!r.unique.length) await q.query(INSERT, params);
-  else await q.query(INSERT_WITH_UNIQUE, [...params, r.unique.map((u) => u.field), r.unique.map((u) => u.value)]);
+  const unique = r.unique.length > 0;
+  if (unique)
+    params.push(
+      r.unique.map((u) => u.field),
+      r.unique.map((u) => u.value),
+    );
+  if (events.length) params.push(outboxParam(events));
+  await q.query(INSERT(unique, events.length > 0), params);
 }
 
 /** New records as the JSON recordsets $1 (records) and $2 (unique entries) of insertRecordset. */
-function recordsets(writes: readonly Omit<Write, 'audit'>[]): [string, string] {
+function recordsets(writes: readonly Omit<Write, 'audit' | 'events'>[]): [string, string] {
   const records = writes.map((w) => ({
     id: w.record.id,
     collection: w.collection,
@@ -216,14 +234,17 @@ export async function insertRecords(
   retentionDays: number | undefined,
   records: NewRecord[],
   audit: AuditRow,
+  events: readonly OutboxRow[] = [],
 ): Promise<void> {
   const rows = records.map((record) => ({ collection, keyVersion, retentionDays, record }));
-  await q.query(INSERT_MANY, [...recordsets(rows), ...auditParams(audit)]);
+  const params = [...recordsets(rows), ...auditParams(audit)];
+  if (events.length) params.push(outboxParam(events));
+  await q.query(INSERT_MANY(false, events.length > 0), params);
 }
 
 /** Reads a record and writes its audit event (outcome not_found when it is missing). */
 export async function getRecord(q: Queryable, collection: string, id: string, audit: AuditRow): Promise<RecordRow | undefined> {
-  const [row] = await q.query(GET, [id, collection, ...auditParams(audit)]);
+  const [row] = await q.query(GET, [id, collection, ...auditParams(audit, true)]);
   return row && toRecordRow(row);
 }
 
@@ -234,17 +255,18 @@ export interface Read {
   audit: AuditRow;
 }
 
-/** One new record and the audit row that records its creation. */
+/** One new record, the audit row that records its creation, and its change events. */
 export interface Write {
   collection: string;
   keyVersion: number;
   retentionDays: number | undefined;
   record: NewRecord;
   audit: AuditRow;
+  events: readonly OutboxRow[];
 }
 
 /** The audit rows of several single-record operations as GET_MANY and INSERT_EACH take them. */
-function auditArrays(ops: readonly { id: string; collection: string; audit: AuditRow }[]): unknown[][] {
+function auditArrays(ops: readonly { id: string; collection: string; audit: AuditRow }[], ifMissing = false): unknown[][] {
   const column = <T>(f: (o: { id: string; collection: string; audit: AuditRow }) => T) => ops.map(f);
   return [
     column((o) => o.id),
@@ -258,12 +280,18 @@ function auditArrays(ops: readonly { id: string; collection: string; audit: Audi
     column((o) => o.audit.reason),
     column((o) => o.audit.requestId),
     column((o) => o.audit.client),
+    ...(ifMissing
+      ? [
+          column((o) => o.audit.ifMissing?.outcome ?? o.audit.outcome),
+          column((o) => JSON.stringify(o.audit.ifMissing?.recordIds ?? o.audit.recordIds)),
+        ]
+      : []),
   ];
 }
 
 /** Several reads in one statement (see GET_MANY); the result has one entry per read, in order. */
 export async function getRecords(q: Queryable, reads: readonly Read[]): Promise<(RecordRow | undefined)[]> {
-  const rows = await q.query(GET_MANY, auditArrays(reads));
+  const rows = await q.query(GET_MANY, auditArrays(reads, true));
   const out: (RecordRow | undefined)[] = new Array(reads.length).fill(undefined);
   for (const row of rows) out[Number(row.ord) - 1] = toRecordRow(row);
   return out;
@@ -274,10 +302,13 @@ export async function getRecords(q: Queryable, reads: readonly Read[]): Promise<
  * own audit row: all of them or, on any error, none.
  */
 export async function insertEach(q: Queryable, writes: readonly Write[]): Promise<void> {
-  await q.query(INSERT_EACH, [
+  const events = writes.flatMap((w) => w.events);
+  const params: unknown[] = [
     ...recordsets(writes),
     ...auditArrays(writes.map((w) => ({ id: w.record.id, collection: w.collection, audit: w.audit }))),
-  ]);
+  ];
+  if (events.length) params.push(outboxParam(events));
+  await q.query(INSERT_EACH(false, events.length > 0), params);
 }
 
 /** Reads and locks a record inside the caller's transaction (no audit: the caller writes it). */
@@ -318,9 +349,17 @@ export async function updateRecord(
   return row?.version ?? 0;
 }
 
-/** Deletes a record with its unique entries and writes its audit event; false when missing. */
-export async function deleteRecord(q: Queryable, collection: string, id: string, audit: AuditRow): Promise<boolean> {
-  const [row] = await q.query<{ n: number }>(DELETE, [id, collection, ...auditParams(audit)]);
+/** Deletes a record with its unique entries and writes its audit event and change events; false when missing. */
+export async function deleteRecord(
+  q: Queryable,
+  collection: string,
+  id: string,
+  audit: AuditRow,
+  events: readonly OutboxRow[] = [],
+): Promise<boolean> {
+  const params = [id, collection, ...auditParams(audit, true)];
+  if (events.length) params.push(outboxParam(events));
+  const [row] = await q.query<{ n: number }>(DELETE(false, events.length > 0), params);
   return (row?.n ?? 0) > 0;
 }
 

@@ -14,10 +14,10 @@ export interface Position {
 export const START: Position = { txid: '0', seq: '0' };
 
 /**
- * The leaf hash of event `e`, computed by the database where the rows are (migration 0006,
- * `ward_audit_leaf`): SHA-256(0x00 || leaf data), the data being the origin, seq and txid, then
- * every other column's text form through quote_nullable, joined by commas (`detail` only when
- * set). `audit/checkpoint.leafData` is the same rendering in TypeScript, for anyone checking an export.
+ * The leaf hash of event `e`, computed by the database where the rows are (migration 0007,
+ * `ward_audit_leaf`): SHA-256(0x00 || leaf data), the data being the origin of the event's leaf
+ * format, seq and txid, then every other column's text form through quote_nullable, joined by
+ * commas. `audit/checkpoint.leafData` is the same rendering in TypeScript, for anyone checking an export.
  */
 export const LEAF_HASH = 'ward_audit_leaf(e)';
 

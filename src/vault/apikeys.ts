@@ -15,8 +15,8 @@ import { constantTimeEqual, newRecordId } from '../crypto/derive.js';
 import { randomView } from '../crypto/random.js';
 import { WardError } from '../errors.js';
 import * as store from '../store/apikeys.js';
-import { SharedReads } from '../store/coalesce.js';
 import type { Db, Queryable, Subscription } from '../store/db.js';
+import { SharedReads } from '../util/coalesce.js';
 
 const KEY_SHAPE = /^ward_([a-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
 /** A positive whole number of hours, days, weeks or years: a key that expires at once is refused. */

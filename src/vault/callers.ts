@@ -6,12 +6,10 @@
 import type { Principal, RequestContext } from '../access/actions.js';
 import type { Policy } from '../access/policy.js';
 import { WardError } from '../errors.js';
-import { insertAudit } from '../store/audit.js';
-import type { Db } from '../store/db.js';
 import { clientKey } from '../util/address.js';
 import { type ApiKeyInfo, type ApiKeys, AuthFailure } from './apikeys.js';
-import { type Auditor, auditing, auditRow, record as recordAudit } from './audit.js';
 import { type LoginGuard, lockedError } from './logins.js';
+import { type AuditTrail, failClosed } from './trail.js';
 
 /** An HTTP request as authentication sees it: nothing here is trusted yet. */
 export interface HttpCaller {
@@ -35,9 +33,8 @@ export interface CreatedApiKey {
 
 export class Callers {
   constructor(
-    private readonly db: Db,
     private readonly policy: Policy,
-    private readonly auditor: Auditor,
+    private readonly trail: AuditTrail,
     private readonly apiKeys: ApiKeys,
     private readonly logins: LoginGuard,
   ) {}
@@ -60,11 +57,11 @@ export class Callers {
       if (!(e instanceof AuthFailure)) throw e;
       const prefix = e.knownPrefix;
       const actor = { id: prefix ? `key:${prefix}` : 'anonymous', role: 'none' };
-      const row = auditRow({ principal: actor, ...base }, 'authenticate', null, [], [], 'unauthenticated', 'unauthenticated');
+      const row = this.trail.row({ principal: actor, ...base }, 'authenticate', null, [], [], 'unauthenticated', 'unauthenticated');
       // A key under lockout: the attempt is refused without an audit row, but its client still
       // counts it (so one address cannot try without end).
       const until = this.logins.keyLocked(prefix);
-      const locked = await auditing(() =>
+      const locked = await failClosed(() =>
         until === undefined ? this.logins.failure(client, prefix, row) : this.logins.failure(client, undefined, row, false),
       );
       throw locked ?? (until === undefined ? e : lockedError(until));
@@ -72,8 +69,12 @@ export class Callers {
     const ctx: RequestContext = { principal, ...base };
     if (req.purpose === undefined) return ctx;
     if (!this.policy.purposes.has(req.purpose)) {
-      await recordAudit(this.db, auditRow(ctx, 'authenticate', null, [], [], 'denied', 'unknown_purpose'));
-      throw new WardError('unknown_purpose', 'Ward-Purpose names no purpose declared in ward.yaml');
+      await this.trail.refuse(
+        ctx,
+        'authenticate',
+        [],
+        new WardError('unknown_purpose', 'Ward-Purpose names no purpose declared in ward.yaml'),
+      );
     }
     return { ...ctx, purpose: req.purpose };
   }
@@ -86,10 +87,10 @@ export class Callers {
   async createKey(role: string, name: string, lifetimeMs: number | undefined, ctx: RequestContext): Promise<CreatedApiKey> {
     await this.requireAdmin(ctx, 'apikey.create');
     const expiresAt = lifetimeMs === undefined ? null : new Date(Date.now() + lifetimeMs);
-    return this.auditor.run(auditRow(ctx, 'apikey.create', null, [], []), (audit) =>
-      this.db.transaction(async (tx) => {
+    return this.trail.run(this.trail.row(ctx, 'apikey.create', null, [], []), (audit) =>
+      this.trail.transaction(async (tx, writeAudit) => {
         const created = await this.apiKeys.create(role, name, expiresAt, tx);
-        await insertAudit(tx, { ...audit, recordIds: [created.id] });
+        await writeAudit({ ...audit, recordIds: [created.id] });
         return { ...created, role, expiresAt: expiresAt?.toISOString() ?? null };
       }),
     );
@@ -98,9 +99,9 @@ export class Callers {
   /** Every API key (never a secret), for the operator and admin roles. */
   async listKeys(ctx: RequestContext): Promise<ApiKeyInfo[]> {
     await this.requireAdmin(ctx, 'apikey.list');
-    return this.auditor.run(auditRow(ctx, 'apikey.list', null, [], []), async (audit) => {
+    return this.trail.run(this.trail.row(ctx, 'apikey.list', null, [], []), async (audit) => {
       const keys = await this.apiKeys.list();
-      await insertAudit(this.db, audit);
+      await this.trail.write(audit);
       return keys;
     });
   }
@@ -108,17 +109,21 @@ export class Callers {
   /** Revokes an API key by id (or, for the operator, its prefix); effective on its next request. */
   async revokeKey(idOrPrefix: string, ctx: RequestContext): Promise<void> {
     await this.requireAdmin(ctx, 'apikey.revoke');
-    await this.auditor.run(auditRow(ctx, 'apikey.revoke', null, [], []), (audit) =>
-      this.db.transaction(async (tx) => {
+    await this.trail.run(this.trail.row(ctx, 'apikey.revoke', null, [], []), (audit) =>
+      this.trail.transaction(async (tx, writeAudit) => {
         const id = await this.apiKeys.revoke(idOrPrefix, tx);
-        await insertAudit(tx, { ...audit, recordIds: [id] });
+        await writeAudit({ ...audit, recordIds: [id] });
       }),
     );
   }
 
   private async requireAdmin(ctx: RequestContext, action: string): Promise<void> {
     if (this.policy.canAdmin(ctx)) return;
-    await recordAudit(this.db, auditRow(ctx, action, null, [], [], 'denied', 'forbidden'));
-    throw new WardError('forbidden', `role ${ctx.principal.role} may not manage API keys (it needs admin: true)`);
+    await this.trail.refuse(
+      ctx,
+      action,
+      [],
+      new WardError('forbidden', `role ${ctx.principal.role} may not manage API keys (it needs admin: true)`),
+    );
   }
 }

@@ -9,9 +9,10 @@
  */
 import type { AuthLimits } from '../config/load.js';
 import { WardError } from '../errors.js';
-import { type AuditRow, insertAudit } from '../store/audit.js';
+import type { AuditRow } from '../store/audit.js';
 import type { Db, Subscription } from '../store/db.js';
 import * as store from '../store/logins.js';
+import type { AuditTrail } from './trail.js';
 
 /**
  * How a counter moves on one more failure at `now`: counted in its window; the one past
@@ -48,6 +49,7 @@ export class LoginGuard {
 
   constructor(
     private readonly db: Db,
+    private readonly trail: AuditTrail,
     readonly limits: AuthLimits,
   ) {}
 
@@ -96,11 +98,11 @@ export class LoginGuard {
       ...(prefix === undefined ? [] : [{ kind: 'key' as const, subject: prefix }]),
     ];
     if (!subjects.length) {
-      if (auditAttempt) await insertAudit(this.db, row);
+      if (auditAttempt) await this.trail.write(row);
       return undefined;
     }
     // Every subject that is locked, with when its lockout ends.
-    const until = await this.db.transaction(async (tx) => {
+    const until = await this.trail.transaction(async (tx, writeAudit) => {
       const { now, rows } = await store.lockThrottles(tx, subjects);
       const moves = rows.map((t) => ({ t, ...step(t, now, this.limits) }));
       const started = moves.filter((m) => m.lockedNow);
@@ -110,9 +112,9 @@ export class LoginGuard {
         started.map((m) => m.next),
       );
       // The failure itself, unless a lockout was already in force or begins with it (then its row says so).
-      if (auditAttempt && !moves.some((m) => m.locked || m.lockedNow)) await insertAudit(tx, row);
+      if (auditAttempt && !moves.some((m) => m.locked || m.lockedNow)) await writeAudit(row);
       for (const m of started)
-        await insertAudit(tx, {
+        await writeAudit({
           ...row,
           outcome: 'denied',
           reason: 'too_many_failures',

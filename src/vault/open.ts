@@ -2,6 +2,8 @@
  * Start-up: load the master key, check production rules, connect, check or apply migrations,
  * open the keyring. Every misconfiguration fails here with a message that names the fix.
  */
+
+import { dirname, resolve } from 'node:path';
 import { Policy } from '../access/policy.js';
 import { AuditLog } from '../audit/log.js';
 import type { WardConfig } from '../config/load.js';
@@ -11,11 +13,15 @@ import { Keyring } from '../crypto/keyring.js';
 import { loadMasterKey } from '../crypto/master-key.js';
 import { fieldCrypto } from '../crypto/threads.js';
 import { WardError } from '../errors.js';
+import { NatsBroker } from '../events/nats.js';
+import { type CompiledEvents, compileEvents } from '../events/topics.js';
 import { type Collection, compileCollection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
 import { migrate, pending } from '../store/migrate.js';
 import { pgDb } from '../store/pg.js';
 import { pgliteDb } from '../store/pglite.js';
+import { intervalMs } from '../util/duration.js';
+import type { EventsOptions } from './events.js';
 import { Vault } from './vault.js';
 
 export interface OpenOptions {
@@ -47,10 +53,42 @@ export function compileCollections(cfg: WardConfig): Map<string, Collection> {
   );
 }
 
+/**
+ * The events section checked (see events/topics) and its options resolved: files named
+ * relative to ward.yaml, the broker connected only when the relay starts.
+ */
+export function eventsOf(cfg: WardConfig, collections: ReadonlyMap<string, Collection>): CompiledEvents & EventsOptions {
+  const compiled = compileEvents(cfg.events, cfg.space.name, collections, new Set(Object.keys(cfg.roles)), cfg.file);
+  const nats = cfg.events.broker.nats;
+  const dir = dirname(cfg.file);
+  const file = (f: string | undefined) => (f ? resolve(dir, f) : undefined);
+  const relay = cfg.events.relay;
+  return {
+    ...compiled,
+    space: cfg.space.name,
+    graceMs: intervalMs(relay.grace) ?? 3_600_000,
+    batch: relay.batch,
+    broker: nats
+      ? () =>
+          NatsBroker.connect(
+            {
+              url: nats.url,
+              credentials: file(nats.credentials),
+              nkey: file(nats.nkey),
+              tls: nats.tls && { ca: file(nats.tls.ca), cert: file(nats.tls.cert), key: file(nats.tls.key) },
+              dedupeWindowMs: intervalMs(relay.dedupe_window) ?? 120_000,
+            },
+            compiled.topics,
+          )
+      : undefined,
+  };
+}
+
 export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Promise<Vault> {
   const master = loadMasterKey(cfg.keys, options.env ?? process.env);
   assertProductionSafe(cfg, master);
   const collections = compileCollections(cfg);
+  const events = eventsOf(cfg, collections);
   const db = options.db ?? (await openDb(cfg, options.poolSize));
   try {
     const mode = options.migrations ?? (db.kind === 'pglite' ? 'auto' : 'check');
@@ -61,7 +99,16 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     const keyring = await Keyring.open(db, master, [...collections.keys()]);
     assertProductionSafe(cfg, master, keyring.createdWithDevKey);
     const auditLog = await AuditLog.open(db, master);
-    return new Vault(db, keyring, collections, new Policy(cfg.roles), auditLog, cfg.auth, fieldCrypto(options.cryptoThreads));
+    return new Vault({
+      db,
+      keyring,
+      collections,
+      policy: new Policy(cfg.roles),
+      auditLog,
+      authLimits: cfg.auth,
+      events,
+      crypto: fieldCrypto(options.cryptoThreads),
+    });
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});
     throw e;

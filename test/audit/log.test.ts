@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventLeaf } from '../../src/audit/checkpoint.js';
 import type { Db } from '../../src/store/db.js';
 import { LEAF_HASH } from '../../src/store/seal.js';
-import { canaryPatient, DRIVERS, type TestVault, testVault } from '../helpers.js';
+import { auditLogOf, canaryPatient, DRIVERS, type TestVault, testVault } from '../helpers.js';
 
 /** Rounds of writes with a seal after each: several checkpoints, events from many transactions. */
 async function populate(t: TestVault, rounds = 3, perRound = 4): Promise<void> {
@@ -16,7 +16,7 @@ async function populate(t: TestVault, rounds = 3, perRound = 4): Promise<void> {
       const { id } = await t.vault.create('patients', canaryPatient());
       await t.vault.get('patients', id);
     }
-    await t.vault.auditLog.seal(5_000);
+    await t.vault.sealAudit(5_000);
   }
 }
 
@@ -80,7 +80,7 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
     const order = await sealedOrder(t.db);
     const sorted = [...order].sort((a, b) => Number(BigInt(a.txid) - BigInt(b.txid)) || Number(BigInt(a.seq) - BigInt(b.seq)));
     expect(order).toEqual(sorted);
-    expect(await t.vault.auditLog.seal()).toMatchObject({ unsealed: 0 });
+    expect(await t.vault.sealAudit()).toMatchObject({ unsealed: 0 });
   });
 
   it('an exported checkpoint verifies on its own, and the grown log is proven consistent with it', async () => {
@@ -102,7 +102,7 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
     const other = await testVault(driver);
     try {
       await other.vault.create('patients', canaryPatient());
-      await other.vault.auditLog.seal(5_000);
+      await other.vault.sealAudit(5_000);
       const foreign = await other.vault.auditCheckpoint();
       if (!foreign) throw new Error('no checkpoint');
       expect((await t.vault.verifyAudit(foreign)).problem).toMatchObject({ kind: 'since_unknown_key' });
@@ -121,10 +121,15 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
       `INSERT INTO ward_audit_events (actor, role, action, outcome, reason, client, detail)
        VALUES ('anonymous', 'none', 'authenticate', 'denied', 'too_many_failures', '192.0.2.1', 'client failures=20 window=60s lockout=300s')`,
     );
+    await t.db.query(
+      `INSERT INTO ward_audit_events (actor, role, action, outcome, reason, client, detail, leaf_format)
+       VALUES ('anonymous', 'none', 'authenticate', 'denied', 'too_many_failures', '192.0.2.1', 'old format', 1),
+              ('anonymous', 'none', 'authenticate', 'denied', 'unauthenticated', '192.0.2.1', NULL, 1)`,
+    );
     const rows = await t.db.query<Record<string, string | null>>(
       `SELECT e.seq::text AS seq, e.txid::text AS txid, to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, e.actor, e.role,
               e.action, e.collection, e.record_ids::text AS "recordIds", e.fields::text AS fields, e.purpose, e.outcome, e.reason,
-              e.request_id AS "requestId", e.client, e.detail, ${LEAF_HASH} AS leaf
+              e.request_id AS "requestId", e.client, e.detail, e.leaf_format::text AS "leafFormat", ${LEAF_HASH} AS leaf
        FROM ward_audit_events e ORDER BY e.seq`,
     );
     expect(rows.length).toBeGreaterThan(20);
@@ -132,10 +137,40 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
       expect(eventLeaf(r as never).toString('hex'), `seq ${r.seq}`).toBe(Buffer.from(r.leaf as unknown as Uint8Array).toString('hex'));
   });
 
+  it('rule: events of an older leaf format keep verifying beside new ones, and a format changed after sealing is caught', async () => {
+    const t = await testVault(driver);
+    try {
+      // Events written before leaf formats were recorded are format 1 (detail only when set).
+      await t.db.query(
+        `INSERT INTO ward_audit_events (actor, role, action, outcome, reason, client, detail, leaf_format)
+       VALUES ('anonymous', 'none', 'authenticate', 'denied', 'too_many_failures', '192.0.2.1', 'client failures=20', 1),
+              ('anonymous', 'none', 'authenticate', 'unauthenticated', 'unauthenticated', '192.0.2.1', NULL, 1)`,
+      );
+      await populate(t, 1, 2);
+      const formats = await t.db.query<{ f: number; n: number }>(
+        'SELECT leaf_format AS f, count(*)::int AS n FROM ward_audit_events GROUP BY 1 ORDER BY 1',
+      );
+      expect(formats.map((r) => r.f)).toEqual([1, 2]);
+      expect((await t.vault.verifyAudit()).ok).toBe(true);
+      const [old] = await t.db.query<{ seq: string }>(
+        'SELECT e.seq::text AS seq FROM ward_audit_events e JOIN ward_audit_leaves l USING (seq) WHERE e.leaf_format = 1 AND e.detail IS NULL LIMIT 1',
+      );
+      await tamper(t.db, 'UPDATE ward_audit_events SET leaf_format = 2 WHERE seq = $1', [old?.seq]);
+      const report = await t.vault.verifyAudit();
+      expect(report.ok).toBe(false);
+      expect(report.problem?.seq).toBe(old?.seq);
+      await tamper(t.db, 'UPDATE ward_audit_events SET leaf_format = 1 WHERE seq = $1', [old?.seq]);
+      expect((await t.vault.verifyAudit()).ok).toBe(true);
+    } finally {
+      await t.vault.close();
+      await t.dispose();
+    }
+  });
+
   it('verification while a seal runs concurrently (another pool connection) never reports a problem that is not there', async () => {
     for (let i = 0; i < 15; i++) {
       await t.vault.create('patients', canaryPatient());
-      const [report] = await Promise.all([t.vault.verifyAudit(), t.vault.auditLog.seal()]);
+      const [report] = await Promise.all([t.vault.verifyAudit(), t.vault.sealAudit()]);
       expect(report.problem).toBeNull();
     }
   });
@@ -149,7 +184,7 @@ describe.each(DRIVERS)('sealed audit log on %s', (driver) => {
       ];
       await u.db.query("INSERT INTO ward_audit_leaves (idx, seq, hash) VALUES ($1, 999999999, sha256('stray'))", [next]);
       await u.vault.create('patients', canaryPatient());
-      await expect(u.vault.auditLog.seal()).rejects.toMatchObject({
+      await expect(u.vault.sealAudit()).rejects.toMatchObject({
         code: 'integrity_error',
         message: expect.stringContaining(`the audit leaf at position ${next} was not written by the sealer`),
       });
@@ -280,7 +315,7 @@ const TAMPERINGS: Record<string, (t: TestVault, pick: (n: number) => number) => 
     ]);
     // Sealing goes on with the newest genuine key; verification reports the forged one.
     await t.vault.create('patients', canaryPatient());
-    expect((await t.vault.auditLog.seal(5_000)).unsealed).toBe(0);
+    expect((await t.vault.sealAudit(5_000)).unsealed).toBe(0);
     return { kind: 'signing_key_forged' };
   },
   async 'deleted middle checkpoint'(t, pick) {
@@ -335,7 +370,7 @@ describe.each(DRIVERS)('a seal round larger than one leaf slice on %s', (driver)
     const t = await testVault(driver);
     try {
       await populate(t, 1, 2);
-      const before = await t.vault.auditLog.seal();
+      const before = await t.vault.sealAudit();
       await t.db.query(
         `INSERT INTO ward_audit_events (actor, role, action, collection, record_ids, fields, purpose, outcome, request_id, client)
          SELECT 'key:slicetest0', 'clinician', 'read', 'patients', ARRAY[gen_random_uuid()], ARRAY['name'], 'treatment', 'allowed',
@@ -345,7 +380,7 @@ describe.each(DRIVERS)('a seal round larger than one leaf slice on %s', (driver)
       const checkpoints = async () =>
         Number(((await t.db.query<{ n: string }>('SELECT count(*)::text AS n FROM ward_audit_checkpoints')) as [{ n: string }])[0].n);
       const cpBefore = await checkpoints();
-      const round = await t.vault.auditLog.sealer.round(paced);
+      const round = await (await auditLogOf(t)).sealer.round(paced);
       expect(round).toEqual({ sealed: 2500, treeSize: before.treeSize + 2500, busy: false });
       expect(await checkpoints()).toBe(cpBefore + 1);
       const order = await sealedOrder(t.db);
@@ -369,7 +404,7 @@ describe('a paced seal round on PGlite', () => {
          FROM generate_series(1, 2500) AS g`,
       );
       vi.useFakeTimers({ toFake: ['setTimeout'] }); // a rest would never end
-      const round = await t.vault.auditLog.sealer.round(true);
+      const round = await (await auditLogOf(t)).sealer.round(true);
       expect(round.sealed).toBeGreaterThanOrEqual(2500);
     } finally {
       vi.useRealTimers();
@@ -386,7 +421,7 @@ describe.each(DRIVERS)(`randomized tampering on %s (seed ${SEED})`, (driver) => 
     try {
       await populate(t);
       expect((await t.vault.verifyAudit()).ok).toBe(true);
-      await t.vault.auditLog.seal(5_000);
+      await t.vault.sealAudit(5_000);
       const want = await (TAMPERINGS[name] as (typeof TAMPERINGS)[string])(t, pick);
       const report = await t.vault.verifyAudit();
       expect(report.ok, `seed ${SEED}`).toBe(false);

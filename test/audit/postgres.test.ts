@@ -5,17 +5,27 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditInsert, auditParams } from '../../src/store/audit.js';
+import { type AuditRow, auditInsert, auditParams } from '../../src/store/audit.js';
 import { migrations } from '../../src/store/migrate.js';
 import { pgDb } from '../../src/store/pg.js';
 import { SEAL_LOCK } from '../../src/store/seal.js';
-import { auditRow } from '../../src/vault/audit.js';
 import { openVault } from '../../src/vault/open.js';
 import { canaryPatient, exampleConfig, serverUrl, type TestVault, testVault } from '../helpers.js';
 
 /** A clinician's read, as the audit trail records it. */
-const event = (actor: string) =>
-  auditRow({ principal: { id: actor, role: 'clinician' }, purpose: 'treatment' }, 'read', 'patients', [], ['name']);
+const event = (actor: string): AuditRow => ({
+  actor,
+  role: 'clinician',
+  action: 'read',
+  collection: 'patients',
+  recordIds: [],
+  fields: ['name'],
+  purpose: 'treatment',
+  outcome: 'allowed',
+  reason: null,
+  requestId: null,
+  client: null,
+});
 
 describe('the sealing function', () => {
   it("takes the sealer's own advisory lock (store/seal SEAL_LOCK)", () => {
@@ -43,14 +53,14 @@ describe('sealing on PostgreSQL', () => {
       await late.query('SELECT pg_current_xact_id()');
       for (let i = 0; i < 3; i++) await t.vault.create('patients', canaryPatient());
       await late.query(auditInsert(1), auditParams(event('key:late')));
-      const first = await t.vault.auditLog.seal();
+      const first = await t.vault.sealAudit();
       const [{ seq: lateSeq }] = (
         await late.query<{ seq: string }>("SELECT seq::text AS seq FROM ward_audit_events WHERE actor = 'key:late'")
       ).rows as [{ seq: string }];
       // Nothing at or after the open transaction is sealed while it is open.
       expect(first.unsealed).toBeGreaterThanOrEqual(3);
       await late.query('COMMIT');
-      const second = await t.vault.auditLog.seal(10_000);
+      const second = await t.vault.sealAudit(10_000);
       expect(second.unsealed).toBe(0);
       const [leaf] = await t.db.query('SELECT idx FROM ward_audit_leaves WHERE seq = $1', [lateSeq]);
       expect(leaf).toBeDefined();
@@ -82,7 +92,7 @@ describe('sealing on PostgreSQL', () => {
       const vault = await openVault(exampleConfig(), { env: { WARD_MASTER_KEY: t.masterKey }, db: appDb, migrations: 'check' });
       const { id } = await vault.create('patients', canaryPatient());
       await vault.get('patients', id);
-      await vault.auditLog.seal(10_000);
+      await vault.sealAudit(10_000);
       expect((await vault.verifyAudit()).ok).toBe(true);
       for (const sql of [
         "UPDATE ward_audit_events SET actor = 'x'",
@@ -125,7 +135,7 @@ describe('sealing on PostgreSQL', () => {
           ]),
         ).rejects.toMatchObject({ code: 'integrity_error' });
       expect((await appDb.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_audit_leaves'))[0]?.n).toBe(leavesBefore);
-      await vault.auditLog.seal(10_000);
+      await vault.sealAudit(10_000);
       expect((await vault.verifyAudit()).ok).toBe(true);
     } finally {
       await appDb.close();

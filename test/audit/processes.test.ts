@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
-import { ApiKeys } from '../../src/vault/apikeys.js';
 import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { freePort } from '../free-port.js';
@@ -39,7 +38,7 @@ describe('several Ward processes sealing one audit log on PostgreSQL', () => {
     env = { ...rest, DATABASE_URL: t.location, WARD_MASTER_KEY: newMasterKey(), WARD_LOG_LEVEL: 'warn' };
     await promisify(execFile)(process.execPath, [CLI, 'migrate'], { cwd: dir, env });
     vault = await openVault(parseConfig(config, join(dir, 'ward.yaml'), env), { env, db: t.db });
-    key = (await new ApiKeys(t.db, vault.policy).create('clinician', 'seal load')).key;
+    key = (await vault.createApiKey('clinician', 'seal load')).key;
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

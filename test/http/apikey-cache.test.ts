@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Policy } from '../../src/access/policy.js';
 import { buildApp } from '../../src/http/app.js';
 import * as store from '../../src/store/apikeys.js';
 import { type Db, type ListenHandlers, type Row, type Statement, sqlText } from '../../src/store/db.js';
@@ -104,7 +105,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
   async function cachedApp(takeOver?: (h: ListenHandlers) => void) {
     const s = spy(f.t.db);
     if (takeOver) s.takeOver = takeOver;
-    const keys = new ApiKeys(s.db, f.t.vault.policy);
+    const keys = new ApiKeys(s.db, new Policy(f.t.cfg.roles));
     const started = keys.startCache();
     if (!takeOver) await started;
     const app = await buildApp({ vault: f.t.vault, apiKeys: keys, logger: memoryLogger([]) });
@@ -227,7 +228,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     // pg: a second connection pool, as the CLI opens; PGlite (one process per directory): another ApiKeys.
     const other = driver === 'pg' ? pgDb(f.t.location, { max: 1 }) : undefined;
     try {
-      await new ApiKeys(other ?? f.t.db, f.t.vault.policy).revoke(prefix);
+      await new ApiKeys(other ?? f.t.db, new Policy(f.t.cfg.roles)).revoke(prefix);
     } finally {
       await other?.close();
     }
@@ -317,7 +318,7 @@ describe.each(DRIVERS)('API-key cache on %s', (driver) => {
     // Revocations reach the new connection.
     const other = pgDb(f.t.location, { max: 1 });
     try {
-      await new ApiKeys(other, f.t.vault.policy).revoke(keyId);
+      await new ApiKeys(other, new Policy(f.t.cfg.roles)).revoke(keyId);
     } finally {
       await other.close();
     }

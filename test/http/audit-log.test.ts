@@ -63,7 +63,7 @@ describe.each(DRIVERS)('audit log endpoints on %s', (driver) => {
   });
 
   it("rule: an auditor's verify is incremental: it checks what was sealed since the last sound verification; a full one finds an old change and its failure stands", async () => {
-    await f.t.vault.auditLog.seal(5_000);
+    await f.t.vault.sealAudit(5_000);
     const ok = await as('auditor', { url: '/v1/audit/verify' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ ok: true, problem: null, from: 0, complete: true, lastFull: null });
@@ -73,7 +73,7 @@ describe.each(DRIVERS)('audit log endpoints on %s', (driver) => {
     expect(exportedSignatureHolds(checkpoint.json())).toBe(true);
     // A new stretch is checked from where the last one ended; a change in it is named.
     await as('clinician', { url: `/v1/collections/patients/records/${id}` });
-    await f.t.vault.auditLog.seal(5_000);
+    await f.t.vault.sealAudit(5_000);
     const tamper = async (seq: string | undefined) =>
       f.t.db.transaction(async (tx) => {
         await tx.query('SET LOCAL session_replication_role = replica');

@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
-import { ApiKeys } from '../../src/vault/apikeys.js';
 import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { freePort } from '../free-port.js';
@@ -58,7 +57,7 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
     env = { ...rest, DATABASE_URL: t.location, WARD_MASTER_KEY: newMasterKey(), WARD_LOG_LEVEL: 'warn' };
     await promisify(execFile)(process.execPath, [CLI, 'migrate'], { cwd: dir, env });
     vault = await openVault(parseConfig(EXAMPLE_CONFIG, join(dir, 'ward.yaml'), env), { env, db: t.db });
-    key = (await new ApiKeys(t.db, vault.policy).create('clinician', 'crash load')).key;
+    key = (await vault.createApiKey('clinician', 'crash load')).key;
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
   });
@@ -116,7 +115,7 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
     const [code] = await once(second, 'exit');
     expect(code).toBe(0);
     // The sealed audit log survived the kill: a round cut short left no partial leaves.
-    await vault.auditLog.seal(10_000);
+    await vault.sealAudit(10_000);
     expect(await vault.verifyAudit()).toMatchObject({ ok: true, unsealed: 0 });
   });
 });

@@ -1,11 +1,11 @@
 /** HTTP test plumbing: an app over a fresh vault, API keys for the example roles, captured logs. */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
+import { Policy } from '../../src/access/policy.js';
 import { buildApp } from '../../src/http/app.js';
-import { countAuditWrites, Metrics } from '../../src/http/metrics.js';
+import { Metrics } from '../../src/http/metrics.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
-import { openVault } from '../../src/vault/open.js';
-import { type DriverName, exampleConfig, freshDb, newMasterKey, type TestVault } from '../helpers.js';
+import { type DriverName, exampleConfig, type TestVault, testVault } from '../helpers.js';
 
 export const ROLES = ['clinician', 'billing', 'analytics', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -43,8 +43,8 @@ export interface FixtureOptions {
 
 export async function httpFixture(driver: DriverName, { config, ...options }: FixtureOptions = {}): Promise<HttpFixture> {
   const metrics = new Metrics();
-  const t = await countedVault(driver, metrics, config);
-  const apiKeys = new ApiKeys(t.vault.db, t.vault.policy);
+  const t = await testVault(driver, undefined, exampleConfig(config));
+  const apiKeys = new ApiKeys(t.db, new Policy(t.cfg.roles));
   await apiKeys.startCache();
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await apiKeys.create(role, `${role} test key`)).key;
@@ -65,16 +65,6 @@ export async function httpFixture(driver: DriverName, { config, ...options }: Fi
       await t.dispose();
     },
   };
-}
-
-/** A test vault whose audit writes are counted, as `ward serve` counts them. */
-export async function countedVault(driver: DriverName, metrics: Metrics, config?: string): Promise<TestVault> {
-  const d = await freshDb(driver);
-  const cfg = exampleConfig(config);
-  const masterKey = newMasterKey();
-  const db = countAuditWrites(d.db, metrics);
-  const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db, migrations: 'auto' });
-  return { vault, db, cfg, masterKey, location: d.location, dispose: d.dispose };
 }
 
 export interface Call {

@@ -234,7 +234,7 @@ describe('behind a trusted proxy (in-process)', () => {
     const { openVault } = await import('../../src/vault/open.js');
     const cfg = parseConfig(EXAMPLE_CONFIG, '/virtual/ward.yaml', {});
     const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: newMasterKey() }, db: t.db });
-    const apiKeys = new ApiKeys(vault.db, vault.policy);
+    const apiKeys = new ApiKeys(t.db, new Policy(cfg.roles));
     const { key } = await apiKeys.create('clinician', 'proxy');
     let forwarded = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' };
     const clientOf = async (trustProxy: string[]) => {
@@ -247,7 +247,7 @@ describe('behind a trusted proxy (in-process)', () => {
         body: canaryPatient(),
         headers: forwarded,
       });
-      const [row] = await vault.db.query<{ client: string }>('SELECT client FROM ward_audit_events WHERE request_id = $1', [
+      const [row] = await t.db.query<{ client: string }>('SELECT client FROM ward_audit_events WHERE request_id = $1', [
         res.headers['x-request-id'],
       ]);
       await app.close();

@@ -1,6 +1,8 @@
 /** Roles, purposes and the audit trail at the service level: who sees what, and every touch recorded. */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '../../src/access/actions.js';
+import { Policy } from '../../src/access/policy.js';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { isWardError, type WardError } from '../../src/errors.js';
 import { ApiKeys } from '../../src/vault/apikeys.js';
@@ -155,7 +157,7 @@ describe.each(DRIVERS)('API keys on %s', (driver) => {
   let keys: ApiKeys;
   beforeAll(async () => {
     t = await testVault(driver);
-    keys = new ApiKeys(t.db, t.vault.policy);
+    keys = new ApiKeys(t.db, new Policy(t.cfg.roles));
   });
   afterAll(async () => {
     await t.vault.close();

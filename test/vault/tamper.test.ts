@@ -70,7 +70,7 @@ describe.each(DRIVERS.flatMap((d) => [0, 1].map((threads) => [d, threads] as con
       const p = canaryPatient();
       const { id } = await t.vault.create('patients', p);
       const original = (await sealed(id)).ssn as string;
-      const v2 = await t.vault.keyring.rotate('patients');
+      const v2 = await t.vault.rotateKey('patients');
       await t.db.query('UPDATE ward_records SET key_version = $2 WHERE id = $1', [id, v2]);
       await expectIntegrityFailure(id, 'ssn', [p.ssn]);
       await t.db.query('UPDATE ward_records SET key_version = 1 WHERE id = $1', [id]);

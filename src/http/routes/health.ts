@@ -22,7 +22,7 @@ export function healthRoutes(app: FastifyInstance, vault: Vault): void {
     },
     async () => {
       try {
-        await vault.db.query('SELECT 1');
+        await vault.ping();
       } catch {
         throw new WardError('database_error', 'the database does not answer');
       }

@@ -1,0 +1,153 @@
+/**
+ * The NATS JetStream broker adapter: one stream per topic (`max_age` from the topic's retention,
+ * `duplicate_window` for dedupe, one message per subject when the topic compacts), each event
+ * published on the subject equal to the topic name (a compacting topic: `<topic>.<record id>`,
+ * so the broker keeps the newest per record) with `Nats-Msg-Id` = event id, and a durable
+ * pull consumer with explicit acks for each declared consumer of each topic.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  AckPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import {
+  type Authenticator,
+  connect,
+  credsAuthenticator,
+  headers,
+  type NatsConnection,
+  nanos,
+  nkeyAuthenticator,
+} from '@nats-io/transport-node';
+import { WardError } from '../errors.js';
+import type { BrokerAdapter, ConsumerState, OutboundEvent } from './relay.js';
+import type { Consumer, Topic } from './topics.js';
+
+export interface NatsSettings {
+  url: string;
+  credentials?: string | undefined;
+  nkey?: string | undefined;
+  tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined } | undefined;
+  dedupeWindowMs: number;
+}
+
+/** A JetStream stream name for a topic (stream names may not hold dots). */
+export const streamName = (topic: string) => `WARD_${topic.replace(/\./g, '_')}`;
+/** The subject an event of a topic goes out on. */
+export const subjectOf = (topic: Topic, recordId: string) => (topic.compact ? `${topic.name}.${recordId}` : topic.name);
+const subjectsOf = (topic: Topic) => (topic.compact ? [`${topic.name}.*`] : [topic.name]);
+
+function authenticator(s: NatsSettings): Authenticator | undefined {
+  try {
+    if (s.credentials) return credsAuthenticator(readFileSync(s.credentials));
+    if (s.nkey) return nkeyAuthenticator(new TextEncoder().encode(readFileSync(s.nkey, 'utf8').trim()));
+  } catch {
+    throw new WardError('config_invalid', 'events.broker.nats: cannot read the credentials or nkey file named; check the path');
+  }
+  return undefined;
+}
+
+export class NatsBroker implements BrokerAdapter {
+  readonly kind = 'nats';
+  private readonly byName: Map<string, Topic>;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly settings: NatsSettings,
+    topics: ReadonlyMap<string, Topic>,
+  ) {
+    this.byName = new Map(topics);
+  }
+
+  static async connect(settings: NatsSettings, topics: ReadonlyMap<string, Topic>): Promise<NatsBroker> {
+    const auth = authenticator(settings);
+    const tls = settings.tls && {
+      ...(settings.tls.ca ? { caFile: settings.tls.ca } : {}),
+      ...(settings.tls.cert ? { certFile: settings.tls.cert } : {}),
+      ...(settings.tls.key ? { keyFile: settings.tls.key } : {}),
+    };
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: settings.url.split(',').map((s) => s.trim()),
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: 5_000,
+        name: 'ward-relay',
+        ...(auth ? { authenticator: auth } : {}),
+        ...(tls ? { tls } : {}),
+      });
+    } catch {
+      // The URL may carry a password: it is not repeated.
+      throw new WardError('broker_unavailable', 'cannot connect to the NATS server named in events.broker.nats.url');
+    }
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    return new NatsBroker(nc, jsm, jetstream(nc, { timeout: 10_000 }), settings, topics);
+  }
+
+  async prepare(topics: readonly Topic[], consumers: readonly Consumer[]): Promise<void> {
+    for (const t of topics) {
+      this.byName.set(t.name, t);
+      const config = {
+        subjects: subjectsOf(t),
+        max_age: nanos(t.retentionMs),
+        duplicate_window: nanos(Math.min(this.settings.dedupeWindowMs, t.retentionMs)),
+        max_msgs_per_subject: t.compact ? 1 : -1,
+      };
+      const name = streamName(t.name);
+      const exists = await this.jsm.streams.info(name).then(
+        () => true,
+        () => false,
+      );
+      if (exists) await this.jsm.streams.update(name, config);
+      else await this.jsm.streams.add({ name, ...config, storage: StorageType.File, retention: RetentionPolicy.Limits });
+    }
+    for (const c of consumers)
+      for (const name of c.topics) {
+        const t = this.byName.get(name);
+        if (!t) continue;
+        const exists = await this.jsm.consumers.info(streamName(t.name), c.name).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) await this.jsm.consumers.add(streamName(t.name), { durable_name: c.name, ack_policy: AckPolicy.Explicit });
+      }
+  }
+
+  async publish(events: readonly OutboundEvent[]): Promise<void> {
+    // Sent in order on one connection, the acks awaited together: the stream stores them in order.
+    const acks = events.map((e) => {
+      const t = this.byName.get(e.topic);
+      if (!t) throw new WardError('config_invalid', `an event names a topic that is not declared (${e.topic})`);
+      const h = headers();
+      for (const [k, v] of Object.entries(e.headers)) h.set(k, v);
+      return this.js.publish(subjectOf(t, e.recordId), e.data, { msgID: e.id, headers: h, expect: { streamName: streamName(t.name) } });
+    });
+    await Promise.all(acks);
+  }
+
+  async consumerState(consumer: string, topic: Topic): Promise<ConsumerState | undefined> {
+    try {
+      const info = await this.jsm.consumers.info(streamName(topic.name), consumer);
+      const last = info.ack_floor.last_active;
+      return { pending: info.num_pending + info.num_ack_pending, lastAck: last ? new Date(last) : null };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async deleteConsumer(consumer: string, topic: Topic): Promise<void> {
+    await this.jsm.consumers.delete(streamName(topic.name), consumer).catch(() => false);
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * SQL for the outbox of change events: the insert that record statements embed (so an event
+ * commits with its change or not at all), positions, reads by topic, the relay's progress,
+ * consumers' cursors and retention. No business rules here.
+ */
+import { type Queryable, statement } from './db.js';
+
+/** One outbox row as written: the event's id, topic, record and body (the event itself, PHI-free JSON). */
+export interface OutboxRow {
+  id: string;
+  topic: string;
+  recordId: string;
+  body: Record<string, unknown>;
+}
+
+/** An event as read back, with its position in the log. */
+export interface StoredEvent {
+  pos: number;
+  id: string;
+  topic: string;
+  recordId: string;
+  body: Record<string, unknown>;
+}
+
+/** `INSERT INTO ward_outbox` of the JSON recordset parameter `$p` (see outboxParam). */
+export const outboxInsert = (p: number) => `INSERT INTO ward_outbox (id, topic, record_id, body)
+    SELECT e.id, e.topic, e.record_id, e.body FROM jsonb_to_recordset($${p}::jsonb) AS e(id uuid, topic text, record_id uuid, body jsonb)`;
+
+/** The parameter of `outboxInsert`. */
+export const outboxParam = (rows: readonly OutboxRow[]) =>
+  JSON.stringify(rows.map((r) => ({ id: r.id, topic: r.topic, record_id: r.recordId, body: r.body })));
+
+const INSERT = statement('ward_outbox_insert', outboxInsert(1));
+
+/** Writes outbox rows on their own (inside the caller's transaction). */
+export async function insertOutbox(q: Queryable, rows: readonly OutboxRow[]): Promise<void> {
+  if (rows.length) await q.query(INSERT, [outboxParam(rows)]);
+}
+
+/** Gives positions to committed rows without one; returns the newest position. */
+export async function sequence(q: Queryable): Promise<number> {
+  const [row] = await q.query<{ head: string }>('SELECT ward_sequence_events()::text AS head');
+  return Number(row?.head ?? 0);
+}
+
+const toEvent = (r: Record<string, unknown>): StoredEvent => ({
+  pos: Number(r.pos),
+  id: r.id as string,
+  topic: r.topic as string,
+  recordId: r.record_id as string,
+  body: r.body as Record<string, unknown>,
+});
+
+const READ = statement(
+  'ward_events_read',
+  `SELECT pos::text AS pos, id::text AS id, topic, record_id::text AS record_id, body FROM ward_outbox
+   WHERE topic = ANY($1::text[]) AND pos > $2 AND pos <= $3 ORDER BY pos LIMIT $4`,
+);
+
+/** Events of the given topics after position `after` up to `upto`, oldest first. */
+export async function readEvents(
+  q: Queryable,
+  topics: readonly string[],
+  after: number,
+  upto: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  return (await q.query(READ, [topics, after, upto, limit])).map(toEvent);
+}
+
+/** A named position (`head`, `relay`, `floor:<topic>`); 0 when never set. */
+export async function position(q: Queryable, name: string): Promise<number> {
+  const [row] = await q.query<{ pos: string }>('SELECT pos::text AS pos FROM ward_event_state WHERE name = $1', [name]);
+  return Number(row?.pos ?? 0);
+}
+
+export async function setPosition(q: Queryable, name: string, pos: number): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_event_state (name, pos, at) VALUES ($1, $2, now())
+     ON CONFLICT (name) DO UPDATE SET pos = greatest(ward_event_state.pos, excluded.pos), at = now()`,
+    [name, pos],
+  );
+}
+
+/** Takes the relay's lock for the caller's transaction; false when another relay holds it. */
+export async function tryRelayLock(q: Queryable): Promise<boolean> {
+  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK]);
+  return row?.ok === true;
+}
+/** The relay's advisory lock (the sequencer's is 2002874989, in ward_sequence_events). */
+export const RELAY_LOCK = 2002874990;
+
+/** Events in position order after `after`, any topic, up to `limit` (the relay's batch). */
+export async function pendingEvents(q: Queryable, after: number, limit: number): Promise<StoredEvent[]> {
+  const rows = await q.query(
+    `SELECT pos::text AS pos, id::text AS id, topic, record_id::text AS record_id, body FROM ward_outbox
+     WHERE pos > $1 ORDER BY pos LIMIT $2`,
+    [after, limit],
+  );
+  return rows.map(toEvent);
+}
+
+/** Per topic: events written but not yet delivered (after `delivered`), and the age in seconds of the oldest. */
+export async function backlog(q: Queryable, delivered: number): Promise<{ topic: string; depth: number; oldestSeconds: number }[]> {
+  const rows = await q.query<{ topic: string; depth: string; oldest: number | null }>(
+    `SELECT topic, count(*)::text AS depth, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM ward_outbox
+     WHERE pos IS NULL OR pos > $1 GROUP BY topic`,
+    [delivered],
+  );
+  return rows.map((r) => ({ topic: r.topic, depth: Number(r.depth), oldestSeconds: r.oldest ?? 0 }));
+}
+
+/**
+ * Removes a topic's events at or below `upto` older than `olderThanSeconds`, and records the
+ * newest removed position as the topic's floor. Returns how many went.
+ */
+export async function removeEvents(q: Queryable, topic: string, upto: number, olderThanSeconds: number): Promise<number> {
+  const [row] = await q.query<{ n: string; top: string | null }>(
+    `WITH d AS (DELETE FROM ward_outbox WHERE topic = $1 AND pos <= $2 AND created_at < now() - make_interval(secs => $3) RETURNING pos),
+     f AS (INSERT INTO ward_event_state (name, pos) SELECT 'floor:' || $1, max(pos) FROM d HAVING count(*) > 0
+           ON CONFLICT (name) DO UPDATE SET pos = greatest(ward_event_state.pos, excluded.pos), at = now())
+     SELECT count(*)::text AS n, max(pos)::text AS top FROM d`,
+    [topic, upto, olderThanSeconds],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Records where a consumer has read a topic to. */
+export async function saveCursor(q: Queryable, consumer: string, topic: string, pos: number): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_event_cursors (consumer, topic, pos, read_at) VALUES ($1, $2, $3, now())
+     ON CONFLICT (consumer, topic) DO UPDATE SET pos = excluded.pos, read_at = now()`,
+    [consumer, topic, pos],
+  );
+}
+
+export interface Cursor {
+  consumer: string;
+  topic: string;
+  pos: number;
+  readAt: Date;
+}
+
+export async function cursors(q: Queryable): Promise<Cursor[]> {
+  const rows = await q.query<{ consumer: string; topic: string; pos: string; read_at: Date }>(
+    'SELECT consumer, topic, pos::text AS pos, read_at FROM ward_event_cursors ORDER BY consumer, topic',
+  );
+  return rows.map((r) => ({ consumer: r.consumer, topic: r.topic, pos: Number(r.pos), readAt: r.read_at }));
+}
+
+export async function deleteCursors(q: Queryable, consumer: string): Promise<void> {
+  await q.query('DELETE FROM ward_event_cursors WHERE consumer = $1', [consumer]);
+}
+
+/** The newest position of each topic (0 when it has none). */
+export async function topicHeads(q: Queryable, topics: readonly string[]): Promise<Map<string, number>> {
+  const rows = await q.query<{ topic: string; pos: string }>(
+    'SELECT t.topic, coalesce((SELECT max(pos) FROM ward_outbox o WHERE o.topic = t.topic), 0)::text AS pos FROM unnest($1::text[]) AS t(topic)',
+    [topics],
+  );
+  return new Map(rows.map((r) => [r.topic, Number(r.pos)]));
+}
