@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApiKey } from './apikey.js';
 import { registerAudit } from './audit.js';
 import { registerDemo } from './demo.js';
+import { registerEvents } from './events.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerRecords } from './records.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     registerServe,
     registerApiKey,
     registerAudit,
+    registerEvents,
     registerDemo,
     registerScan,
   ])

@@ -127,4 +127,30 @@ roles:
 audit:
   retention: 6y
   seal_every: 10s
+
+# Change events: each committed create, update and delete writes PHI-free events in the same
+# transaction (ids, the version, names of the fields that changed, deterministic tokens of key
+# fields, values of public fields; never a value of an identifier or clinical field). Consumers
+# read a topic over HTTP (GET /v1/events/{topic}, or its /stream) or, with a broker, from NATS
+# JetStream. Start-up refuses a topic name or header the PHI detector flags.
+events:
+  topics:
+    - name: local-dev.patients.refs.v1   # <space>.<domain>.<sensitivity>.v<n>; sensitivity: meta | public | refs
+      collections: [patients]
+      actions: [create, update, delete]
+      keys: [ssn]            # tokens of fields with token: deterministic (refs topics only)
+      public: [plan]         # values of public fields (not in meta topics)
+      retention: 7d          # how long the broker (or, without one, the outbox) keeps events
+      compact: false         # true: the broker keeps only each record's newest event
+  consumers:                 # who may read which topics; a role reads only its consumers' topics
+    - name: billing_sync
+      topics: [local-dev.patients.refs.v1]
+      role: billing
+  # broker:                  # relay events to NATS JetStream (one stream per topic); without it
+  #   nats:                  # the outbox is the event log and consumers read over HTTP
+  #     url: nats://127.0.0.1:4222
+  #     credentials: nats.creds   # or nkey: FILE; tls: { ca, cert, key }
+  # relay:
+  #   grace: 1h              # delivered events stay this long for HTTP readers
+  #   dedupe_window: 2m      # the broker drops a re-sent event within this window
 `;

@@ -22,6 +22,7 @@ import { openapiOptions } from './openapi.js';
 import { roleRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ignoreBodies(app);
   healthRoutes(app, vault);
   auditRoutes(app, vault);
+  eventRoutes(app, vault);
   await jsonScope(app, bodyLimit, (json) => {
     const scopes = { plain: app, json };
     recordRoutes(scopes, vault);

@@ -65,8 +65,8 @@ export class Metrics {
     registers: [this.registry],
     collect: () => this.collectEvents(),
   });
-  /** One outbox query per scrape, shared by the three event gauges. */
-  private scrape: { at: number; done: Promise<void> } | undefined;
+  /** The outbox query of the scrape in progress, shared by the three event gauges. */
+  private scrape: Promise<void> | undefined;
   private pool: (() => PoolStats) | undefined;
   private backlog: Vault['events'] | undefined;
   private stopHearing: (() => void) | undefined;
@@ -89,17 +89,19 @@ export class Metrics {
   }
 
   private collectEvents(): Promise<void> {
-    if (this.scrape && Date.now() - this.scrape.at < 1000) return this.scrape.done;
-    const done = (async () => {
+    // prom-client calls every collect of a scrape in the same turn: the three gauges share the query in flight.
+    if (this.scrape) return this.scrape;
+    this.scrape = (async () => {
       const rows = await this.backlog?.backlog().catch(() => undefined);
       for (const r of rows ?? []) {
         this.outboxDepth.set({ topic: r.topic }, r.depth);
         this.relayLag.set({ topic: r.topic }, r.lagSeconds);
         this.publishFailures.set({ topic: r.topic }, r.failures);
       }
-    })();
-    this.scrape = { at: Date.now(), done };
-    return done;
+    })().finally(() => {
+      this.scrape = undefined;
+    });
+    return this.scrape;
   }
 
   /** Adds the process metrics (CPU, memory, event loop lag) under the `ward_` prefix. */

@@ -53,8 +53,8 @@ const toEvent = (r: Record<string, unknown>): StoredEvent => ({
 
 const READ = statement(
   'ward_events_read',
-  `SELECT pos::text AS pos, id::text AS id, topic, record_id::text AS record_id, body FROM ward_outbox
-   WHERE topic = ANY($1::text[]) AND pos > $2 AND pos <= $3 ORDER BY pos LIMIT $4`,
+  `SELECT o.pos::text AS pos, o.id::text AS id, o.topic, o.record_id::text AS record_id, o.body FROM ward_outbox o
+   WHERE o.topic = ANY($1::text[]) AND o.pos > $2 AND o.pos <= $3 ORDER BY o.pos LIMIT $4`,
 );
 
 /** Events of the given topics after position `after` up to `upto`, oldest first. */
@@ -93,8 +93,8 @@ export const RELAY_LOCK = 2002874990;
 /** Events in position order after `after`, any topic, up to `limit` (the relay's batch). */
 export async function pendingEvents(q: Queryable, after: number, limit: number): Promise<StoredEvent[]> {
   const rows = await q.query(
-    `SELECT pos::text AS pos, id::text AS id, topic, record_id::text AS record_id, body FROM ward_outbox
-     WHERE pos > $1 ORDER BY pos LIMIT $2`,
+    `SELECT o.pos::text AS pos, o.id::text AS id, o.topic, o.record_id::text AS record_id, o.body FROM ward_outbox o
+     WHERE o.pos > $1 ORDER BY o.pos LIMIT $2`,
     [after, limit],
   );
   return rows.map(toEvent);

@@ -156,16 +156,19 @@ export class EventsService {
     return { events: found.map((e) => ({ seq: e.pos, ...e.body })), next };
   }
 
-  /** Starts relaying to the broker (when one is configured) and removing old events from the outbox. */
-  async start(on: { relayFailed(e: unknown): void }): Promise<void> {
-    if (this.config.broker && !this.relay) {
+  private relayWith(on: { relayFailed(e: unknown): void }): Relay | undefined {
+    if (this.config.broker && !this.relay)
       this.relay = new Relay(this.db, this.config.broker, this.config.topics, this.config.consumers, {
         batch: this.config.batch,
         graceMs: this.config.graceMs,
         onError: on.relayFailed,
       });
-      this.relay.start();
-    }
+    return this.relay;
+  }
+
+  /** Starts relaying to the broker (when one is configured) and removing old events from the outbox. */
+  async start(on: { relayFailed(e: unknown): void }): Promise<void> {
+    this.relayWith(on)?.start();
     if (!this.config.broker && !this.cleanupTimer && this.config.topics.size) {
       const run = () => {
         this.expire().catch(on.relayFailed);
@@ -175,9 +178,13 @@ export class EventsService {
     }
   }
 
-  /** One relay round now (tests, `ward relay --once`); 0 without a broker. */
-  async relayRound(): Promise<number> {
-    return this.relay ? this.relay.round() : 0;
+  /** Relays until nothing is left to send (`ward relay --once`, tests); returns how many went. Needs a broker. */
+  async drain(): Promise<number> {
+    const relay = this.relayWith({ relayFailed: () => {} });
+    if (!relay) throw new WardError('config_invalid', 'there is no broker to relay to: set events.broker.nats.url in ward.yaml');
+    let total = 0;
+    for (let n = await relay.round(); n > 0; n = await relay.round()) total += n;
+    return total;
   }
 
   async stop(): Promise<void> {
@@ -185,6 +192,11 @@ export class EventsService {
     this.cleanupTimer = undefined;
     await this.relay?.stop();
     this.relay = undefined;
+  }
+
+  /** The newest position in the event log. */
+  head(): Promise<number> {
+    return store.sequence(this.db);
   }
 
   /** Without a broker: removes events older than their topic's retention. Returns how many went. */

@@ -14,6 +14,7 @@ import type { VerifyReport } from '../audit/verify.js';
 import type { AuthLimits } from '../config/load.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
+import type { BrokerAdapter } from '../events/relay.js';
 import type { CompiledEvents } from '../events/topics.js';
 import type { Collection } from '../schema/collection.js';
 import type { FieldValue } from '../schema/types.js';
@@ -23,7 +24,7 @@ import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
 import { AuditReads, type LoginReport, type UpkeepHandlers } from './audit-reads.js';
 import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
-import { type EventRead, type EventsOptions, EventsService } from './events.js';
+import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
 import { LoginGuard } from './logins.js';
 import { type ReadOptions, Records, type RecordView, type SearchOptions } from './records.js';
 import { Tokens } from './tokens.js';
@@ -272,6 +273,11 @@ export class Vault {
   /** Field crypto jobs run on crypto threads so far (diagnostics). */
   get cryptoOffloaded(): number {
     return this.codec.crypto.offloaded;
+  }
+
+  /** Removes stale consumers (see EventsService.prune); for the operator and admin roles. */
+  pruneConsumers(report: readonly ConsumerReport[], broker?: BrokerAdapter, ctx: RequestContext = OPERATOR): Promise<string[]> {
+    return this.events.prune(report, ctx, broker);
   }
 
   async close(): Promise<void> {

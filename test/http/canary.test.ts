@@ -10,6 +10,7 @@ import { canaryPatient, DRIVERS } from '../helpers.js';
 import { type Call, call, type HttpFixture, httpFixture, memoryLogger, PURPOSE, ROLES } from './helpers.js';
 
 const C = '/v1/collections/patients';
+const TOPIC = 'local-dev.patients.refs.v1';
 
 describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
   let f: HttpFixture;
@@ -43,6 +44,8 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
       await drive({ url: `/v1/audit/subjects/${id}/disclosures`, ...as });
       await drive({ url: '/v1/audit/verify', ...as });
       await drive({ url: '/v1/audit/checkpoint', ...as });
+      await drive({ url: `/v1/events/${TOPIC}?after=0&limit=1000`, ...as });
+      await drive({ url: '/v1/events/schemas', ...as });
       await drive({ url: `${C}/records/${id}`, key: f.keys[role], purpose: 'marketing' });
     }
     // errors, each carrying canary values in the place it goes wrong
@@ -76,6 +79,10 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
       { url: `/v1/audit/subjects/${encodeURIComponent(a.ssn)}/disclosures` },
       { url: `/v1/audit/subjects/${id}/disclosures?since=${encodeURIComponent(a.dob + a.name)}` },
       { url: `/${encodeURIComponent(a.notes)}` },
+      { url: `/v1/events/${encodeURIComponent(a.name)}` },
+      { url: `/v1/events/${encodeURIComponent(`local-dev.${a.mrn.toLowerCase()}.refs.v1`)}` },
+      { url: `/v1/events/${TOPIC}?after=${encodeURIComponent(a.ssn)}` },
+      { url: `/v1/events/${TOPIC}/stream`, headers: { 'last-event-id': a.phone } },
     ];
     for (const x of errors) await drive({ key: f.keys.clinician, purpose: 'treatment', ...x });
     await drive({ url: `${C}/records/${id}`, key: f.keys.clinician, purpose: a.diagnosis });
@@ -136,6 +143,17 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
     const metrics = await f.metrics.registry.metrics();
     expect(metrics).toContain('ward_http_requests_total');
     expectNone(metrics);
+  });
+
+  it('no canary value appears in the outbox or the events any role can read', async () => {
+    const rows = await f.t.db.query<{ body: unknown; topic: string }>('SELECT topic, body FROM ward_outbox');
+    expect(rows.length).toBeGreaterThan(3);
+    const text = JSON.stringify(rows);
+    for (const v of patients.flatMap((p) => Object.values(p).filter((x) => x !== 'gold')))
+      if (/^\d+$/.test(v)) expect(text, v).not.toMatch(new RegExp(`(?<!\\d)${v}(?!\\d)`));
+      else expect(text).not.toContain(v);
+    const read = await call(f.app, { url: `/v1/events/${TOPIC}?after=0&limit=1000`, key: f.keys.billing });
+    expect(read.json().events.length).toBe(rows.length);
   });
 
   it('no canary value, key or token appears in the audit table', async () => {
