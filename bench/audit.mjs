@@ -11,12 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { EXAMPLE_CONFIG } from '../dist/config/example.js';
 import { parseConfig } from '../dist/config/load.js';
 import { openVault } from '../dist/vault/open.js';
 import { patient } from './lib/data.mjs';
 import { createDatabase, machine, startServer } from './lib/server.mjs';
-import { CONNECTIONS, LOADGEN, load, SECONDS, startWard } from './lib/ward.mjs';
+import { BENCH_CONFIG, CONNECTIONS, LOADGEN, load, SECONDS, startWard } from './lib/ward.mjs';
 
 const WRITE_RUNS = ['off', '1s', '1s', 'off', 'off', '1s', '1s', 'off'];
 
@@ -54,7 +53,7 @@ async function rawRead(pool) {
 
 /** HTTP create throughput of a fresh `ward serve` on a fresh database with the given seal_every. */
 async function createRate(adminUrl, sealEvery) {
-  const config = EXAMPLE_CONFIG.replace('seal_every: 10s', `seal_every: ${sealEvery}`);
+  const config = BENCH_CONFIG.replace('seal_every: 10s', `seal_every: ${sealEvery}`);
   const db = await createDatabase(adminUrl);
   const ward = await startWard(db.url, { config });
   try {
@@ -79,7 +78,7 @@ async function main() {
   const db = await createDatabase(server.url);
   const masterKey = randomBytes(32).toString('base64');
   const env = { DATABASE_URL: db.url, WARD_MASTER_KEY: masterKey };
-  const vault = await openVault(parseConfig(EXAMPLE_CONFIG, '/bench/ward.yaml', env), { env, migrations: 'auto' });
+  const vault = await openVault(parseConfig(BENCH_CONFIG, '/bench/ward.yaml', env), { env, migrations: 'auto' });
   const pool = new pg.Pool({ connectionString: db.url, max: 4 });
   try {
     const insertRate = await seedEvents(pool);

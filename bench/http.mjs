@@ -11,7 +11,6 @@ import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { pgDb } from '../dist/store/pg.js';
 import { getRecord } from '../dist/store/records.js';
-import { auditRow } from '../dist/vault/audit.js';
 import { cpuProbe } from './lib/cpu.mjs';
 import { patient } from './lib/data.mjs';
 import { FIELDS } from './lib/raw.mjs';
@@ -101,7 +100,22 @@ async function main() {
     const wardDb = pgDb(db.url, { max: 20 }); // ward serve's pool size
     const statementGet = await rawLoad(() => {
       const id = ids[Math.floor(Math.random() * ids.length)];
-      return getRecord(wardDb, 'patients', id, auditRow(clinician, 'read', 'patients', [id], ['name']));
+      // The audit row a clinician's read writes (as vault/trail builds it), with the row for a missing record.
+      const audit = {
+        actor: clinician.principal.id,
+        role: clinician.principal.role,
+        action: 'read',
+        collection: 'patients',
+        recordIds: [id],
+        fields: ['name'],
+        purpose: clinician.purpose,
+        outcome: 'allowed',
+        reason: null,
+        requestId: null,
+        client: clinician.client,
+        ifMissing: { outcome: 'not_found', recordIds: [] },
+      };
+      return getRecord(wardDb, 'patients', id, audit);
     });
     await wardDb.close();
 

@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXAMPLE_CONFIG } from '../dist/config/example.js';
 import { parseConfig } from '../dist/config/load.js';
 import { openDb, openVault } from '../dist/vault/open.js';
 import { whereTimeGoes } from './lib/breakdown.mjs';
@@ -19,6 +18,7 @@ import { compare } from './lib/measure.mjs';
 import { openRaw } from './lib/raw.mjs';
 import { breakdownText, table, write } from './lib/report.mjs';
 import { createDatabase, startServer } from './lib/server.mjs';
+import { BENCH_CONFIG } from './lib/ward.mjs';
 
 const POOL = 10; // connections, both sides
 const WORKERS = 8; // concurrent callers for the concurrent workloads
@@ -48,7 +48,7 @@ function remember(side, ids, ps) {
 }
 
 async function bench(url) {
-  const cfg = parseConfig(EXAMPLE_CONFIG, '/tmp/bench-ward.yaml', { DATABASE_URL: url });
+  const cfg = parseConfig(BENCH_CONFIG, '/tmp/bench-ward.yaml', { DATABASE_URL: url });
   const env = { WARD_MASTER_KEY: randomBytes(32).toString('base64') };
   // The database is opened here so the breakdown can meter the vault's calls into it.
   const db = await openDb(cfg, POOL);

@@ -12,6 +12,18 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { EXAMPLE_CONFIG } from '../../dist/config/example.js';
 
+/**
+ * The example config with its events section removed (no topic: creates write no outbox rows),
+ * which the library, HTTP and audit benchmarks use so their ratios compare with earlier runs;
+ * bench/events.mjs measures what events cost.
+ */
+export const withoutEvents = (text) => {
+  const at = text.indexOf('\n# Change events');
+  if (at < 0) throw new Error('bench: the example config has no events section to remove; update withoutEvents');
+  return `${text.slice(0, at)}\n`;
+};
+export const BENCH_CONFIG = withoutEvents(EXAMPLE_CONFIG);
+
 export const CONNECTIONS = 50;
 /** Extra `ward serve` options from WARD_BENCH_SERVE_ARGS (e.g. "--crypto-threads 0"), to compare settings. */
 export const SERVE_ARGS = process.env.WARD_BENCH_SERVE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -33,7 +45,7 @@ const freePort = () =>
  * one, for a new database). With `bare`, the process is bench/lib/bare-vault.mjs instead: the
  * same vault behind bare node:http.
  */
-export async function startWard(url, { config = EXAMPLE_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false } = {}) {
+export async function startWard(url, { config = BENCH_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   try {

@@ -80,6 +80,8 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `curl -s ${h('auditor')} ${url}/v1/audit/verify`,
     '# the admin lists the API keys (never the keys themselves); it can also create and revoke them',
     `curl -s ${h('admin')} ${url}/v1/admin/api-keys`,
+    '# billing, a declared consumer of the change events, reads them: ids, versions, field names, SSN tokens, never a value',
+    `curl -s ${h('billing')} '${url}/v1/events/local-dev.patients.refs.v1?after=0&limit=5'`,
   ].join('\n');
 }
 

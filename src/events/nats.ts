@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import {
   AckPolicy,
+  DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
   jetstream,
@@ -88,11 +89,17 @@ export class NatsBroker implements BrokerAdapter {
       // The URL may carry a password: it is not repeated.
       throw new WardError('broker_unavailable', 'cannot connect to the NATS server named in events.broker.nats.url');
     }
-    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
-    return new NatsBroker(nc, jsm, jetstream(nc, { timeout: 10_000 }), settings, topics);
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+      return new NatsBroker(nc, jsm, jetstream(nc, { timeout: 10_000 }), settings, topics);
+    } catch {
+      // A server without JetStream (or an account without it): the connection is not kept.
+      await nc.close().catch(() => {});
+      throw new WardError('broker_unavailable', 'the NATS server named in events.broker.nats.url has no JetStream for this account');
+    }
   }
 
-  async prepare(topics: readonly Topic[], consumers: readonly Consumer[]): Promise<void> {
+  async prepare(topics: readonly Topic[], consumers: readonly Consumer[], fromNew: ReadonlySet<string> = new Set()): Promise<void> {
     for (const t of topics) {
       this.byName.set(t.name, t);
       const config = {
@@ -117,20 +124,49 @@ export class NatsBroker implements BrokerAdapter {
           () => true,
           () => false,
         );
-        if (!exists) await this.jsm.consumers.add(streamName(t.name), { durable_name: c.name, ack_policy: AckPolicy.Explicit });
+        // A consumer pruned before and still declared starts at new events, not the whole stream again.
+        if (!exists)
+          await this.jsm.consumers.add(streamName(t.name), {
+            durable_name: c.name,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: fromNew.has(c.name) ? DeliverPolicy.New : DeliverPolicy.All,
+          });
       }
   }
 
+  /**
+   * Sends in order on one connection, many at a time, in waves in which no record appears twice:
+   * a record's next event goes only after the broker has stored the one before. So if the
+   * connection fails mid-wave (some messages lost, later ones stored after a reconnect), the
+   * batch sent again can put a record's event after another record's, never after its own later one.
+   */
   async publish(events: readonly OutboundEvent[]): Promise<void> {
-    // Sent in order on one connection, the acks awaited together: the stream stores them in order.
-    const acks = events.map((e) => {
+    const topics = events.map((e) => {
       const t = this.byName.get(e.topic);
-      if (!t) throw new WardError('config_invalid', `an event names a topic that is not declared (${e.topic})`);
+      if (!t) throw new WardError('config_invalid', 'an event names a topic that is not declared; nothing was sent');
+      return t;
+    });
+    let wave: Promise<unknown>[] = [];
+    let inWave = new Set<string>();
+    for (const [i, e] of events.entries()) {
+      if (inWave.has(e.recordId)) {
+        await Promise.all(wave);
+        wave = [];
+        inWave = new Set();
+      }
+      const t = topics[i] as Topic;
       const h = headers();
       for (const [k, v] of Object.entries(e.headers)) h.set(k, v);
-      return this.js.publish(subjectOf(t, e.recordId), e.data, { msgID: e.id, headers: h, expect: { streamName: streamName(t.name) } });
-    });
-    await Promise.all(acks);
+      const ack = this.js.publish(subjectOf(t, e.recordId), e.data, {
+        msgID: e.id,
+        headers: h,
+        expect: { streamName: streamName(t.name) },
+      });
+      ack.catch(() => {}); // awaited below with its wave; this keeps a failure before then from going unhandled
+      wave.push(ack);
+      inWave.add(e.recordId);
+    }
+    await Promise.all(wave);
   }
 
   async consumerState(consumer: string, topic: Topic): Promise<ConsumerState | undefined> {
@@ -144,7 +180,13 @@ export class NatsBroker implements BrokerAdapter {
   }
 
   async deleteConsumer(consumer: string, topic: Topic): Promise<void> {
-    await this.jsm.consumers.delete(streamName(topic.name), consumer).catch(() => false);
+    try {
+      await this.jsm.consumers.delete(streamName(topic.name), consumer);
+    } catch (e) {
+      // Already gone is done; anything else is the broker's failure, reported.
+      if (!(e instanceof Error && /consumer not found/i.test(e.message)))
+        throw new WardError('broker_unavailable', 'the broker did not delete the consumer');
+    }
   }
 
   async close(): Promise<void> {

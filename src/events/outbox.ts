@@ -24,6 +24,7 @@ export interface Change {
 
 export class EventWriter {
   private readonly routes = new Map<string, Topic[]>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     readonly topics: ReadonlyMap<string, Topic>,
@@ -38,6 +39,17 @@ export class EventWriter {
   /** The topics that carry this collection's changes of this kind. */
   topicsOf(collection: string, action: EventAction): readonly Topic[] {
     return this.routes.get(`${collection}\0${action}`) ?? [];
+  }
+
+  /** Calls `listener` each time this process commits events (the relay wakes on it); returns how to stop. */
+  onCommitted(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Says that events of this process just committed. */
+  committed(rows: readonly unknown[]): void {
+    if (rows.length) for (const l of this.listeners) l();
   }
 
   /** Whether any topic carries this collection's changes of this kind. */

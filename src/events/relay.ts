@@ -6,8 +6,8 @@
  * the copies by event id (its dedupe window). Failures back off and retry; delivered events
  * leave the outbox after a grace period.
  */
-import type { Db } from '../store/db.js';
-import type { StoredEvent } from '../store/events.js';
+import type { Db, Session } from '../store/db.js';
+import type { PendingEvent } from '../store/events.js';
 import * as store from '../store/events.js';
 import { type Consumer, eventHeaders, type Topic } from './topics.js';
 
@@ -32,9 +32,16 @@ export interface ConsumerState {
  */
 export interface BrokerAdapter {
   readonly kind: string;
-  /** Creates or updates each topic's stream or topic (retention, compaction, dedupe) and each consumer. */
-  prepare(topics: readonly Topic[], consumers: readonly Consumer[]): Promise<void>;
-  /** Publishes in the order given; resolves once the broker has stored every one (a copy of one it has is dropped). */
+  /**
+   * Creates or updates each topic's stream or topic (retention, compaction, dedupe) and each
+   * consumer; one in `fromNew` (pruned before) is made to start at new events.
+   */
+  prepare(topics: readonly Topic[], consumers: readonly Consumer[], fromNew: ReadonlySet<string>): Promise<void>;
+  /**
+   * Publishes in the order given; resolves once the broker has stored every one (a copy of one it
+   * has is dropped). Never stores a record's event ahead of an earlier one of the same record,
+   * even when the connection fails mid-batch and the batch is sent again.
+   */
   publish(events: readonly OutboundEvent[]): Promise<void>;
   consumerState(consumer: string, topic: Topic): Promise<ConsumerState | undefined>;
   deleteConsumer(consumer: string, topic: Topic): Promise<void>;
@@ -43,6 +50,8 @@ export interface BrokerAdapter {
 
 export interface RelayStats {
   delivered: number;
+  /** Events of topics no longer declared, passed over. */
+  skipped: number;
   /** Publish failures by topic (names from the configuration). */
   failures: Map<string, number>;
 }
@@ -57,19 +66,23 @@ export interface RelayOptions {
 
 const encoder = new TextEncoder();
 
-export function outbound(e: StoredEvent): OutboundEvent {
-  return { id: e.id, topic: e.topic, recordId: e.recordId, data: encoder.encode(JSON.stringify(e.body)), headers: eventHeaders(e.topic) };
+export function outbound(e: PendingEvent): OutboundEvent {
+  return { id: e.id, topic: e.topic, recordId: e.recordId, data: encoder.encode(e.json), headers: eventHeaders(e.topic) };
 }
 
 export class Relay {
-  readonly stats: RelayStats = { delivered: 0, failures: new Map() };
+  readonly stats: RelayStats = { delivered: 0, skipped: 0, failures: new Map() };
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
   private failuresInARow = 0;
   private lastCleanup = 0;
-
   private broker: BrokerAdapter | undefined;
+  /** The connection holding the relay's lock while this relay is the active one. */
+  private session: Session | undefined;
+  private leading = false;
+  private loop: () => void = () => {};
+  private poked = false;
 
   constructor(
     private readonly db: Db,
@@ -81,15 +94,43 @@ export class Relay {
   ) {}
 
   /**
-   * One round: connected (streams and consumers prepared) if not yet, positions given to
-   * committed events, then a batch published. Returns how many went (0 also when another relay
-   * is active).
+   * Whether this relay is the active one: it holds the relay's advisory lock on a connection of
+   * its own, so the lock ends with the process (a relay killed with SIGKILL frees it at once).
+   */
+  private async lead(): Promise<boolean> {
+    try {
+      if (this.session?.lost) await this.resign();
+      this.session ??= await this.db.session();
+      if (!this.leading) this.leading = await store.tryRelayLock(this.session);
+      else await this.session.query('SELECT 1'); // the lock is only as alive as its connection
+      return this.leading;
+    } catch (e) {
+      await this.resign();
+      throw e;
+    }
+  }
+
+  private async resign(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    if (!s) return;
+    if (this.leading && !s.lost) await store.releaseRelayLock(s).catch(() => {});
+    this.leading = false;
+    await s.release();
+  }
+
+  /**
+   * One round: if this relay is the active one, connected (streams and consumers prepared) if not
+   * yet, positions given to committed events, then a batch published in log order, then the
+   * relay's position saved. No transaction is held while the broker is waited for. Returns how
+   * many events went (0 also when another relay is active).
    */
   async round(): Promise<number> {
+    if (!(await this.lead())) return 0;
     if (!this.broker) {
       const broker = await this.connect();
       try {
-        await broker.prepare([...this.topics.values()], this.consumers);
+        await broker.prepare([...this.topics.values()], this.consumers, new Set(await store.prunedConsumers(this.db)));
       } catch (e) {
         await broker.close().catch(() => {});
         throw e;
@@ -98,24 +139,24 @@ export class Relay {
     }
     const broker = this.broker;
     await store.sequence(this.db);
-    const sent = await this.db.transaction(async (tx) => {
-      if (!(await store.tryRelayLock(tx))) return 0;
-      const from = await store.position(tx, 'relay');
-      const batch = await store.pendingEvents(tx, from, this.options.batch);
-      const last = batch.at(-1);
-      if (!last) return 0;
-      try {
-        await broker.publish(batch.map(outbound));
-      } catch (e) {
-        for (const t of new Set(batch.map((b) => b.topic))) this.stats.failures.set(t, (this.stats.failures.get(t) ?? 0) + 1);
-        throw e;
-      }
-      await store.setPosition(tx, 'relay', last.pos);
-      return batch.length;
-    });
-    this.stats.delivered += sent;
+    const from = await store.position(this.db, 'relay');
+    const batch = await store.pendingEvents(this.db, from, this.options.batch);
+    const last = batch.at(-1);
+    if (!last) return 0;
+    // An event of a topic no longer declared cannot be sent anywhere: it is passed over (and
+    // counted), so it never holds up the others.
+    const sendable = batch.filter((e) => this.topics.has(e.topic));
+    try {
+      await broker.publish(sendable.map(outbound));
+    } catch (e) {
+      for (const t of new Set(sendable.map((b) => b.topic))) this.stats.failures.set(t, (this.stats.failures.get(t) ?? 0) + 1);
+      throw e;
+    }
+    await store.setPosition(this.db, 'relay', last.pos);
+    this.stats.delivered += sendable.length;
+    this.stats.skipped += batch.length - sendable.length;
     if (Date.now() - this.lastCleanup > 60_000) await this.cleanup();
-    return sent;
+    return batch.length;
   }
 
   /** Removes delivered events older than the grace period. */
@@ -136,16 +177,32 @@ export class Relay {
         try {
           const sent = await this.round();
           this.failuresInARow = 0;
-          if (sent >= this.options.batch) wait = 0;
+          if (sent >= this.options.batch || this.poked) wait = 0;
+          this.poked = false;
         } catch (e) {
           this.failuresInARow += 1;
           wait = Math.min(30_000, 100 * 2 ** Math.min(this.failuresInARow, 9));
+          // A broker connection that failed is made again at the next round.
+          await this.broker?.close().catch(() => {});
+          this.broker = undefined;
           this.options.onError(e);
         }
         if (!this.stopped) this.timer = setTimeout(loop, wait);
       })();
     };
+    this.loop = loop;
     loop();
+  }
+
+  /** Runs the next round now if the relay is waiting out an idle pause (events just committed in this process). */
+  poke(): void {
+    if (this.stopped || this.failuresInARow > 0) return;
+    if (!this.timer) {
+      this.poked = true; // a round is running: the next one starts right after it
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.loop, 0);
   }
 
   async stop(): Promise<void> {
@@ -155,5 +212,6 @@ export class Relay {
     await this.running;
     await this.broker?.close().catch(() => {});
     this.broker = undefined;
+    await this.resign();
   }
 }

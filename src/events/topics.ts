@@ -206,6 +206,9 @@ export function compileEvents(
   cfg.consumers.forEach((c, i) => {
     const at = `events.consumers[${i}]`;
     if (seen.has(c.name)) problems.push(`${at}.name: another consumer has this name`);
+    const phi = phiIn(c.name);
+    if (phi)
+      problems.push(`${at}.name: the PHI detector finds a ${phi} in it; a consumer name (a broker consumer's name) must never carry PHI`);
     seen.add(c.name);
     if (!roles.has(c.role)) problems.push(`${at}.role: unknown role ${c.role}; declare it under roles`);
     c.topics.forEach((t, j) => {

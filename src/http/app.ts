@@ -108,7 +108,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ignoreBodies(app);
   healthRoutes(app, vault);
   auditRoutes(app, vault);
-  eventRoutes(app, vault);
+  // A stream checks its caller again before each page: a key revoked meanwhile ends it.
+  eventRoutes(app, vault, authenticate({ vault, apiKeys }));
   await jsonScope(app, bodyLimit, (json) => {
     const scopes = { plain: app, json };
     recordRoutes(scopes, vault);

@@ -48,12 +48,23 @@ export interface PoolStats {
   waiting: number;
 }
 
+/** A connection of its own (see Db.session): `lost` once it has dropped. */
+export interface Session extends Queryable {
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pg' | 'pglite';
   /** Connections at most (the pool's size; 1 for PGlite). */
   readonly size: number;
   /** Runs `fn` in one transaction: commit on return, rollback and rethrow on throw. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A connection of its own outside the pool, for a session-level advisory lock that must end
+   * with the process (the relay's); on PGlite, its one connection.
+   */
+  session(): Promise<Session>;
   /** Listens on a channel on a dedicated connection, reconnecting when it drops. */
   listen(channel: string, handlers: ListenHandlers): Subscription;
   stats(): PoolStats;

@@ -1,7 +1,8 @@
 /**
- * SQL for the outbox of change events: the insert that record statements embed (so an event
- * commits with its change or not at all), positions, reads by topic, the relay's progress,
- * consumers' cursors and retention. No business rules here.
+ * SQL for change events: the outbox insert that record statements embed (so an event commits
+ * with its change or not at all), the move of committed rows into the event log with their
+ * positions, reads by topic, the relay's progress, consumers' cursors and retention. No
+ * business rules here.
  */
 import { type Queryable, statement } from './db.js';
 
@@ -24,7 +25,7 @@ export interface StoredEvent {
 
 /** `INSERT INTO ward_outbox` of the JSON recordset parameter `$p` (see outboxParam). */
 export const outboxInsert = (p: number) => `INSERT INTO ward_outbox (id, topic, record_id, body)
-    SELECT e.id, e.topic, e.record_id, e.body FROM jsonb_to_recordset($${p}::jsonb) AS e(id uuid, topic text, record_id uuid, body jsonb)`;
+    SELECT e.id, e.topic, e.record_id, e.body FROM json_to_recordset($${p}::json) AS e(id uuid, topic text, record_id uuid, body json)`;
 
 /** The parameter of `outboxInsert`. */
 export const outboxParam = (rows: readonly OutboxRow[]) =>
@@ -53,7 +54,7 @@ const toEvent = (r: Record<string, unknown>): StoredEvent => ({
 
 const READ = statement(
   'ward_events_read',
-  `SELECT o.pos::text AS pos, o.id::text AS id, o.topic, o.record_id::text AS record_id, o.body FROM ward_outbox o
+  `SELECT o.pos::text AS pos, o.id::text AS id, o.topic, o.record_id::text AS record_id, o.body FROM ward_events o
    WHERE o.topic = ANY($1::text[]) AND o.pos > $2 AND o.pos <= $3 ORDER BY o.pos LIMIT $4`,
 );
 
@@ -82,29 +83,47 @@ export async function setPosition(q: Queryable, name: string, pos: number): Prom
   );
 }
 
-/** Takes the relay's lock for the caller's transaction; false when another relay holds it. */
+/**
+ * Takes the relay's lock for the session `q` (a connection of its own: the lock ends with it, so
+ * with the process); false when another relay holds it.
+ */
 export async function tryRelayLock(q: Queryable): Promise<boolean> {
-  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [RELAY_LOCK]);
+  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RELAY_LOCK]);
   return row?.ok === true;
+}
+
+export async function releaseRelayLock(q: Queryable): Promise<void> {
+  await q.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]);
 }
 /** The relay's advisory lock (the sequencer's is 2002874989, in ward_sequence_events). */
 export const RELAY_LOCK = 2002874990;
 
+/** An event as the relay sends it: its body as the JSON text stored. */
+export interface PendingEvent {
+  pos: number;
+  id: string;
+  topic: string;
+  recordId: string;
+  json: string;
+}
+
 /** Events in position order after `after`, any topic, up to `limit` (the relay's batch). */
-export async function pendingEvents(q: Queryable, after: number, limit: number): Promise<StoredEvent[]> {
-  const rows = await q.query(
-    `SELECT o.pos::text AS pos, o.id::text AS id, o.topic, o.record_id::text AS record_id, o.body FROM ward_outbox o
+export async function pendingEvents(q: Queryable, after: number, limit: number): Promise<PendingEvent[]> {
+  const rows = await q.query<{ pos: string; id: string; topic: string; record_id: string; json: string }>(
+    `SELECT o.pos::text AS pos, o.id::text AS id, o.topic, o.record_id::text AS record_id, o.body::text AS json FROM ward_events o
      WHERE o.pos > $1 ORDER BY o.pos LIMIT $2`,
     [after, limit],
   );
-  return rows.map(toEvent);
+  return rows.map((r) => ({ pos: Number(r.pos), id: r.id, topic: r.topic, recordId: r.record_id, json: r.json }));
 }
 
-/** Per topic: events written but not yet delivered (after `delivered`), and the age in seconds of the oldest. */
+/** Per topic: events written but not yet delivered (still in the outbox, or in the log after `delivered`), and the age in seconds of the oldest. */
 export async function backlog(q: Queryable, delivered: number): Promise<{ topic: string; depth: number; oldestSeconds: number }[]> {
   const rows = await q.query<{ topic: string; depth: string; oldest: number | null }>(
-    `SELECT topic, count(*)::text AS depth, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM ward_outbox
-     WHERE pos IS NULL OR pos > $1 GROUP BY topic`,
+    `SELECT topic, sum(n)::text AS depth, extract(epoch FROM now() - min(oldest))::float8 AS oldest FROM (
+       SELECT topic, count(*) AS n, min(created_at) AS oldest FROM ward_outbox GROUP BY topic
+       UNION ALL SELECT topic, count(*), min(created_at) FROM ward_events WHERE pos > $1 GROUP BY topic) AS b
+     GROUP BY topic`,
     [delivered],
   );
   return rows.map((r) => ({ topic: r.topic, depth: Number(r.depth), oldestSeconds: r.oldest ?? 0 }));
@@ -116,7 +135,7 @@ export async function backlog(q: Queryable, delivered: number): Promise<{ topic:
  */
 export async function removeEvents(q: Queryable, topic: string, upto: number, olderThanSeconds: number): Promise<number> {
   const [row] = await q.query<{ n: string; top: string | null }>(
-    `WITH d AS (DELETE FROM ward_outbox WHERE topic = $1 AND pos <= $2 AND created_at < now() - make_interval(secs => $3) RETURNING pos),
+    `WITH d AS (DELETE FROM ward_events WHERE topic = $1 AND pos <= $2 AND created_at < now() - make_interval(secs => $3) RETURNING pos),
      f AS (INSERT INTO ward_event_state (name, pos) SELECT 'floor:' || $1, max(pos) FROM d HAVING count(*) > 0
            ON CONFLICT (name) DO UPDATE SET pos = greatest(ward_event_state.pos, excluded.pos), at = now())
      SELECT count(*)::text AS n, max(pos)::text AS top FROM d`,
@@ -148,14 +167,33 @@ export async function cursors(q: Queryable): Promise<Cursor[]> {
   return rows.map((r) => ({ consumer: r.consumer, topic: r.topic, pos: Number(r.pos), readAt: r.read_at }));
 }
 
-export async function deleteCursors(q: Queryable, consumer: string): Promise<void> {
+/** Forgets a consumer's HTTP positions and marks it pruned (a broker consumer made for it again starts at new events). */
+export async function pruneConsumer(q: Queryable, consumer: string): Promise<void> {
   await q.query('DELETE FROM ward_event_cursors WHERE consumer = $1', [consumer]);
+  await setPosition(q, `pruned:${consumer}`, 0);
+}
+
+/** Consumers pruned at some time. */
+export async function prunedConsumers(q: Queryable): Promise<string[]> {
+  const rows = await q.query<{ name: string }>("SELECT substr(name, 8) AS name FROM ward_event_state WHERE name LIKE 'pruned:%'");
+  return rows.map((r) => r.name);
+}
+
+/** When each consumer was first seen declared (recorded now for those never seen). */
+export async function declaredAt(q: Queryable, consumers: readonly string[]): Promise<Map<string, Date>> {
+  const rows = await q.query<{ name: string; at: Date }>(
+    `WITH n AS (INSERT INTO ward_event_state (name, pos) SELECT 'declared:' || c, 0 FROM unnest($1::text[]) AS c
+                ON CONFLICT (name) DO NOTHING)
+     SELECT substr(name, 10) AS name, at FROM ward_event_state WHERE name = ANY(ARRAY(SELECT 'declared:' || c FROM unnest($1::text[]) AS c))`,
+    [consumers],
+  );
+  return new Map(rows.map((r) => [r.name, r.at]));
 }
 
 /** The newest position of each topic (0 when it has none). */
 export async function topicHeads(q: Queryable, topics: readonly string[]): Promise<Map<string, number>> {
   const rows = await q.query<{ topic: string; pos: string }>(
-    'SELECT t.topic, coalesce((SELECT max(pos) FROM ward_outbox o WHERE o.topic = t.topic), 0)::text AS pos FROM unnest($1::text[]) AS t(topic)',
+    'SELECT t.topic, coalesce((SELECT max(pos) FROM ward_events o WHERE o.topic = t.topic), 0)::text AS pos FROM unnest($1::text[]) AS t(topic)',
     [topics],
   );
   return new Map(rows.map((r) => [r.topic, Number(r.pos)]));

@@ -1,6 +1,16 @@
 /** The node-postgres driver: a pool, transactions on one checked-out client, a dedicated listening connection. */
 import pg from 'pg';
-import { CHANNEL, type Db, type ListenHandlers, type Queryable, type Row, type Statement, type Subscription, translated } from './db.js';
+import {
+  CHANNEL,
+  type Db,
+  type ListenHandlers,
+  type Queryable,
+  type Row,
+  type Session,
+  type Statement,
+  type Subscription,
+  translated,
+} from './db.js';
 
 export interface PgOptions {
   /** Pool size; default 10. */
@@ -16,6 +26,7 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const subscriptions = new Set<Subscription>();
+  const sessions = new Set<pg.Client>();
   const on = (c: pg.Pool | pg.PoolClient): Queryable => ({
     query: <R extends Row>(sql: string | Statement, params: readonly unknown[] = []) =>
       translated(async () => {
@@ -53,6 +64,28 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
         client.release(broken === undefined ? undefined : true);
       }
     },
+    async session(): Promise<Session> {
+      const c = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 });
+      let lost = false;
+      c.on('error', () => {
+        lost = true;
+      });
+      c.on('end', () => {
+        lost = true;
+      });
+      await translated(() => c.connect());
+      sessions.add(c);
+      return {
+        ...on(c as unknown as pg.PoolClient),
+        get lost() {
+          return lost;
+        },
+        async release() {
+          sessions.delete(c);
+          await c.end().catch(() => {});
+        },
+      };
+    },
     listen(channel, handlers) {
       const s = listenOn(connectionString, channel, handlers, () => subscriptions.delete(s));
       subscriptions.add(s);
@@ -61,6 +94,7 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await Promise.all([...subscriptions].map((s) => s.close()));
+      await Promise.all([...sessions].map((c) => c.end().catch(() => {})));
       await pool.end();
     },
   };

@@ -27,6 +27,8 @@ export async function pgliteDb(dir?: string): Promise<Db> {
     size: 1,
     ...on(lite),
     transaction: (fn) => translated(() => lite.transaction((tx) => fn(on(tx)))),
+    // One process holds the directory, through one connection: the session is that connection.
+    session: async () => ({ ...on(lite), lost: false, release: async () => {} }),
     listen(channel, h) {
       // One process holds the directory, so the subscription lasts as long as the database.
       if (!CHANNEL.test(channel)) throw new TypeError(`not a channel name: ${channel}`);

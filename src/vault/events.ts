@@ -31,6 +31,11 @@ export interface EventRead {
   waitMs?: number;
   /** Ends a wait early (the client went away). */
   signal?: AbortSignal;
+  /**
+   * Audit a read that returns nothing (default true). A stream's idle heartbeats pass false: its
+   * opening and every page with events are audited, not each empty wait.
+   */
+  auditEmpty?: boolean;
 }
 
 export interface EventPage {
@@ -62,6 +67,7 @@ export class EventsService {
   readonly writer: EventWriter;
   private relay: Relay | undefined;
   private cleanupTimer: NodeJS.Timeout | undefined;
+  private unpoke: (() => void) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -117,8 +123,7 @@ export class EventsService {
       throw e;
     }
     const detail = `topic ${t.name}`;
-    const isOperator = ctx.principal.role === 'operator' && ctx.requestId === undefined;
-    if (!isOperator && !this.topicsOf(ctx.principal.role).has(t.name)) {
+    if (ctx.principal.operator !== true && !this.topicsOf(ctx.principal.role).has(t.name)) {
       await this.trail.write({ ...this.trail.row(ctx, 'events.read', null, [], [], 'denied', 'forbidden'), detail });
       throw new WardError('forbidden', `role ${ctx.principal.role} is not a declared consumer of this topic`);
     }
@@ -126,31 +131,28 @@ export class EventsService {
     if (!Number.isInteger(r.limit) || r.limit < 1 || r.limit > MAX_EVENT_PAGE)
       throw new WardError('invalid_request', `limit must be an integer from 1 to ${MAX_EVENT_PAGE}`);
     const head = await store.sequence(this.db);
-    const floor = await store.position(this.db, `floor:${t.name}`);
-    const range =
-      r.after > head
-        ? `after is beyond the newest position (${head})`
-        : r.after < floor
-          ? `events of this topic up to position ${floor} have been removed by retention; read from ${floor}`
-          : undefined;
-    if (range) {
+    const refuse = async (why: string) => {
       await this.trail.write({ ...this.trail.row(ctx, 'events.read', null, [], [], 'failed', 'after_out_of_range'), detail });
-      throw new WardError('after_out_of_range', range);
-    }
+      throw new WardError('after_out_of_range', why);
+    };
+    if (r.after > head) await refuse(`after is beyond the newest position (${head})`);
     const until = Date.now() + Math.min(r.waitMs ?? 0, MAX_EVENT_WAIT_MS);
     let upto = head;
     let found = await store.readEvents(this.db, [t.name], r.after, upto, r.limit);
     while (!found.length && Date.now() < until && !r.signal?.aborted) {
-      await new Promise((done) => setTimeout(done, POLL_MS));
-      upto = await store.sequence(this.db);
+      upto = await this.nextHead();
       found = await store.readEvents(this.db, [t.name], r.after, upto, r.limit);
     }
+    // Read after the events: retention that removed some of them meanwhile is caught, not passed over.
+    const floor = await store.position(this.db, `floor:${t.name}`);
+    if (r.after < floor) await refuse(`events of this topic up to position ${floor} have been removed by retention; read from ${floor}`);
     // The next read starts after the newest event returned, or after everything looked at.
     const next = found.length < r.limit ? upto : (found.at(-1)?.pos ?? upto);
-    await this.trail.write({
-      ...this.trail.row(ctx, 'events.read', null, [...new Set(found.map((e) => e.recordId))], []),
-      detail: `${detail}: ${found.length} event(s) after ${r.after}`,
-    });
+    if (found.length || r.auditEmpty !== false)
+      await this.trail.write({
+        ...this.trail.row(ctx, 'events.read', null, [...new Set(found.map((e) => e.recordId))], []),
+        detail: `${detail}: ${found.length} event(s) after ${r.after}`,
+      });
     for (const c of this.config.consumers)
       if (c.role === ctx.principal.role && c.topics.includes(t.name)) await store.saveCursor(this.db, c.name, t.name, next);
     return { events: found.map((e) => ({ seq: e.pos, ...e.body })), next };
@@ -166,9 +168,31 @@ export class EventsService {
     return this.relay;
   }
 
+  /**
+   * The newest position after the next poll: waiting readers share one call of the sequencer
+   * every POLL_MS, however many there are.
+   */
+  private nextHead(): Promise<number> {
+    this.polling ??= (async () => {
+      await new Promise((done) => setTimeout(done, POLL_MS));
+      try {
+        return await store.sequence(this.db);
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+  private polling: Promise<number> | undefined;
+
   /** Starts relaying to the broker (when one is configured) and removing old events from the outbox. */
   async start(on: { relayFailed(e: unknown): void }): Promise<void> {
-    this.relayWith(on)?.start();
+    const relay = this.relayWith(on);
+    if (relay && !this.unpoke) {
+      relay.start();
+      // Events this process commits wake the relay at once; other processes' within its idle pause.
+      this.unpoke = this.writer.onCommitted(() => relay.poke());
+    }
     if (!this.config.broker && !this.cleanupTimer && this.config.topics.size) {
       const run = () => {
         this.expire().catch(on.relayFailed);
@@ -188,6 +212,8 @@ export class EventsService {
   }
 
   async stop(): Promise<void> {
+    this.unpoke?.();
+    this.unpoke = undefined;
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     this.cleanupTimer = undefined;
     await this.relay?.stop();
@@ -228,6 +254,10 @@ export class EventsService {
     const heads = await store.topicHeads(this.db, this.topicNames());
     const cursors = new Map((await store.cursors(this.db)).map((c) => [`${c.consumer}\0${c.topic}`, c]));
     const keys = await selectApiKeys(this.db);
+    const declared = await store.declaredAt(
+      this.db,
+      this.config.consumers.map((c) => c.name),
+    );
     const lastUse = (role: string) =>
       keys
         .filter((k) => k.role === role && k.lastUsedAt)
@@ -242,7 +272,9 @@ export class EventsService {
         const lastAck = state?.lastAck ?? cursor?.readAt ?? null;
         const used = lastUse(c.role);
         const lag = state ? state.pending : cursor ? countAfter(heads.get(name) ?? 0, cursor.pos) : (heads.get(name) ?? 0) > 0 ? -1 : 0;
-        const newest = [lastAck, used].filter((d): d is Date => d !== null).sort((a, b) => b.getTime() - a.getTime())[0];
+        // A consumer never used is measured from when it was first declared, so a new one is not stale at once.
+        const since = declared.get(c.name) ?? new Date();
+        const newest = [lastAck, used, since].filter((d): d is Date => d !== null).sort((a, b) => b.getTime() - a.getTime())[0];
         out.push({
           consumer: c.name,
           role: c.role,
@@ -267,7 +299,7 @@ export class EventsService {
       await this.trail.run(row, async (audit) => {
         for (const s of stale.filter((x) => x.consumer === name)) await broker?.deleteConsumer(name, this.topic(s.topic));
         await this.trail.transaction(async (tx, writeAudit) => {
-          await store.deleteCursors(tx, name);
+          await store.pruneConsumer(tx, name);
           await writeAudit(audit);
         });
       });

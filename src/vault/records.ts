@@ -118,6 +118,7 @@ export class Records {
       await this.trail.committing(1, () =>
         this.writes.run({ collection: c.name, keyVersion: key.version, retentionDays: c.retentionDays, record, audit, events }),
       );
+      this.events.committed(events);
       return { id, version: 1, tokens: stored.tokens };
     });
   }
@@ -160,6 +161,7 @@ export class Records {
         }),
       );
       await this.trail.committing(1, () => records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows, audit, events));
+      this.events.committed(events);
       return { ids };
     });
   }
@@ -207,7 +209,8 @@ export class Records {
     };
     return this.trail.operation(op, async (audit) => {
       const key = await this.keyring.activeDataKey(c.name);
-      return this.trail.transaction(async (tx, writeAudit) => {
+      let written: readonly unknown[] = [];
+      const out = await this.trail.transaction(async (tx, writeAudit) => {
         const current = await records.lockRecord(tx, c.name, rid);
         // A record that is not there is not_found before the patch is judged: its id, only what
         // the caller sent, is then not kept in the audit row (see AuditTrail.run).
@@ -226,8 +229,11 @@ export class Records {
         await records.updateRecord(tx, c.name, current.id, key.version, stored, current.tokens);
         await writeAudit(audit);
         await insertOutbox(tx, events);
+        written = events;
         return { id: current.id, version };
       });
+      this.events.committed(written);
+      return out;
     });
   }
 
@@ -247,21 +253,27 @@ export class Records {
       this.trail.committing(1, async () => {
         if (!this.events.carries(c.name, 'delete')) return records.deleteRecord(this.db, c.name, rid, audit);
         // Its events need what the record held (tokens of key fields, public values, its version).
-        return this.db.transaction(async (tx) => {
-          const current = await records.lockRecord(tx, c.name, rid);
-          const events = current
-            ? this.events.rows({
-                collection: c,
-                action: 'delete',
-                recordId: rid,
-                version: current.version + 1,
-                fields: [],
-                tokens: current.tokens,
-                public: current.public,
-              })
-            : [];
-          return records.deleteRecord(tx, c.name, rid, audit, events);
-        });
+        return this.db
+          .transaction(async (tx) => {
+            const current = await records.lockRecord(tx, c.name, rid);
+            const events = current
+              ? this.events.rows({
+                  collection: c,
+                  action: 'delete',
+                  recordId: rid,
+                  version: current.version + 1,
+                  fields: [],
+                  tokens: current.tokens,
+                  public: current.public,
+                })
+              : [];
+            const found = await records.deleteRecord(tx, c.name, rid, audit, events);
+            return { found, events };
+          })
+          .then(({ found, events }) => {
+            this.events.committed(events);
+            return found;
+          });
       }),
     );
     if (!found) throw notFound(c);

@@ -94,6 +94,18 @@ describe('sealing on PostgreSQL', () => {
       await vault.get('patients', id);
       await vault.sealAudit(10_000);
       expect((await vault.verifyAudit()).ok).toBe(true);
+      // Change events run under the role too: written, moved into the log, read, counted, expired.
+      await vault.update('patients', id, { plan: 'silver' });
+      const { id: gone } = await vault.create('patients', canaryPatient());
+      await vault.delete('patients', gone);
+      expect((await vault.events.backlog())[0]?.depth).toBeGreaterThan(0);
+      const page = await vault.readEvents('local-dev.patients.refs.v1', { after: 0, limit: 100 });
+      expect(page.events.map((e) => e.action)).toEqual(expect.arrayContaining(['create', 'update', 'delete']));
+      expect((await vault.events.backlog())[0]?.depth).toBe(0);
+      expect(await vault.events.expire()).toBe(0);
+      expect((await vault.events.consumerReport(86_400_000)).map((c) => c.consumer)).toEqual(['billing_sync']);
+      for (const sql of ['DELETE FROM ward_outbox', 'UPDATE ward_events SET topic = topic'])
+        await expect(appDb.query(sql), sql).rejects.toMatchObject({ message: expect.stringContaining('SQLSTATE 42501') });
       for (const sql of [
         "UPDATE ward_audit_events SET actor = 'x'",
         'DELETE FROM ward_audit_events',

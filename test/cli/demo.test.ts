@@ -62,7 +62,7 @@ describe('ward demo', { timeout: 120_000 }, () => {
       child?.once('exit', (code) => reject(new Error(`demo exited with ${code}`)));
     });
     const commands = out.split('\n').filter((l) => l.startsWith('curl '));
-    expect(commands).toHaveLength(10);
+    expect(commands).toHaveLength(11);
     // In order: the audit query must see the reads before it.
     const answers: Answer[] = [];
     for (const c of commands) answers.push((await run(c)) as Answer);
@@ -83,7 +83,7 @@ describe('ward demo', { timeout: 120_000 }, () => {
   it('prints curl commands that work when pasted, showing each role its own view', async () => {
     const dir = join(scratchDir('ward-demo-'), 'demo');
     const answers = await demo(dir);
-    const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified, keys] = answers;
+    const [clinician, billing, analytics, search, create, refused, audit, disclosures, verified, keys, events] = answers;
     expect(Object.keys(clinician?.fields ?? {}).sort()).toEqual([
       'diagnosis',
       'diagnosis_code',
@@ -112,6 +112,9 @@ describe('ward demo', { timeout: 120_000 }, () => {
     expect(verified).toMatchObject({ ok: true, problem: null });
     expect(verified?.treeSize).toBeGreaterThan(0);
     expect(keys?.keys?.map((k) => k.role).sort()).toEqual(['admin', 'analytics', 'auditor', 'billing', 'clinician']);
+    const changes = (events as unknown as { events: { action: string; keys: { ssn?: string }; fields: string[] }[] }).events;
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes[0]).toMatchObject({ action: 'create', keys: { ssn: expect.stringMatching(/^dtk_/) } });
 
     // Run again on the same directory: its data is kept, and every command still works (the
     // record it creates is a new one, not the first run's again, which would be a unique_violation).

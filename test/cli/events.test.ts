@@ -40,6 +40,7 @@ describe('ward events on the embedded database', () => {
 
   it('consumers lists each declared consumer with lag and staleness; --prune removes the stale ones, audited', async () => {
     const report = json(await w(dir, 'events', 'consumers', '--json'));
+    // Never used, but declared just now: not stale yet (staleness counts from when it was first seen declared).
     expect(report.consumers).toEqual([
       expect.objectContaining({
         consumer: 'billing_sync',
@@ -48,16 +49,17 @@ describe('ward events on the embedded database', () => {
         via: 'none',
         lastAck: null,
         keyLastUsed: null,
-        stale: true,
+        stale: false,
       }),
     ]);
-    const text = await w(dir, 'events', 'consumers');
+    expect(json(await w(dir, 'events', 'consumers', '--prune', '--json')).pruned).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    const text = await w(dir, 'events', 'consumers', '--stale', '10ms');
     expect(text.stdout).toMatch(/^consumer\s+role\s+topic\s+via\s+lag/);
     expect(text.stdout).toContain('STALE');
-    const pruned = json(await w(dir, 'events', 'consumers', '--prune', '--json'));
+    const pruned = json(await w(dir, 'events', 'consumers', '--stale', '10ms', '--prune', '--json'));
     expect(pruned.pruned).toEqual(['billing_sync']);
     // The pruning is in the audit trail, naming the consumer (a name from ward.yaml).
-    await new Promise((r) => setTimeout(r, 50));
     const db = await pgliteDb(`${dir}/.ward/pgdata`);
     try {
       const rows = await db.query<{ detail: string; outcome: string }>(

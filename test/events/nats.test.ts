@@ -17,7 +17,6 @@ import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
 import { streamName } from '../../src/events/nats.js';
 import { openVault } from '../../src/vault/open.js';
-import type { Vault } from '../../src/vault/vault.js';
 import { freePort } from '../free-port.js';
 import { canaryPatient, describeNats, freshDb, natsUrl, newMasterKey, type TestDb } from '../helpers.js';
 import { natsServerOnPath, startNats } from '../nats-server.js';
@@ -93,7 +92,7 @@ describeNats('the relay to NATS JetStream', () => {
       await vault.delete('patients', created[1]?.id as string);
       expect(await vault.events.drain()).toBe(7);
       const messages = await streamMessages(nc, topic);
-      const outbox = await t.db.query<{ id: string; body: unknown }>('SELECT id::text AS id, body FROM ward_outbox ORDER BY pos');
+      const outbox = await t.db.query<{ id: string; body: unknown }>('SELECT id::text AS id, body FROM ward_events ORDER BY pos');
       expectExactlyOnceInOrder(messages, outbox);
       for (const [i, m] of messages.entries()) {
         expect(m.subject).toBe(topic);
@@ -139,7 +138,8 @@ describeNats('the relay to NATS JetStream', () => {
       await server.restart();
       for (let i = 0; i < 20; i++) await vault.create('patients', canaryPatient());
       probe = await connect({ servers: server.url });
-      const outbox = await t.db.query<{ id: string }>('SELECT id::text AS id FROM ward_outbox');
+      await t.db.query('SELECT ward_sequence_events()');
+      const outbox = await t.db.query<{ id: string }>('SELECT id::text AS id FROM ward_events');
       let messages: StreamMessage[] = [];
       for (let i = 0; i < 100 && messages.length < outbox.length; i++) {
         await sleep(200);
@@ -216,7 +216,7 @@ describeNats('the relay to NATS JetStream', () => {
       await Promise.all([library, overHttp]);
       await vault.events.drain();
       const outbox = await t.db.query<{ id: string; record_id: string }>(
-        'SELECT id::text AS id, record_id::text AS record_id FROM ward_outbox',
+        'SELECT id::text AS id, record_id::text AS record_id FROM ward_events',
       );
       const messages = await streamMessages(nc, topic);
       expect(outbox.length, `seed ${seed}`).toBeGreaterThan(20);

@@ -22,17 +22,19 @@ const WITH_META = EXAMPLE_CONFIG.replace(
 );
 
 type OutboxRow = {
-  seq: string;
-  pos: string | null;
+  pos: string;
   topic: string;
   record_id: string;
   body: Record<string, unknown>;
 };
 
-const rows = (t: TestVault) =>
-  t.db.query<OutboxRow>(
-    'SELECT o.seq::text AS seq, o.pos::text AS pos, o.topic, o.record_id::text AS record_id, o.body FROM ward_outbox o ORDER BY o.seq',
+/** Every event written so far, in the order written (the sequencer moves them into the log first). */
+const rows = async (t: TestVault) => {
+  await t.db.query('SELECT ward_sequence_events()');
+  return t.db.query<OutboxRow>(
+    'SELECT o.pos::text AS pos, o.topic, o.record_id::text AS record_id, o.body FROM ward_events o ORDER BY o.pos',
   );
+};
 
 /** Every canary value of a patient (plan is public: it may travel). */
 const secrets = (p: ReturnType<typeof canaryPatient>) => [p.mrn, p.name, p.ssn, p.email, p.diagnosis, p.notes, p.dob, p.phone];

@@ -146,7 +146,9 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
   });
 
   it('no canary value appears in the outbox or the events any role can read', async () => {
-    const rows = await f.t.db.query<{ body: unknown; topic: string }>('SELECT topic, body FROM ward_outbox');
+    const rows = await f.t.db.query<{ body: unknown; topic: string }>(
+      'SELECT topic, body FROM ward_outbox UNION ALL SELECT topic, body FROM ward_events',
+    );
     expect(rows.length).toBeGreaterThan(3);
     const text = JSON.stringify(rows);
     for (const v of patients.flatMap((p) => Object.values(p).filter((x) => x !== 'gold')))

@@ -169,4 +169,27 @@ describe.each(DRIVERS)('change events over HTTP on %s', (driver) => {
     expect(after.map((e) => e.data.recordId)).toEqual([second.id]);
     expect(Number(after[0]?.id)).toBeGreaterThan(Number(mark));
   });
+
+  it('rule: a stream ends when its key is revoked: the next page is not sent', async () => {
+    const address = f.app.server.address();
+    if (!address || typeof address !== 'object') await f.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (f.app.server.address() as { port: number }).port;
+    const mine = await f.apiKeys.create('billing', 'sse revocation');
+    const head = (await call(f.app, { url: url('?after=0&limit=1000'), key: mine.key })).json().next;
+    const res = await fetch(`http://127.0.0.1:${port}${url('/stream')}`, {
+      headers: { authorization: `Bearer ${mine.key}`, 'last-event-id': String(head) },
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the opening (an idle comment: nothing new yet)
+    await f.apiKeys.revoke(mine.id);
+    const { id } = await create();
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('event: error\ndata: {"code":"unauthenticated"}');
+    expect(text).not.toContain(id);
+  });
 });

@@ -51,7 +51,16 @@ interface Query {
 
 const HEARTBEAT_MS = 15_000;
 
-export function eventRoutes(app: FastifyInstance, vault: Vault): void {
+/** Checks a request's caller again (the authentication hook), updating `request.ward`, or throws. */
+type Recheck = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export function eventRoutes(app: FastifyInstance, vault: Vault, recheck: Recheck): void {
+  // Open streams end when the server begins to close, so shutdown does not wait for them.
+  const streams = new Set<AbortController>();
+  app.addHook('preClose', async () => {
+    for (const s of streams) s.abort();
+  });
+
   app.get(
     '/v1/events/schemas',
     {
@@ -117,13 +126,29 @@ export function eventRoutes(app: FastifyInstance, vault: Vault): void {
       },
     },
     async (request, reply) => {
-      const ctx = ctxOf(request);
       const header = request.headers['last-event-id'];
       const after = Number((typeof header === 'string' ? header : undefined) ?? request.query.after ?? 0);
       const topic = request.params.topic;
       // The first page is read before the stream opens: a refusal is still a problem+json answer.
-      const first = await vault.readEvents(topic, { after, limit: 100 }, ctx);
-      await stream(reply, first, (from, signal) => vault.readEvents(topic, { after: from, limit: 100, waitMs: HEARTBEAT_MS, signal }, ctx));
+      const first = await vault.readEvents(topic, { after, limit: 100 }, ctxOf(request));
+      const ac = new AbortController();
+      streams.add(ac);
+      try {
+        await stream(reply, first, ac, async (from, signal) => {
+          // Revoked, expired or locked out since: the stream ends, checked again after the wait
+          // so that nothing read during it is sent to a caller no longer allowed.
+          await recheck(request, reply);
+          const page = await vault.readEvents(
+            topic,
+            { after: from, limit: 100, waitMs: HEARTBEAT_MS, signal, auditEmpty: false },
+            ctxOf(request),
+          );
+          await recheck(request, reply);
+          return page;
+        });
+      } finally {
+        streams.delete(ac);
+      }
     },
   );
 }
@@ -139,11 +164,11 @@ function abortOnClose(request: FastifyRequest): AbortSignal {
 async function stream(
   reply: FastifyReply,
   first: EventPage,
+  ac: AbortController,
   next: (after: number, signal: AbortSignal) => Promise<EventPage>,
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
-  const ac = new AbortController();
   raw.on('close', () => ac.abort());
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',

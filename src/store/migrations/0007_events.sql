@@ -24,20 +24,28 @@ CREATE OR REPLACE FUNCTION ward_audit_leaf(e ward_audit_events) RETURNS bytea LA
 $$;
 
 -- The outbox: one row per event and topic, written by the statement or transaction that makes
--- the change (store/records). `seq` is the order rows were written in; `pos`, the event log's
--- position, is given by ward_sequence_events once the writing transaction has committed, so a
--- reader that has seen position N never later finds a new event below it.
+-- the change (store/records), in a table with no index, so a write pays for one more tuple and
+-- nothing else. ward_sequence_events moves committed rows into ward_events, the event log, giving
+-- each its position `pos` in the order they were written: a reader that has seen position N never
+-- later finds a new event below it, and a record's events (whose changes lock the record, so
+-- commit one after another) keep their order.
 CREATE TABLE ward_outbox (
-  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  pos bigint UNIQUE,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   id uuid NOT NULL,
   topic text NOT NULL,
   record_id uuid NOT NULL,
-  body jsonb NOT NULL,
+  body json NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX ward_outbox_unsequenced ON ward_outbox (seq) WHERE pos IS NULL;
-CREATE INDEX ward_outbox_topic_pos ON ward_outbox (topic, pos);
+CREATE TABLE ward_events (
+  pos bigint PRIMARY KEY,
+  id uuid NOT NULL,
+  topic text NOT NULL,
+  record_id uuid NOT NULL,
+  body json NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX ward_events_topic_pos ON ward_events (topic, pos);
 
 -- Positions: `head` (the newest given), `relay` (delivered to the broker), `floor:<topic>` (the
 -- newest removed by retention: a reader asking from below it has missed events).
@@ -57,8 +65,10 @@ CREATE TABLE ward_event_cursors (
   PRIMARY KEY (consumer, topic)
 );
 
--- Gives positions to the committed rows that have none, in the order they were written, under
--- one lock (a second caller waits, then finds them done). Returns the newest position.
+-- Moves committed outbox rows (50,000 at most per call) into the event log with their positions,
+-- in the order they were written, under one lock (a second caller waits, then finds them moved).
+-- Rows of transactions still open are not visible, so they stay for the next call. Returns the
+-- newest position.
 CREATE FUNCTION ward_sequence_events() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
   head bigint;
@@ -66,8 +76,10 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(2002874989); -- store/events SEQUENCE_LOCK
   SELECT pos INTO head FROM ward_event_state WHERE name = 'head';
-  WITH todo AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM ward_outbox WHERE pos IS NULL ORDER BY seq LIMIT 20000)
-  UPDATE ward_outbox o SET pos = head + todo.n FROM todo WHERE o.seq = todo.seq;
+  WITH moved AS (DELETE FROM ward_outbox WHERE seq IN (SELECT seq FROM ward_outbox ORDER BY seq LIMIT 50000)
+                 RETURNING seq, id, topic, record_id, body, created_at)
+  INSERT INTO ward_events (pos, id, topic, record_id, body, created_at)
+    SELECT head + row_number() OVER (ORDER BY seq), id, topic, record_id, body, created_at FROM moved;
   GET DIAGNOSTICS added = ROW_COUNT;
   IF added > 0 THEN
     UPDATE ward_event_state SET pos = head + added, at = now() WHERE name = 'head';
@@ -87,7 +99,8 @@ BEGIN
     RETURN;
   END IF;
   GRANT EXECUTE ON FUNCTION ward_sequence_events() TO ward_app;
-  GRANT SELECT, INSERT, DELETE ON ward_outbox TO ward_app;
+  GRANT SELECT, INSERT ON ward_outbox TO ward_app;
+  GRANT SELECT, DELETE ON ward_events TO ward_app;
   GRANT SELECT, INSERT, UPDATE ON ward_event_state, ward_event_cursors TO ward_app;
   GRANT DELETE ON ward_event_cursors TO ward_app;
 END
