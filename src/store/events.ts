@@ -190,11 +190,8 @@ export async function declaredAt(q: Queryable, consumers: readonly string[]): Pr
   return new Map(rows.map((r) => [r.name, r.at]));
 }
 
-/** The newest position of each topic (0 when it has none). */
-export async function topicHeads(q: Queryable, topics: readonly string[]): Promise<Map<string, number>> {
-  const rows = await q.query<{ topic: string; pos: string }>(
-    'SELECT t.topic, coalesce((SELECT max(pos) FROM ward_events o WHERE o.topic = t.topic), 0)::text AS pos FROM unnest($1::text[]) AS t(topic)',
-    [topics],
-  );
-  return new Map(rows.map((r) => [r.topic, Number(r.pos)]));
+/** How many events of a topic the log holds after position `after`. */
+export async function countEvents(q: Queryable, topic: string, after: number): Promise<number> {
+  const [row] = await q.query<{ n: string }>('SELECT count(*)::text AS n FROM ward_events WHERE topic = $1 AND pos > $2', [topic, after]);
+  return Number(row?.n ?? 0);
 }

@@ -250,8 +250,7 @@ export class EventsService {
    * the last use of its role's keys, and whether it is stale (nothing for `staleMs`). For the operator.
    */
   async consumerReport(staleMs: number, broker?: BrokerAdapter): Promise<ConsumerReport[]> {
-    const head = await store.sequence(this.db);
-    const heads = await store.topicHeads(this.db, this.topicNames());
+    await store.sequence(this.db); // committed events counted in the lag
     const cursors = new Map((await store.cursors(this.db)).map((c) => [`${c.consumer}\0${c.topic}`, c]));
     const keys = await selectApiKeys(this.db);
     const declared = await store.declaredAt(
@@ -271,7 +270,8 @@ export class EventsService {
         const state: ConsumerState | undefined = broker ? await broker.consumerState(c.name, t) : undefined;
         const lastAck = state?.lastAck ?? cursor?.readAt ?? null;
         const used = lastUse(c.role);
-        const lag = state ? state.pending : cursor ? countAfter(heads.get(name) ?? 0, cursor.pos) : (heads.get(name) ?? 0) > 0 ? -1 : 0;
+        // On the broker: messages not yet acknowledged; over HTTP: the topic's events after the consumer's position.
+        const lag = state ? state.pending : await store.countEvents(this.db, name, cursor?.pos ?? 0);
         // A consumer never used is measured from when it was first declared, so a new one is not stale at once.
         const since = declared.get(c.name) ?? new Date();
         const newest = [lastAck, used, since].filter((d): d is Date => d !== null).sort((a, b) => b.getTime() - a.getTime())[0];
@@ -279,7 +279,7 @@ export class EventsService {
           consumer: c.name,
           role: c.role,
           topic: name,
-          lag: lag < 0 ? head : lag,
+          lag,
           lastAck: lastAck?.toISOString() ?? null,
           keyLastUsed: used?.toISOString() ?? null,
           via: state ? 'broker' : cursor ? 'http' : 'none',
@@ -312,6 +312,3 @@ export class EventsService {
     return this.config.broker ? this.config.broker() : undefined;
   }
 }
-
-/** Events between a cursor and a topic's newest position (positions are shared by all topics: an upper bound). */
-const countAfter = (head: number, pos: number) => Math.max(0, head - pos);
