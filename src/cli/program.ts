@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { registerApiKey } from './apikey.js';
 import { registerAudit } from './audit.js';
+import { registerBaa } from './baa.js';
 import { registerDemo } from './demo.js';
 import { registerEvents } from './events.js';
 import { registerInit } from './init.js';
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     registerApiKey,
     registerAudit,
     registerEvents,
+    registerBaa,
     registerDemo,
     registerScan,
   ])

@@ -184,6 +184,9 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     await vault.close().catch(() => {});
     throw e;
   }
+  // An agreement about to end is a warning now; once it has, it covers nothing.
+  for (const a of await vault.agreementsExpiringSoon().catch(() => []))
+    app.log.warn({ agreement: a.id, expires: a.expires, daysToExpiry: a.daysToExpiry }, 'a business associate agreement expires soon');
   const url = addressUrl(app, tls ? 'https' : 'http', options.host ?? '127.0.0.1');
 
   let closed: Promise<void> | undefined;

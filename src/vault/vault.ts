@@ -22,6 +22,7 @@ import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../store/a
 import type { Db, PoolStats } from '../store/db.js';
 import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
 import { AuditReads, type LoginReport, type UpkeepHandlers } from './audit-reads.js';
+import { type Agreement, type AgreementInput, Agreements } from './baa.js';
 import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
@@ -63,6 +64,7 @@ export class Vault {
   private readonly keys: ApiKeys;
   private readonly logins: LoginGuard;
   private readonly callers: Callers;
+  private readonly agreements: Agreements;
   readonly events: EventsService;
 
   constructor(parts: VaultParts) {
@@ -80,6 +82,7 @@ export class Vault {
     this.keys = new ApiKeys(db, policy);
     this.logins = new LoginGuard(db, this.trail, parts.authLimits);
     this.callers = new Callers(policy, this.trail, this.keys, this.logins);
+    this.agreements = new Agreements(db, policy, this.trail);
   }
 
   // --- serving ------------------------------------------------------------------------------
@@ -261,6 +264,33 @@ export class Vault {
   /** Revokes an API key by id (or, for the operator, its prefix); effective on its next request. */
   revokeApiKey(idOrPrefix: string, ctx: RequestContext = OPERATOR): Promise<void> {
     return this.callers.revokeKey(idOrPrefix, ctx);
+  }
+
+  // --- Business Associate Agreements ----------------------------------------------------------
+
+  /** Records a Business Associate Agreement (operator and admin roles; audited). */
+  addAgreement(input: AgreementInput, ctx: RequestContext = OPERATOR): Promise<Agreement> {
+    return this.agreements.add(input, ctx);
+  }
+
+  /** Every agreement with its status and days to expiry (operator and admin roles; audited). */
+  listAgreements(ctx: RequestContext = OPERATOR): Promise<Agreement[]> {
+    return this.agreements.list(ctx);
+  }
+
+  /** Revokes an agreement: it covers nothing from now on (operator and admin roles; audited). */
+  revokeAgreement(id: string, ctx: RequestContext = OPERATOR): Promise<void> {
+    return this.agreements.revoke(id, ctx);
+  }
+
+  /** The agreement in force covering a host for a scope, if any (what egress checks). */
+  agreementCovering(host: string, scope: 'phi' | 'no-phi'): Promise<Agreement | undefined> {
+    return this.agreements.covering(host, scope);
+  }
+
+  /** Agreements in force that expire within 30 days. */
+  agreementsExpiringSoon(): Promise<Agreement[]> {
+    return this.agreements.expiringSoon();
   }
 
   // --- change events ------------------------------------------------------------------------

@@ -214,6 +214,8 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       '/v1/collections/{c}/search': ['post'],
       '/v1/detokenize': ['post'],
       '/v1/events/schemas': ['get'],
+      '/v1/admin/baa': ['get', 'post'],
+      '/v1/admin/baa/{id}': ['delete'],
       '/v1/events/{topic}': ['get'],
       '/v1/events/{topic}/stream': ['get'],
       '/v1/audit/events': ['get'],

@@ -1,4 +1,7 @@
-/** API keys over HTTP, for roles with `admin: true`: create (the key is shown once), list, revoke. All audited. */
+/**
+ * For roles with `admin: true`: API keys (create, the key shown once; list; revoke) and Business
+ * Associate Agreements (add, list with days to expiry, revoke). All audited.
+ */
 import { lifetimeMs } from '../../vault/apikeys.js';
 import type { Vault } from '../../vault/vault.js';
 import { ctxOf } from '../context.js';
@@ -65,6 +68,85 @@ export function adminRoutes({ plain, json }: Scopes, vault: Vault): void {
     },
     async (request, reply) => {
       await vault.revokeApiKey(request.params.id, ctxOf(request));
+      return reply.code(204).send();
+    },
+  );
+
+  const agreementSchema = {
+    type: 'object',
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      name: { type: 'string' },
+      hosts: { type: 'array', items: { type: 'string' } },
+      signed: { type: 'string', format: 'date' },
+      expires: { type: 'string', format: 'date' },
+      scope: { type: 'string', enum: ['phi', 'no-phi'] },
+      documentSha256: { type: ['string', 'null'] },
+      createdAt: { type: 'string' },
+      revokedAt: { type: ['string', 'null'] },
+      daysToExpiry: { type: 'integer' },
+      status: { type: 'string', enum: ['active', 'expiring', 'expired', 'revoked'] },
+    },
+  } as const;
+
+  json.post<{
+    Body: { name: string; hosts: string[]; signed: string; expires: string; scope?: 'phi' | 'no-phi'; documentSha256?: string };
+  }>(
+    '/v1/admin/baa',
+    {
+      schema: {
+        summary: 'Record a Business Associate Agreement covering hosts until a date',
+        tags,
+        security,
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            hosts: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string', maxLength: 253 } },
+            signed: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+            scope: { type: 'string', enum: ['phi', 'no-phi'] },
+            documentSha256: {
+              type: 'string',
+              pattern: '^[0-9a-fA-F]{64}$',
+              description: 'the signed document’s SHA-256; the document is not sent',
+            },
+          },
+          required: ['name', 'hosts', 'signed', 'expires'],
+          additionalProperties: false,
+        },
+        response: { 201: agreementSchema, ...problems(400, 413, 415) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await vault.addAgreement(request.body, ctxOf(request))),
+  );
+
+  plain.get(
+    '/v1/admin/baa',
+    {
+      schema: {
+        summary: 'Every Business Associate Agreement, soonest expiry first, with its status',
+        tags,
+        security,
+        response: { 200: { type: 'object', properties: { agreements: { type: 'array', items: agreementSchema } } }, ...problems() },
+      },
+    },
+    async (request) => ({ agreements: await vault.listAgreements(ctxOf(request)) }),
+  );
+
+  plain.delete<{ Params: { id: string } }>(
+    '/v1/admin/baa/:id',
+    {
+      schema: {
+        summary: 'Revoke an agreement: it covers nothing from now on',
+        tags,
+        security,
+        params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] },
+        response: { 204: { type: 'null', description: 'revoked' }, ...problems(404) },
+      },
+    },
+    async (request, reply) => {
+      await vault.revokeAgreement(request.params.id, ctxOf(request));
       return reply.code(204).send();
     },
   );
