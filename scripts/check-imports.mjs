@@ -2,7 +2,8 @@
 // cycles, nothing imports http/ or cli/, and each layer imports only the layers listed for it
 // below. A new top-level folder must be added to the table before it can be used (fail closed),
 // and CONTRIBUTING.md's layer table must say the same as this one (checked here too).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import madge from 'madge';
 
 /** Layer → the layers it may import (besides itself). `errors` and `util` are the root of everything. */
@@ -19,7 +20,7 @@ const ALLOWED = {
   audit: [...ROOT, 'store', 'crypto', 'config', 'detect'],
   events: [...ROOT, 'store', 'schema', 'config', 'detect'],
   egress: [...ROOT, 'config', 'detect'],
-  vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'detect'],
+  vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'egress', 'detect'],
   http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto'],
   index: [...ROOT, 'config', 'vault'],
   cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http'],
@@ -48,6 +49,40 @@ for (const [file, deps] of Object.entries(graph.obj())) {
   }
 }
 if (graph.warnings().skipped.length) problems.push(`unresolved imports: ${graph.warnings().skipped.join(', ')}`);
+
+// Only src/egress/ opens outbound connections: elsewhere no undici, node:https or node:tls, no
+// global fetch, and from node:http and node:net only what serves or inspects (a server,
+// address checks, status texts, types), never a client, a socket or an agent.
+const SERVER_SIDE = new Set(['createServer', 'isIP', 'isIPv4', 'isIPv6', 'BlockList', 'STATUS_CODES']);
+const sources = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+for (const file of sources('src')) {
+  if (file.startsWith(join('src', 'egress'))) continue;
+  const code = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:])\/\/.*$/gm, '$1');
+  for (const m of code.matchAll(/import\s+(type\s+)?([^;]*?)\s+from\s+'(undici|node:https|node:tls|node:http|node:net)'/g)) {
+    const [, isType, what, mod] = m;
+    if (isType) continue;
+    if (mod === 'undici' || mod === 'node:https' || mod === 'node:tls') {
+      problems.push(`${file} imports ${mod}: only src/egress/ opens outbound connections`);
+      continue;
+    }
+    const named = /^\{([^}]*)\}$/.exec(what.trim());
+    const names = named
+      ? named[1]
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : null;
+    const outbound =
+      names === null ? ['(the whole module)'] : names.filter((n) => !n.startsWith('type ') && !SERVER_SIDE.has(n.split(/\s+as\s+/)[0]));
+    if (outbound.length) problems.push(`${file} imports ${outbound.join(', ')} from ${mod}: only src/egress/ opens outbound connections`);
+  }
+  if (/(^|[^.\w])fetch\s*\(/m.test(code)) problems.push(`${file} calls fetch: only src/egress/ opens outbound connections`);
+}
 
 // CONTRIBUTING.md's table: one row per layer, `| \`layer\` | \`a\`, \`b\` |` (or "nothing").
 const page = readFileSync(new URL('../CONTRIBUTING.md', import.meta.url), 'utf8');

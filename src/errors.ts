@@ -42,6 +42,11 @@ export const ERROR_CODES = {
   unknown_topic: { status: 404, title: 'Unknown event topic' },
   after_out_of_range: { status: 400, title: 'The position to read after is out of range' },
   broker_unavailable: { status: 503, title: 'The event broker cannot be reached' },
+  egress_denied: {
+    status: 403,
+    title: 'Outbound request refused: not HTTPS, not covered by a Business Associate Agreement, or to an address not allowed',
+  },
+  egress_failed: { status: 502, title: 'Outbound request failed (connection, TLS or timeout)' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -153,4 +153,10 @@ events:
   # relay:
   #   grace: 1h              # delivered events stay this long for HTTP readers
   #   dedupe_window: 2m      # the broker drops a re-sent event within this window
+
+# Outbound requests go only over HTTPS to hosts covered by a Business Associate Agreement in force
+# (ward baa add), never to loopback, private or metadata addresses.
+# egress:
+#   allow_private: false     # nonproduction only: true lets requests reach a local receiver
+#   ca_file: ca.pem          # CA certificates of a private PKI, trusted besides the system's
 `;

@@ -40,6 +40,8 @@ export interface WardConfig {
   auth: AuthLimits;
   /** Change events: topics, consumers, broker (see events/). */
   events: EventsConfig;
+  /** Outbound requests: private addresses allowed (nonproduction only), extra CA file (absolute). */
+  egress: { allow_private: boolean; ca_file?: string };
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -120,5 +122,18 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     windowMs: intervalMs(raw.auth.failure_window) as number,
     lockoutMs: intervalMs(raw.auth.lockout) as number,
   };
-  return { file, space: raw.space, database, keys, collections: raw.collections, roles: raw.roles, audit, auth, events: raw.events };
+  const egress: WardConfig['egress'] = { allow_private: raw.egress.allow_private };
+  if (raw.egress.ca_file) egress.ca_file = resolve(dir, raw.egress.ca_file);
+  return {
+    file,
+    space: raw.space,
+    database,
+    keys,
+    collections: raw.collections,
+    roles: raw.roles,
+    audit,
+    auth,
+    events: raw.events,
+    egress,
+  };
 }

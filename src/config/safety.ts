@@ -44,7 +44,13 @@ function keyRules(key: MasterKeyFacts, createdWithDevKey: boolean): string[] {
 /** Throws `unsafe_production` listing every broken rule; does nothing outside production. */
 export function assertProductionSafe(cfg: WardConfig, key: MasterKeyFacts, createdWithDevKey = false): void {
   if (cfg.space.tier !== 'production') return;
-  const rules = [databaseRule(cfg.database), ...keyRules(key, createdWithDevKey)].filter((r): r is string => !!r);
+  const rules = [
+    databaseRule(cfg.database),
+    ...keyRules(key, createdWithDevKey),
+    cfg.egress.allow_private
+      ? 'egress.allow_private: a production space never sends to loopback or private addresses; remove it'
+      : undefined,
+  ].filter((r): r is string => !!r);
   if (rules.length)
     throw new WardError(
       'unsafe_production',

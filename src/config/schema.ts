@@ -178,6 +178,16 @@ export const eventsSchema = z
   })
   .default({ topics: [], consumers: [], broker: {}, relay: { grace: '1h', dedupe_window: '2m', batch: 1000 } });
 
+/** Outbound requests (webhooks, drains, alerts): see egress/client. */
+export const egressSchema = z
+  .strictObject({
+    /** Nonproduction only: let requests reach loopback and private addresses (a local receiver). */
+    allow_private: z.boolean().default(false),
+    /** A PEM file of CA certificates trusted besides the system's (a private PKI). */
+    ca_file: z.string().min(1).optional(),
+  })
+  .default({ allow_private: false });
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -198,6 +208,7 @@ export const configSchema = z.strictObject({
   audit: auditSchema,
   auth: authSchema,
   events: eventsSchema,
+  egress: egressSchema,
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;

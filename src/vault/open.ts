@@ -3,6 +3,7 @@
  * open the keyring. Every misconfiguration fails here with a message that names the fix.
  */
 
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Policy } from '../access/policy.js';
 import { AuditLog } from '../audit/log.js';
@@ -84,6 +85,16 @@ export function eventsOf(cfg: WardConfig, collections: ReadonlyMap<string, Colle
   };
 }
 
+/** The extra CA certificates egress trusts, read at start (a missing file is a configuration error). */
+function caFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new WardError('config_invalid', `egress.ca_file: cannot read ${file}; name a PEM file of CA certificates`);
+  }
+}
+
 export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Promise<Vault> {
   const master = loadMasterKey(cfg.keys, options.env ?? process.env);
   assertProductionSafe(cfg, master);
@@ -108,6 +119,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
       authLimits: cfg.auth,
       events,
       crypto: fieldCrypto(options.cryptoThreads),
+      egress: { allowPrivate: cfg.egress.allow_private, ca: caFile(cfg.egress.ca_file) },
     });
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});

@@ -14,6 +14,7 @@ import type { VerifyReport } from '../audit/verify.js';
 import type { AuthLimits } from '../config/load.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
+import { Egress, type EgressOptions, type EgressRecord } from '../egress/client.js';
 import type { BrokerAdapter } from '../events/relay.js';
 import type { CompiledEvents } from '../events/topics.js';
 import type { Collection } from '../schema/collection.js';
@@ -36,6 +37,8 @@ export { MAX_BATCH, MAX_SEARCH_LIMIT, type ReadOptions, type RecordView, type Se
 
 /** The local operator: the CLI and in-process library callers, who hold the master key. */
 const OPERATOR = operatorContext();
+/** Who sends Ward's own outbound requests, as the audit trail names it. */
+const OPERATOR_EGRESS: RequestContext = { principal: { id: 'ward:egress', role: 'system' } };
 
 /** What a vault is made of (see vault/open, which assembles it). */
 export interface VaultParts {
@@ -49,6 +52,8 @@ export interface VaultParts {
   events: CompiledEvents & EventsOptions;
   /** Where field crypto runs (see crypto/threads); default this thread. Closed with the vault. */
   crypto?: FieldCrypto;
+  /** Outbound requests: private addresses allowed (nonproduction only), extra CA certificates (PEM). */
+  egress?: { allowPrivate: boolean; ca?: string | undefined };
 }
 
 export class Vault {
@@ -83,6 +88,31 @@ export class Vault {
     this.logins = new LoginGuard(db, this.trail, parts.authLimits);
     this.callers = new Callers(policy, this.trail, this.keys, this.logins);
     this.agreements = new Agreements(db, policy, this.trail);
+    this.egressSettings = parts.egress ?? { allowPrivate: false };
+  }
+
+  private readonly egressSettings: { allowPrivate: boolean; ca?: string | undefined };
+
+  /**
+   * The outbound client (see egress/client): HTTPS only, to hosts covered by an agreement in force,
+   * never to a private or metadata address (unless this nonproduction space allows private ones),
+   * every request audited as `egress`. `resolve` replaces the system resolver (tests).
+   */
+  egress(o: Pick<EgressOptions, 'resolve' | 'timeoutMs'> = {}): Egress {
+    const audit = (r: EgressRecord) => {
+      const outcome = r.outcome === 'sent' ? 'allowed' : r.outcome;
+      const detail = `${r.purpose} to ${r.host ?? '(no host)'}: ${r.bytes} bytes${r.status === null ? '' : `, status ${r.status}`}${
+        r.agreement ? `, agreement ${r.agreement}` : ''
+      }`;
+      return this.trail.write({ ...this.trail.row(OPERATOR_EGRESS, 'egress', null, [], [], outcome, r.reason), detail });
+    };
+    return new Egress({
+      covering: (host, scope) => this.agreements.covering(host, scope),
+      audit,
+      allowPrivate: this.egressSettings.allowPrivate,
+      ...(this.egressSettings.ca ? { ca: this.egressSettings.ca } : {}),
+      ...o,
+    });
   }
 
   // --- serving ------------------------------------------------------------------------------

@@ -1,0 +1,204 @@
+/**
+ * The one way out: every outbound HTTP request Ward makes goes through `Egress.send`, which sends
+ * it only if
+ * - it is HTTPS, with the certificate verified and TLS 1.2 or later;
+ * - its host is covered by a Business Associate Agreement in force whose scope fits the payload
+ *   (PHI, or a reference to it such as a token, needs a `phi` agreement);
+ * - the address the host resolves to is public (not loopback, private, link-local, CGNAT or
+ *   multicast) unless a nonproduction space allows private addresses; a cloud metadata address is
+ *   never allowed. The host is resolved once and the connection pinned to that address, so DNS
+ *   rebinding cannot move it elsewhere.
+ * A redirect is followed only to a URL that passes the same checks. Every request, sent or
+ * refused, is reported to `audit` (destination host, purpose, bytes, status, outcome; never a
+ * body); a refusal is `egress_denied`.
+ */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
+import { WardError } from '../errors.js';
+import { normalHost } from '../util/hosts.js';
+
+export type PayloadScope = 'phi' | 'no-phi';
+
+export interface EgressRecord {
+  /** The destination host (from configuration, never from a client), or null when the URL had none. */
+  host: string | null;
+  purpose: string;
+  /** Bytes of the request body. */
+  bytes: number;
+  status: number | null;
+  outcome: 'sent' | 'denied' | 'failed';
+  /** Why it was refused or failed: not_https, not_covered, address_not_allowed, unresolvable, network_error. */
+  reason: string | null;
+  /** The agreement that covered it. */
+  agreement: string | null;
+}
+
+export interface EgressOptions {
+  /** The agreement in force covering a host for a scope (the vault's registry). */
+  covering(host: string, scope: PayloadScope): Promise<{ id: string } | undefined>;
+  /** Reports every request, sent or refused. If it throws, nothing is sent. */
+  audit(record: EgressRecord): Promise<void>;
+  /** Nonproduction spaces only: allow loopback and private addresses (a local receiver). */
+  allowPrivate?: boolean;
+  /** Extra CA certificates (PEM) trusted besides the system's: a private PKI. */
+  ca?: string | readonly string[];
+  /** Resolves a host name to its addresses (default: the system resolver). */
+  resolve?: (host: string) => Promise<readonly { address: string; family: number }[]>;
+  timeoutMs?: number;
+}
+
+export interface EgressRequest {
+  url: string;
+  method?: 'GET' | 'POST' | 'PUT';
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+  /** Why Ward sends it (`webhook`, `log-drain`, `alert`): a name Ward chose, audited. */
+  purpose: string;
+  /** What the body holds: `phi` for PHI or references to it (tokens, record ids), else `no-phi`. */
+  scope: PayloadScope;
+  /** Redirects to follow, each checked like the first request (default 0: none). */
+  maxRedirects?: number;
+}
+
+export interface EgressResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Addresses a request may not reach unless private ones are allowed. */
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
+/** Cloud metadata services: never reachable, whatever the space allows. */
+const METADATA = new BlockList();
+METADATA.addAddress('169.254.169.254', 'ipv4');
+METADATA.addAddress('169.254.170.2', 'ipv4');
+METADATA.addAddress('fd00:ec2::254', 'ipv6');
+
+const family = (a: string) => (isIP(a) === 6 ? 'ipv6' : 'ipv4');
+
+/** Why an address may not be reached, or undefined. */
+export function addressRefusal(address: string, allowPrivate: boolean): string | undefined {
+  const f = family(address);
+  if (METADATA.check(address, f)) return 'metadata_address';
+  if (!allowPrivate && PRIVATE.check(address, f)) return 'address_not_allowed';
+  return undefined;
+}
+
+const denied = (why: string) => new WardError('egress_denied', `the request was not sent: ${why}`);
+
+export class Egress {
+  private readonly resolve: NonNullable<EgressOptions['resolve']>;
+  private readonly ca: string[] | undefined;
+
+  constructor(private readonly o: EgressOptions) {
+    this.resolve = o.resolve ?? ((host) => lookup(host, { all: true, verbatim: true }));
+    this.ca = o.ca ? [...rootCertificates, ...(typeof o.ca === 'string' ? [o.ca] : o.ca)] : undefined;
+  }
+
+  /** Sends the request if every rule allows it (see the module's comment); else throws `egress_denied`. */
+  async send(r: EgressRequest): Promise<EgressResponse> {
+    let url = r.url;
+    for (let hop = 0; ; hop++) {
+      const res = await this.once({ ...r, url });
+      const location = res.headers.location;
+      if (res.status < 300 || res.status > 399 || typeof location !== 'string' || hop >= (r.maxRedirects ?? 0)) return res;
+      url = new URL(location, url).toString();
+    }
+  }
+
+  private async once(r: EgressRequest): Promise<EgressResponse> {
+    const bytes = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
+    const record = (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) =>
+      this.o.audit({ host: null, purpose: r.purpose, bytes, status: null, outcome, reason: null, agreement: null, ...fields });
+    let url: URL;
+    try {
+      url = new URL(r.url);
+    } catch {
+      await record('denied', { reason: 'bad_url' });
+      throw denied('the URL is not valid');
+    }
+    const host = normalHost(url.hostname) ?? null;
+    const refuse = async (reason: string, message: string): Promise<never> => {
+      await record('denied', { host, reason });
+      throw denied(message);
+    };
+    if (url.protocol !== 'https:') return refuse('not_https', 'only HTTPS is allowed');
+    if (!host || url.username || url.password) return refuse('bad_url', 'the URL must name a host and carry no credentials');
+    const agreement = await this.o.covering(host, r.scope);
+    if (!agreement)
+      return refuse(
+        'not_covered',
+        `no Business Associate Agreement in force covers this host for ${r.scope === 'phi' ? 'PHI' : 'this data'}`,
+      );
+    // Resolved once; every address must be allowed, and the connection goes to the first.
+    let addresses: readonly { address: string; family: number }[];
+    try {
+      addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await this.resolve(host);
+    } catch {
+      addresses = [];
+    }
+    if (!addresses.length) return refuse('unresolvable', 'the host does not resolve');
+    for (const a of addresses) {
+      const why = addressRefusal(a.address, this.o.allowPrivate === true);
+      if (why) return refuse(why, 'the host resolves to an address that may not be reached');
+    }
+    const pinned = addresses[0] as { address: string; family: number };
+    const agent = new Agent({
+      connect: {
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+        servername: isIP(host) ? undefined : host,
+        ...(this.ca ? { ca: this.ca } : {}),
+        // The connection goes to the address checked above, whatever the name resolves to now.
+        lookup: ((_name: string, options: { all?: boolean | undefined }, done: (...args: unknown[]) => void) =>
+          options?.all ? done(null, [pinned]) : done(null, pinned.address, pinned.family)) as never,
+      },
+    });
+    try {
+      const res = await request(url, {
+        method: r.method ?? 'POST',
+        headers: r.headers ?? {},
+        body: r.body ?? null,
+        dispatcher: agent,
+        headersTimeout: this.o.timeoutMs ?? 10_000,
+        bodyTimeout: this.o.timeoutMs ?? 10_000,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      await record('sent', { host, status: res.statusCode, agreement: agreement.id });
+      return { status: res.statusCode, headers: res.headers, body };
+    } catch (e) {
+      if (e instanceof WardError) throw e;
+      await record('failed', { host, reason: 'network_error', agreement: agreement.id });
+      // The cause (a TLS or socket error) may name the host or address: it is not passed on.
+      throw new WardError('egress_failed', 'the request could not be completed (connection, TLS or timeout)');
+    } finally {
+      await agent.close().catch(() => {});
+    }
+  }
+}
