@@ -70,6 +70,11 @@ export function registerEvents(program: Command, cli: Cli): void {
     );
 
   events
+    .command('dead-letters')
+    .description('list events webhooks gave up on after their attempts (ids and positions, never a body)')
+    .action(() => cli.withVault(async (v) => cli.printJson({ deadLetters: await v.events.deadLetters() })));
+
+  events
     .command('tail <topic>')
     .description('print events of a topic as JSON lines as they arrive, until SIGINT (--after N starts after position N)')
     .option('--after <position>', 'start after this position (default: the newest, so only new events)')

@@ -146,6 +146,13 @@ events:
     - name: billing_sync
       topics: [local-dev.patients.refs.v1]
       role: billing
+  # webhooks:                # HTTPS POST of each event, signed (see the README); the host needs an agreement
+  #   - name: billing_hook
+  #     topic: local-dev.patients.refs.v1
+  #     url: https://hooks.example.com/ward
+  #     secret_env: BILLING_HOOK_SECRET   # the environment variable holding the signing secret
+  #     max_attempts: 8                   # then the event goes to the dead letters
+  #     retry_after: 1s                   # the first retry's wait, doubling up to 5m
   # broker:                  # relay events to NATS JetStream (one stream per topic); without it
   #   nats:                  # the outbox is the event log and consumers read over HTTP
   #     url: nats://127.0.0.1:4222

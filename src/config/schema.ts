@@ -149,6 +149,19 @@ export const consumerSchema = z.strictObject({
   role: z.string().regex(IDENT, identMessage),
 });
 
+/** An HTTPS endpoint that receives a topic's events, signed (see events/webhooks). */
+export const webhookSchema = z.strictObject({
+  name: z.string().regex(IDENT, identMessage),
+  topic: z.string().min(1),
+  url: z.string().regex(/^https:\/\/[^\s]+$/, 'must be an https:// URL'),
+  /** The environment variable holding the signing secret (never the secret itself). */
+  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as WARD_WEBHOOK_SECRET'),
+  /** Attempts per event before it goes to the dead letters. */
+  max_attempts: z.number().int().min(1).max(100).default(8),
+  /** The first retry's wait; each next one doubles, up to 5 minutes. */
+  retry_after: span('1s or 500ms').default('1s'),
+});
+
 const filePath = z.string().min(1);
 export const natsSchema = z.strictObject({
   /** nats://host:port (or several, comma-separated); tls:// for TLS. */
@@ -164,6 +177,7 @@ export const eventsSchema = z
   .strictObject({
     topics: z.array(topicSchema).default([]),
     consumers: z.array(consumerSchema).default([]),
+    webhooks: z.array(webhookSchema).default([]),
     broker: z.strictObject({ nats: natsSchema.optional() }).default({}),
     relay: z
       .strictObject({
@@ -176,7 +190,7 @@ export const eventsSchema = z
       })
       .default({ grace: '1h', dedupe_window: '2m', batch: 1000 }),
   })
-  .default({ topics: [], consumers: [], broker: {}, relay: { grace: '1h', dedupe_window: '2m', batch: 1000 } });
+  .default({ topics: [], consumers: [], webhooks: [], broker: {}, relay: { grace: '1h', dedupe_window: '2m', batch: 1000 } });
 
 /** Outbound requests (webhooks, drains, alerts): see egress/client. */
 export const egressSchema = z

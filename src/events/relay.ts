@@ -6,9 +6,10 @@
  * the copies by event id (its dedupe window). Failures back off and retry; delivered events
  * leave the outbox after a grace period.
  */
-import type { Db, Session } from '../store/db.js';
+import type { Db } from '../store/db.js';
 import type { PendingEvent } from '../store/events.js';
 import * as store from '../store/events.js';
+import { Leader } from './leader.js';
 import { type Consumer, eventHeaders, type Topic } from './topics.js';
 
 /** A message as a broker adapter publishes it: the event as JSON, its id for dedupe, fixed headers. */
@@ -78,9 +79,8 @@ export class Relay {
   private failuresInARow = 0;
   private lastCleanup = 0;
   private broker: BrokerAdapter | undefined;
-  /** The connection holding the relay's lock while this relay is the active one. */
-  private session: Session | undefined;
-  private leading = false;
+  /** One relay is active across every process and server. */
+  private readonly leader: Leader;
   private loop: () => void = () => {};
   private poked = false;
 
@@ -91,32 +91,8 @@ export class Relay {
     private readonly topics: ReadonlyMap<string, Topic>,
     private readonly consumers: readonly Consumer[],
     private readonly options: RelayOptions,
-  ) {}
-
-  /**
-   * Whether this relay is the active one: it holds the relay's advisory lock on a connection of
-   * its own, so the lock ends with the process (a relay killed with SIGKILL frees it at once).
-   */
-  private async lead(): Promise<boolean> {
-    try {
-      if (this.session?.lost) await this.resign();
-      this.session ??= await this.db.session();
-      if (!this.leading) this.leading = await store.tryRelayLock(this.session);
-      else await this.session.query('SELECT 1'); // the lock is only as alive as its connection
-      return this.leading;
-    } catch (e) {
-      await this.resign();
-      throw e;
-    }
-  }
-
-  private async resign(): Promise<void> {
-    const s = this.session;
-    this.session = undefined;
-    if (!s) return;
-    if (this.leading && !s.lost) await store.releaseRelayLock(s).catch(() => {});
-    this.leading = false;
-    await s.release();
+  ) {
+    this.leader = new Leader(db, store.RELAY_LOCK);
   }
 
   /**
@@ -126,7 +102,7 @@ export class Relay {
    * many events went (0 also when another relay is active).
    */
   async round(): Promise<number> {
-    if (!(await this.lead())) return 0;
+    if (!(await this.leader.lead())) return 0;
     if (!this.broker) {
       const broker = await this.connect();
       try {
@@ -212,6 +188,6 @@ export class Relay {
     await this.running;
     await this.broker?.close().catch(() => {});
     this.broker = undefined;
-    await this.resign();
+    await this.leader.resign();
   }
 }

@@ -12,6 +12,7 @@ import { detect } from '../detect/index.js';
 import { WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
 import { intervalMs } from '../util/duration.js';
+import { normalHost } from '../util/hosts.js';
 
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
@@ -214,6 +215,21 @@ export function compileEvents(
     c.topics.forEach((t, j) => {
       if (!declared.has(t)) problems.push(`${at}.topics[${j}]: not a topic declared under events.topics`);
     });
+  });
+  const hooks = new Set<string>();
+  cfg.webhooks.forEach((w, i) => {
+    const at = `events.webhooks[${i}]`;
+    if (hooks.has(w.name)) problems.push(`${at}.name: another webhook has this name`);
+    hooks.add(w.name);
+    if (!declared.has(w.topic)) problems.push(`${at}.topic: not a topic declared under events.topics`);
+    let host: string | undefined;
+    try {
+      const u = new URL(w.url);
+      host = u.username || u.password ? undefined : normalHost(u.hostname);
+    } catch {
+      host = undefined;
+    }
+    if (!host) problems.push(`${at}.url: must be an https:// URL with a host name or address and no credentials`);
   });
   if (problems.length) throw new WardError('config_invalid', `${file}:\n  ${problems.join('\n  ')}`);
   return { topics, consumers: cfg.consumers };

@@ -84,19 +84,21 @@ export async function setPosition(q: Queryable, name: string, pos: number): Prom
 }
 
 /**
- * Takes the relay's lock for the session `q` (a connection of its own: the lock ends with it, so
- * with the process); false when another relay holds it.
+ * Takes an advisory lock for the session `q` (a connection of its own: the lock ends with it, so
+ * with the process); false when another session holds it.
  */
-export async function tryRelayLock(q: Queryable): Promise<boolean> {
-  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RELAY_LOCK]);
+export async function trySessionLock(q: Queryable, lock: number): Promise<boolean> {
+  const [row] = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [lock]);
   return row?.ok === true;
 }
 
-export async function releaseRelayLock(q: Queryable): Promise<void> {
-  await q.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK]);
+export async function releaseSessionLock(q: Queryable, lock: number): Promise<void> {
+  await q.query('SELECT pg_advisory_unlock($1)', [lock]);
 }
 /** The relay's advisory lock (the sequencer's is 2002874989, in ward_sequence_events). */
 export const RELAY_LOCK = 2002874990;
+/** The webhook sender's. */
+export const WEBHOOK_LOCK = 2002874991;
 
 /** An event as the relay sends it: its body as the JSON text stored. */
 export interface PendingEvent {
@@ -194,4 +196,40 @@ export async function declaredAt(q: Queryable, consumers: readonly string[]): Pr
 export async function countEvents(q: Queryable, topic: string, after: number): Promise<number> {
   const [row] = await q.query<{ n: string }>('SELECT count(*)::text AS n FROM ward_events WHERE topic = $1 AND pos > $2', [topic, after]);
   return Number(row?.n ?? 0);
+}
+
+export interface DeadLetter {
+  webhook: string;
+  topic: string;
+  eventId: string;
+  pos: number;
+  attempts: number;
+  lastStatus: number | null;
+  lastReason: string | null;
+  at: Date;
+}
+
+export async function insertDeadLetter(q: Queryable, d: Omit<DeadLetter, 'at'>): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_webhook_dead_letters (webhook, topic, event_id, pos, attempts, last_status, last_reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [d.webhook, d.topic, d.eventId, d.pos, d.attempts, d.lastStatus, d.lastReason],
+  );
+}
+
+export async function deadLetters(q: Queryable): Promise<DeadLetter[]> {
+  const rows = await q.query<Record<string, unknown>>(
+    `SELECT webhook, topic, event_id::text AS event_id, pos::text AS pos, attempts, last_status, last_reason, at
+     FROM ward_webhook_dead_letters ORDER BY id`,
+  );
+  return rows.map((r) => ({
+    webhook: r.webhook as string,
+    topic: r.topic as string,
+    eventId: r.event_id as string,
+    pos: Number(r.pos),
+    attempts: r.attempts as number,
+    lastStatus: (r.last_status as number | null) ?? null,
+    lastReason: (r.last_reason as string | null) ?? null,
+    at: r.at as Date,
+  }));
 }

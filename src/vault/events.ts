@@ -11,6 +11,7 @@ import { WardError } from '../errors.js';
 import { EventWriter } from '../events/outbox.js';
 import { type BrokerAdapter, type ConsumerState, Relay } from '../events/relay.js';
 import type { CompiledEvents, Consumer, Topic } from '../events/topics.js';
+import { type Send, type Webhook, WebhookSender } from '../events/webhooks.js';
 import { selectApiKeys } from '../store/apikeys.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/events.js';
@@ -18,6 +19,8 @@ import type { AuditTrail } from './trail.js';
 
 export interface EventsOptions {
   space: string;
+  /** Webhooks with their secrets resolved (see events/webhooks). */
+  webhooks: readonly Webhook[];
   /** Connects to the broker when one is configured (events/nats). */
   broker?: (() => Promise<BrokerAdapter>) | undefined;
   graceMs: number;
@@ -68,14 +71,28 @@ export class EventsService {
   private relay: Relay | undefined;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private unpoke: (() => void) | undefined;
+  private readonly webhooks: WebhookSender;
 
   constructor(
     private readonly db: Db,
     private readonly policy: Policy,
     private readonly trail: AuditTrail,
     private readonly config: CompiledEvents & EventsOptions,
+    /** Sends a webhook delivery (through egress). */
+    send: Send,
   ) {
     this.writer = new EventWriter(config.topics, config.space, newRecordId);
+    this.webhooks = new WebhookSender(db, config.webhooks, send);
+  }
+
+  /** One pass of every webhook's deliveries now (tests; `ward serve` runs them in the background). */
+  deliverWebhooks(now?: number): Promise<number> {
+    return this.webhooks.round(now);
+  }
+
+  /** Events webhooks gave up on (ids and positions only). */
+  deadLetters(): Promise<store.DeadLetter[]> {
+    return store.deadLetters(this.db);
   }
 
   /** Declared topic names, in declaration order. */
@@ -187,6 +204,7 @@ export class EventsService {
 
   /** Starts relaying to the broker (when one is configured) and removing old events from the outbox. */
   async start(on: { relayFailed(e: unknown): void }): Promise<void> {
+    this.webhooks.start(on.relayFailed);
     const relay = this.relayWith(on);
     if (relay && !this.unpoke) {
       relay.start();
@@ -212,6 +230,7 @@ export class EventsService {
   }
 
   async stop(): Promise<void> {
+    await this.webhooks.stop();
     this.unpoke?.();
     this.unpoke = undefined;
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);

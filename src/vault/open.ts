@@ -58,14 +58,35 @@ export function compileCollections(cfg: WardConfig): Map<string, Collection> {
  * The events section checked (see events/topics) and its options resolved: files named
  * relative to ward.yaml, the broker connected only when the relay starts.
  */
-export function eventsOf(cfg: WardConfig, collections: ReadonlyMap<string, Collection>): CompiledEvents & EventsOptions {
+export function eventsOf(
+  cfg: WardConfig,
+  collections: ReadonlyMap<string, Collection>,
+  env: NodeJS.ProcessEnv = process.env,
+): CompiledEvents & EventsOptions {
   const compiled = compileEvents(cfg.events, cfg.space.name, collections, new Set(Object.keys(cfg.roles)), cfg.file);
   const nats = cfg.events.broker.nats;
   const dir = dirname(cfg.file);
   const file = (f: string | undefined) => (f ? resolve(dir, f) : undefined);
   const relay = cfg.events.relay;
+  const webhooks = cfg.events.webhooks.map((w, i) => {
+    const secret = env[w.secret_env];
+    if (!secret || secret.length < 16)
+      throw new WardError(
+        'config_invalid',
+        `${cfg.file}:\n  events.webhooks[${i}].secret_env: the environment variable ${w.secret_env} must hold the signing secret (16 characters or more)`,
+      );
+    return {
+      name: w.name,
+      topic: w.topic,
+      url: w.url,
+      secret,
+      maxAttempts: w.max_attempts,
+      retryAfterMs: intervalMs(w.retry_after) ?? 1000,
+    };
+  });
   return {
     ...compiled,
+    webhooks,
     space: cfg.space.name,
     graceMs: intervalMs(relay.grace) ?? 3_600_000,
     batch: relay.batch,
@@ -99,7 +120,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
   const master = loadMasterKey(cfg.keys, options.env ?? process.env);
   assertProductionSafe(cfg, master);
   const collections = compileCollections(cfg);
-  const events = eventsOf(cfg, collections);
+  const events = eventsOf(cfg, collections, options.env ?? process.env);
   const db = options.db ?? (await openDb(cfg, options.poolSize));
   try {
     const mode = options.migrations ?? (db.kind === 'pglite' ? 'auto' : 'check');

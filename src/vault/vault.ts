@@ -80,7 +80,11 @@ export class Vault {
     this.policy = policy;
     this.codec = new RecordCodec(keyring, parts.crypto ?? fieldCrypto());
     this.trail = new AuditTrail(db, policy);
-    this.events = new EventsService(db, policy, this.trail, parts.events);
+    this.events = new EventsService(db, policy, this.trail, parts.events, (w, body, headers) =>
+      this.egress()
+        .send({ url: w.url, body, headers, purpose: `webhook ${w.name}`, scope: 'phi' })
+        .then((r) => r.status),
+    );
     this.records = new Records(db, keyring, this.codec, this.trail, this.events.writer, collections);
     this.tokens = new Tokens(db, policy, this.codec, this.trail, collections);
     this.audit = new AuditReads(db, policy, this.trail, parts.auditLog);

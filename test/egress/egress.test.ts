@@ -5,72 +5,18 @@
  * sent or refused, is audited without its body. (Names resolve through a resolver the test gives
  * the client: the hosts are this machine under made-up names.)
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { assertProductionSafe } from '../../src/config/safety.js';
 import { canaryPatient, exampleConfig, type TestVault, testVault } from '../helpers.js';
+import { testPki } from '../pki.js';
 import { scratchDir } from '../scratch.js';
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-
-/** A CA and a server certificate it signed for `names` (and 127.0.0.1), as PEM. */
-function testPki(names: string[]) {
-  const keys = () => {
-    const k = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return {
-      privateKey: forge.pki.privateKeyFromPem(k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey,
-      publicKey: forge.pki.publicKeyFromPem(k.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
-      pem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    };
-  };
-  const cert = (
-    subject: string,
-    k: ReturnType<typeof keys>,
-    issuer: forge.pki.Certificate | undefined,
-    signer: forge.pki.rsa.PrivateKey,
-    extensions: object[],
-  ) => {
-    const c = forge.pki.createCertificate();
-    c.publicKey = k.publicKey;
-    c.serialNumber = `0${Math.floor(Math.random() * 1e9).toString(16)}`;
-    c.validity.notBefore = new Date(Date.now() - 60_000);
-    c.validity.notAfter = new Date(Date.now() + 86_400_000);
-    c.setSubject([{ name: 'commonName', value: subject }]);
-    c.setIssuer(issuer ? issuer.subject.attributes : [{ name: 'commonName', value: subject }]);
-    c.setExtensions(extensions);
-    c.sign(signer, forge.md.sha256.create());
-    return c;
-  };
-  const caKeys = keys();
-  const ca = cert('Ward Test CA', caKeys, undefined, caKeys.privateKey, [
-    { name: 'basicConstraints', cA: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true },
-  ]);
-  const leafKeys = keys();
-  const leaf = cert(names[0] as string, leafKeys, ca, caKeys.privateKey, [
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: [...names.map((value) => ({ type: 2, value })), { type: 7, ip: '127.0.0.1' }] },
-  ]);
-  const selfKeys = keys();
-  const self = cert(names[0] as string, selfKeys, undefined, selfKeys.privateKey, [
-    { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
-  ]);
-  return {
-    ca: forge.pki.certificateToPem(ca),
-    cert: forge.pki.certificateToPem(leaf),
-    key: leafKeys.pem,
-    selfCert: forge.pki.certificateToPem(self),
-    selfKey: selfKeys.pem,
-  };
-}
 
 interface Received {
   path: string;
