@@ -166,4 +166,10 @@ events:
 # egress:
 #   allow_private: false     # nonproduction only: true lets requests reach a local receiver
 #   ca_file: ca.pem          # CA certificates of a private PKI, trusted besides the system's
+
+# Where requests may come from: any other address gets 403 ingress_denied before authentication
+# (behind a proxy, the forwarded address counts only from --trust-proxy ranges).
+# network:
+#   ingress:
+#     allow: [10.0.0.0/8, 192.168.0.0/16]
 `;

@@ -42,6 +42,8 @@ export interface WardConfig {
   events: EventsConfig;
   /** Outbound requests: private addresses allowed (nonproduction only), extra CA file (absolute). */
   egress: { allow_private: boolean; ca_file?: string };
+  /** Client addresses requests may come from (IP addresses and CIDR ranges); undefined: any. */
+  ingressAllow: readonly string[] | undefined;
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -135,5 +137,6 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     auth,
     events: raw.events,
     egress,
+    ingressAllow: raw.network.ingress.allow,
   };
 }

@@ -14,6 +14,7 @@ import { authenticate } from './auth.js';
 import { addressMatcher, type ConnectionLimits, guardConnections, limitsWith, timeoutOptions } from './connections.js';
 import { requestId } from './context.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors.js';
+import { ingressAllowlist } from './ingress.js';
 import { ignoreBodies, jsonScope } from './json.js';
 import { defaultLogger, logResponse, routeOf } from './logging.js';
 import { trackMethods } from './methods.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Where metrics are counted; default a new registry with process metrics. They are served elsewhere (metrics-server). */
   metrics?: Metrics;
+  /** Client addresses requests may come from (`network.ingress.allow`); default any. */
+  ingressAllow?: readonly string[] | undefined;
   /** Timeouts and connection caps; defaults in DEFAULT_LIMITS, the server-wide cap from the open-file limit. */
   limits?: Partial<ConnectionLimits>;
 }
@@ -87,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // The synchronous hooks take Fastify's callback form: no promise per request.
   app.addHook('onRequest', (_request, _reply, done) => done(closing ? new WardError('shutting_down') : undefined));
+  ingressAllowlist(app, options.ingressAllow, (client, n) => vault.recordIngressRefusals(client, n));
   app.addHook('onRequest', authenticate({ vault, apiKeys, onFailure: () => metrics.authFailures.inc() }));
   app.addHook('onSend', (request, reply, payload, done) => {
     securityHeaders(request, reply, !!options.tls);

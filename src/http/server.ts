@@ -138,6 +138,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     built = await buildApp({
       vault,
       metrics,
+      ingressAllow: cfg.ingressAllow,
       trustProxy,
       ...(tls ? { tls } : {}),
       ...(options.logger ? { logger: options.logger } : {}),

@@ -142,6 +142,15 @@ export class Vault {
     return this.trail.onCommitted(observer);
   }
 
+  /** Audits requests refused by the ingress allowlist: one row for `count` refusals from `client`. */
+  recordIngressRefusals(client: string | null, count: number): Promise<void> {
+    const ctx: RequestContext = { principal: { id: 'anonymous', role: 'none' }, ...(client ? { client } : {}) };
+    return this.trail.write({
+      ...this.trail.row(ctx, 'ingress', null, [], [], 'denied', 'ingress_denied'),
+      detail: `${count} request(s) refused`,
+    });
+  }
+
   /** Whether the database answers (health checks). */
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');

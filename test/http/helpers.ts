@@ -49,7 +49,14 @@ export async function httpFixture(driver: DriverName, { config, ...options }: Fi
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await apiKeys.create(role, `${role} test key`)).key;
   const logs: string[] = [];
-  const app = await buildApp({ vault: t.vault, apiKeys, logger: memoryLogger(logs), metrics, ...options });
+  const app = await buildApp({
+    vault: t.vault,
+    apiKeys,
+    logger: memoryLogger(logs),
+    metrics,
+    ingressAllow: t.cfg.ingressAllow,
+    ...options,
+  });
   await app.ready();
   return {
     t,
