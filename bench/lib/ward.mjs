@@ -60,7 +60,7 @@ export async function startWard(url, { config = BENCH_CONFIG, masterKey = random
     // Metrics on a port of their own, any free one: servers of one run may overlap.
     const args = bare
       ? [...flags, BARE, String(port)]
-      : [...flags, CLI, 'serve', '--port', String(port), '--metrics-port', '0', ...SERVE_ARGS];
+      : [...flags, CLI, 'serve', '--workers', '1', '--port', String(port), '--metrics-port', '0', ...SERVE_ARGS];
     const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve, reject) => {
       child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());

@@ -1,6 +1,9 @@
 /** `ward serve`: the HTTP API over the configured vault, until SIGTERM or SIGINT. */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { intervalMs } from '../config/schema.js';
+import { WardError } from '../errors.js';
 import { type ConnectionLimits, DEFAULT_LIMITS } from '../http/connections.js';
 import { DEFAULT_METRICS_PORT, type MetricsListen } from '../http/metrics-server.js';
 import { startServer } from '../http/server.js';
@@ -13,7 +16,8 @@ interface ServeFlags {
   tlsKey?: string;
   trustProxy?: string;
   bodyLimit?: string;
-  poolSize: string;
+  poolSize?: string;
+  workers: string;
   cryptoThreads?: string;
   headersTimeout: string;
   requestTimeout: string;
@@ -65,7 +69,15 @@ export function registerServe(program: Command, cli: Cli): void {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--trust-proxy <list>', 'comma-separated addresses or CIDR ranges of TLS-terminating proxies to believe')
     .option('--body-limit <bytes>', 'largest request body accepted (default 1048576)')
-    .option('--pool-size <n>', 'database connections (a PostgreSQL server; more lets more commits share a flush)', '20')
+    .option(
+      '--pool-size <n>',
+      'database connections per worker (a PostgreSQL server; default 20 for one worker, else 40 shared out, at least 4 each)',
+    )
+    .option(
+      '--workers <n>',
+      'processes sharing the port: a number, or auto (one per core on a PostgreSQL server; 1 on the embedded database)',
+      'auto',
+    )
     .option(
       '--crypto-threads <n>',
       'threads for field encryption besides the main one (0: none; default one per core beyond the first, at most 2)',
@@ -95,25 +107,91 @@ export function registerServe(program: Command, cli: Cli): void {
     .option('--metrics-port <port>', 'port of the metrics listener (GET /metrics), or off', String(DEFAULT_METRICS_PORT))
     .action(async (o: ServeFlags) => {
       if (!o.tlsCert !== !o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+      const workers = workerCount(o.workers, cli.config().database.kind === 'embedded');
+      if (workers > 1 && cluster.isPrimary) return supervise(workers, cli);
+      const poolSize =
+        o.poolSize === undefined ? (workers > 1 ? Math.max(4, Math.ceil(40 / workers)) : 20) : integer(o.poolSize, '--pool-size', 1, 500);
+      // Only the first worker serves metrics (the port is shared: one listener answers for its process).
+      const first = !cluster.isWorker || cli.io.env.WARD_WORKER === '1';
       const trustProxy = o.trustProxy
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
       const m = metrics(o, cli.io.env);
-      await startServer(
+      const running = await startServer(
         { configFile: cli.configFile() },
         {
           env: cli.io.env,
+          // A worker stops on its own signal handler below, then leaves the cluster.
+          ...(cluster.isWorker ? { signals: false } : {}),
           host: o.host,
           port: integer(o.port, '--port', 0, 65535),
           ...(o.tlsCert && o.tlsKey ? { tls: { cert: cli.path(o.tlsCert), key: cli.path(o.tlsKey) } } : {}),
           ...(trustProxy?.length ? { trustProxy } : {}),
-          poolSize: integer(o.poolSize, '--pool-size', 1, 500),
+          poolSize,
           ...(o.cryptoThreads === undefined ? {} : { cryptoThreads: integer(o.cryptoThreads, '--crypto-threads', 0, 64) }),
           ...(o.bodyLimit ? { bodyLimit: integer(o.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024) } : {}),
           limits: limits(o),
-          ...(m ? { metrics: m } : {}),
+          ...(m && first ? { metrics: m } : {}),
         },
       );
+      if (cluster.isWorker) {
+        const stop = () => {
+          running.app.log.info({ worker: cli.io.env.WARD_WORKER }, 'shutting down: finishing requests in flight');
+          // Kept-alive connections the primary handed over are closed now; requests in flight finish.
+          running.app.server.closeIdleConnections();
+          setTimeout(() => process.exit(1), 15_000).unref();
+          void running.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once('SIGTERM', stop).once('SIGINT', stop);
+      }
     });
+}
+
+/** `--workers`: a number from 1 to 256, or auto (one per core; 1 on the embedded database, which one process holds). */
+function workerCount(text: string, embedded: boolean): number {
+  if (text === 'auto') return embedded ? 1 : availableParallelism();
+  const n = integer(text, '--workers', 1, 256);
+  if (n > 1 && embedded)
+    throw new WardError(
+      'config_invalid',
+      '--workers: the embedded database is held by one process; use a PostgreSQL server (DATABASE_URL) for more workers',
+    );
+  return n;
+}
+
+/**
+ * The primary of `ward serve --workers N`: forks N workers that share the port (each a whole
+ * server with its own pool; background jobs stay single-active through PostgreSQL advisory
+ * locks), starts a worker again if one dies, and on SIGTERM or SIGINT stops them all gracefully,
+ * each finishing its requests in flight, then exits.
+ */
+async function supervise(n: number, cli: Cli): Promise<void> {
+  let stopping = false;
+  const log = (level: number, msg: string, extra: Record<string, unknown> = {}) =>
+    cli.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, msg, ...extra })}\n`);
+  const fork = (index: number) => {
+    const w = cluster.fork({ ...cli.io.env, WARD_WORKER: String(index) });
+    w.on('exit', (code, signal) => {
+      if (stopping) return;
+      void log(50, 'a worker exited; starting it again', { worker: index, code, signal });
+      setTimeout(() => fork(index), 500).unref();
+    });
+  };
+  for (let i = 1; i <= n; i++) fork(i);
+  await log(30, 'ward serve: workers started', { workers: n });
+  await new Promise<void>((done) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      const check = () => (Object.values(cluster.workers ?? {}).some((w) => w && !w.isDead()) ? setTimeout(check, 50) : done());
+      check();
+    };
+    process.once('SIGTERM', stop).once('SIGINT', stop);
+  });
+  await log(30, 'ward serve: every worker has stopped');
 }

@@ -79,8 +79,23 @@ function readPem(path: string, flag: string): Buffer {
   }
 }
 
+/** A production space runs no debugger: an inspector port would open the process's memory, PHI and keys included. */
+export function assertNoDebugger(
+  cfg: WardConfig,
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): void {
+  if (cfg.space.tier !== 'production') return;
+  if (![...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--inspect(-brk|-port|-wait)?(=|$)/.test(a))) return;
+  throw new WardError(
+    'unsafe_production',
+    `${cfg.file}: space ${cfg.space.name} is production and refuses to run with the Node inspector (--inspect)`,
+  );
+}
+
 /** A production space serves HTTPS itself or sits behind a named TLS-terminating proxy. */
 export function assertSafeTransport(cfg: WardConfig, options: ServerOptions): void {
+  assertNoDebugger(cfg);
   if (cfg.space.tier !== 'production' || options.tls || options.trustProxy?.length) return;
   throw new WardError(
     'unsafe_production',

@@ -49,7 +49,7 @@ describe('several Ward processes sealing one audit log on PostgreSQL', () => {
     const urls: string[] = [];
     for (let i = 0; i < PROCESSES; i++) {
       const port = await freePort();
-      const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--metrics-port', '0'], {
+      const child = spawn(process.execPath, [CLI, 'serve', '--workers', '1', '--port', String(port), '--metrics-port', '0'], {
         cwd: dir,
         env,
         stdio: ['ignore', 'ignore', 'pipe'],

@@ -203,7 +203,7 @@ describeNats('the relay to NATS JetStream', () => {
       })();
       for (let round = 0; round < 4; round++) {
         const relay = start(['relay']);
-        const server = start(['serve', '--port', String(port)]);
+        const server = start(['serve', '--workers', '1', '--port', String(port)]);
         await sleep(300 + Math.floor(random() * 700));
         relay.kill('SIGKILL');
         if (round % 2 === 1) server.kill('SIGKILL');

@@ -31,7 +31,7 @@ describe('crash consistency of ward serve on PostgreSQL', () => {
   const children: ChildProcess[] = [];
 
   function serve(): ChildProcess {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--metrics-port', '0'], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--workers', '1', '--port', String(port), '--metrics-port', '0'], {
       cwd: dir,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

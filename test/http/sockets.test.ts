@@ -324,7 +324,7 @@ withClients('a flood against a server that may open 256 files (ward serve under 
       'bash',
       [
         '-c',
-        `ulimit -n 256 && exec "${process.execPath}" "${cli}" serve --port ${port} --metrics-port off --headers-timeout 3s --request-timeout 3s`,
+        `ulimit -n 256 && exec "${process.execPath}" "${cli}" serve --workers 1 --port ${port} --metrics-port off --headers-timeout 3s --request-timeout 3s`,
       ],
       { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
