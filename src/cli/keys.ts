@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import { migrate } from '../store/migrate.js';
-import { openDb } from '../vault/open.js';
+import { assertSameSpace, openDb } from '../vault/open.js';
 import type { Cli } from './run.js';
 
 export function registerKeys(program: Command, cli: Cli): void {
@@ -13,6 +13,7 @@ export function registerKeys(program: Command, cli: Cli): void {
       const db = await openDb(cli.config());
       try {
         const applied = await migrate(db);
+        await assertSameSpace(db, cli.config());
         await cli.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database schema is up to date\n');
       } finally {
         await db.close();

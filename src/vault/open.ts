@@ -21,6 +21,7 @@ import type { Db } from '../store/db.js';
 import { migrate, pending } from '../store/migrate.js';
 import { pgDb } from '../store/pg.js';
 import { pgliteDb } from '../store/pglite.js';
+import { claimSpace } from '../store/space.js';
 import { intervalMs } from '../util/duration.js';
 import type { EventsOptions } from './events.js';
 import { Vault } from './vault.js';
@@ -106,6 +107,20 @@ export function eventsOf(
   };
 }
 
+/**
+ * Records this space in a database that has none yet; refuses one of another space or tier (a
+ * production database restored where a nonproduction space runs, or the reverse).
+ */
+export async function assertSameSpace(db: Db, cfg: WardConfig): Promise<void> {
+  const recorded = await claimSpace(db, cfg.space.name, cfg.space.tier);
+  if (recorded.name === cfg.space.name && recorded.tier === cfg.space.tier) return;
+  throw new WardError(
+    'space_mismatch',
+    `${cfg.file}: this database belongs to space ${recorded.name} (${recorded.tier}), not ${cfg.space.name} (${cfg.space.tier}); ` +
+      'Ward does not serve one space from another’s database: move data out of production only as a de-identified export',
+  );
+}
+
 /** The extra CA certificates egress trusts, read at start (a missing file is a configuration error). */
 function caFile(file: string | undefined): string | undefined {
   if (!file) return undefined;
@@ -130,6 +145,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     if (todo.length) await migrate(db);
     const keyring = await Keyring.open(db, master, [...collections.keys()]);
     assertProductionSafe(cfg, master, keyring.createdWithDevKey);
+    await assertSameSpace(db, cfg);
     const auditLog = await AuditLog.open(db, master);
     return new Vault({
       db,
