@@ -136,7 +136,11 @@ export function registerServe(program: Command, cli: Cli): void {
         },
       );
       if (cluster.isWorker) {
+        let stopping = false;
         const stop = () => {
+          // The primary's SIGTERM may follow one the platform sent every process: the first one drains.
+          if (stopping) return;
+          stopping = true;
           running.app.log.info({ worker: cli.io.env.WARD_WORKER }, 'shutting down: finishing requests in flight');
           // Kept-alive connections the primary handed over are closed now; requests in flight finish.
           running.app.server.closeIdleConnections();
@@ -146,7 +150,7 @@ export function registerServe(program: Command, cli: Cli): void {
             () => process.exit(1),
           );
         };
-        process.once('SIGTERM', stop).once('SIGINT', stop);
+        process.on('SIGTERM', stop).on('SIGINT', stop);
       }
     });
 }
@@ -171,27 +175,42 @@ function workerCount(text: string, embedded: boolean): number {
  */
 async function supervise(n: number, cli: Cli): Promise<void> {
   let stopping = false;
+  let failed = false;
+  /** Workers that died within a few seconds of starting, in a row: past a handful, the primary gives up. */
+  let earlyDeaths = 0;
   const log = (level: number, msg: string, extra: Record<string, unknown> = {}) =>
     cli.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, msg, ...extra })}\n`);
+  let stop = () => {};
   const fork = (index: number) => {
+    const started = Date.now();
     const w = cluster.fork({ ...cli.io.env, WARD_WORKER: String(index) });
     w.on('exit', (code, signal) => {
       if (stopping) return;
+      earlyDeaths = Date.now() - started < 5_000 ? earlyDeaths + 1 : 0;
+      if (earlyDeaths >= 5) {
+        // A worker that cannot start (configuration, database, port) would be restarted for ever.
+        void log(60, 'workers keep failing at start; stopping (the worker log above says why)', { worker: index, code, signal });
+        failed = true;
+        stop();
+        return;
+      }
       void log(50, 'a worker exited; starting it again', { worker: index, code, signal });
-      setTimeout(() => fork(index), 500).unref();
+      setTimeout(() => fork(index), Math.min(10_000, 500 * 2 ** earlyDeaths));
     });
   };
   for (let i = 1; i <= n; i++) fork(i);
   await log(30, 'ward serve: workers started', { workers: n });
   await new Promise<void>((done) => {
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
       const check = () => (Object.values(cluster.workers ?? {}).some((w) => w && !w.isDead()) ? setTimeout(check, 50) : done());
       check();
     };
-    process.once('SIGTERM', stop).once('SIGINT', stop);
+    // Every signal after the first is ignored (on Heroku the dyno's processes all get SIGTERM).
+    process.on('SIGTERM', stop).on('SIGINT', stop);
   });
-  await log(30, 'ward serve: every worker has stopped');
+  await log(failed ? 60 : 30, 'ward serve: every worker has stopped');
+  if (failed) throw new WardError('internal_error', 'ward serve: the workers could not start; see their log lines');
 }

@@ -58,7 +58,7 @@ export interface EgressRequest {
   purpose: string;
   /** What the body holds: `phi` for PHI or references to it (tokens, record ids), else `no-phi`. */
   scope: PayloadScope;
-  /** Redirects to follow, each checked like the first request (default 0: none). */
+  /** Redirects to follow for a GET, each checked like the first request (default 0: none); another method's 3xx is its answer. */
   maxRedirects?: number;
 }
 
@@ -110,6 +110,7 @@ export function addressRefusal(address: string, allowPrivate: boolean): string |
   return undefined;
 }
 
+const MAX_ANSWER_BYTES = 1024 * 1024;
 const denied = (why: string) => new WardError('egress_denied', `the request was not sent: ${why}`);
 
 export class Egress {
@@ -127,7 +128,9 @@ export class Egress {
     for (let hop = 0; ; hop++) {
       const res = await this.once({ ...r, url });
       const location = res.headers.location;
-      if (res.status < 300 || res.status > 399 || typeof location !== 'string' || hop >= (r.maxRedirects ?? 0)) return res;
+      // A body is never sent again to another URL: only a GET follows a redirect.
+      const follows = (r.method ?? 'POST') === 'GET' && hop < (r.maxRedirects ?? 0);
+      if (res.status < 300 || res.status > 399 || typeof location !== 'string' || !follows) return res;
       url = new URL(location, url).toString();
     }
   }
@@ -189,7 +192,18 @@ export class Egress {
         headersTimeout: this.o.timeoutMs ?? 10_000,
         bodyTimeout: this.o.timeoutMs ?? 10_000,
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
+      // An answer is read up to 1 MiB; past that the rest is dropped (Ward needs only the status and a little text).
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_ANSWER_BYTES) {
+          res.body.destroy();
+          break;
+        }
+        chunks.push(chunk as Buffer);
+      }
+      const body = Buffer.concat(chunks);
       await record('sent', { host, status: res.statusCode, agreement: agreement.id });
       return { status: res.statusCode, headers: res.headers, body };
     } catch (e) {

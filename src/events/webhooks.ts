@@ -68,6 +68,8 @@ export function verifyWebhook(
 }
 
 interface Pending {
+  /** The event being retried: attempts count for it alone. */
+  eventId: string;
   attempts: number;
   notBefore: number;
   lastStatus: number | null;
@@ -93,20 +95,44 @@ export class WebhookSender {
 
   /** One pass over every webhook: each sends what it can (up to 100 events) until one fails. Returns how many were delivered. */
   async round(now = Date.now()): Promise<number> {
-    if (!this.hooks.length || !(await this.leader.lead())) return 0;
+    if (!this.hooks.length) return 0;
+    if (!(await this.leader.lead())) {
+      // Another process sends now: what this one knew of attempts is stale.
+      this.pending.clear();
+      return 0;
+    }
     const head = await store.sequence(this.db);
     let delivered = 0;
     for (const w of this.hooks) {
-      const after = await store.position(this.db, `webhook:${w.name}`);
+      let after = await store.position(this.db, `webhook:${w.name}`);
+      // Events retention removed before this webhook got them: recorded as one dead letter, not skipped silently.
+      const floor = await store.position(this.db, `floor:${w.topic}`);
+      if (after < floor) {
+        await this.db.transaction(async (tx) => {
+          await store.insertDeadLetter(tx, {
+            webhook: w.name,
+            topic: w.topic,
+            eventId: null,
+            pos: floor,
+            attempts: 0,
+            lastStatus: null,
+            lastReason: `removed_by_retention: positions ${after + 1} to ${floor}`,
+          });
+          await store.setPosition(tx, `webhook:${w.name}`, floor);
+        });
+        after = floor;
+      }
       const events = await store.readEvents(this.db, [w.topic], after, head, 100);
       for (const e of events) {
-        const p = this.pending.get(w.name);
+        const known = this.pending.get(w.name);
+        const p = known?.eventId === e.id ? known : undefined;
         if (p && p.notBefore > now) break;
         const body = JSON.stringify(e.body);
         let status: number | null = null;
         let reason: string | null = null;
         try {
-          status = await this.send(w, body, signedHeaders(w.secret, e.id, body, now));
+          // Signed at the moment it goes: a slow batch never sends a stale timestamp.
+          status = await this.send(w, body, signedHeaders(w.secret, e.id, body));
           if (status < 200 || status > 299) reason = 'status';
         } catch (err) {
           if (!isWardError(err)) throw err;
@@ -121,20 +147,22 @@ export class WebhookSender {
         const attempts = (p?.attempts ?? 0) + 1;
         if (attempts < w.maxAttempts) {
           const wait = Math.min(300_000, w.retryAfterMs * 2 ** (attempts - 1));
-          this.pending.set(w.name, { attempts, notBefore: now + wait, lastStatus: status, lastReason: reason });
+          this.pending.set(w.name, { eventId: e.id, attempts, notBefore: now + wait, lastStatus: status, lastReason: reason });
           break;
         }
         // Given up: kept as a dead letter (ids and position, never the body); the next event goes.
-        await store.insertDeadLetter(this.db, {
-          webhook: w.name,
-          topic: w.topic,
-          eventId: e.id,
-          pos: e.pos,
-          attempts,
-          lastStatus: status,
-          lastReason: reason,
+        await this.db.transaction(async (tx) => {
+          await store.insertDeadLetter(tx, {
+            webhook: w.name,
+            topic: w.topic,
+            eventId: e.id,
+            pos: e.pos,
+            attempts,
+            lastStatus: status,
+            lastReason: reason,
+          });
+          await store.setPosition(tx, `webhook:${w.name}`, e.pos);
         });
-        await store.setPosition(this.db, `webhook:${w.name}`, e.pos);
         this.pending.delete(w.name);
       }
     }

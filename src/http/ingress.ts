@@ -7,9 +7,11 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WardError } from '../errors.js';
+import { clientKey } from '../util/address.js';
 import { addressMatcher } from './connections.js';
 
 const FLUSH_MS = 60_000;
+const MAX_ADDRESSES = 1_000;
 const address = (a: string | undefined): string | null => (a && isIP(a) && !a.includes('%') ? a : null);
 
 /** Installs the allowlist on `app` (nothing when `allow` is undefined); `record` audits each address's refusals. */
@@ -35,7 +37,10 @@ export function ingressAllowlist(
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const client = address(request.ip) ?? address(request.socket.remoteAddress);
     if (client && allowed(client)) return done();
-    refused.set(client ?? '', (refused.get(client ?? '') ?? 0) + 1);
+    // Counted per address (IPv6 per /64), at most MAX_ADDRESSES a minute; the rest in one count with no address.
+    const key = client === null ? '' : clientKey(client);
+    const slot = refused.has(key) || refused.size < MAX_ADDRESSES ? key : '';
+    refused.set(slot, (refused.get(slot) ?? 0) + 1);
     done(new WardError('ingress_denied', 'requests from this address are not accepted (network.ingress.allow)'));
   });
 }

@@ -201,7 +201,8 @@ export async function countEvents(q: Queryable, topic: string, after: number): P
 export interface DeadLetter {
   webhook: string;
   topic: string;
-  eventId: string;
+  /** Null for a stretch of events retention removed before the webhook got them. */
+  eventId: string | null;
   pos: number;
   attempts: number;
   lastStatus: number | null;
@@ -225,7 +226,7 @@ export async function deadLetters(q: Queryable): Promise<DeadLetter[]> {
   return rows.map((r) => ({
     webhook: r.webhook as string,
     topic: r.topic as string,
-    eventId: r.event_id as string,
+    eventId: (r.event_id as string | null) ?? null,
     pos: Number(r.pos),
     attempts: r.attempts as number,
     lastStatus: (r.last_status as number | null) ?? null,

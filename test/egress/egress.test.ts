@@ -164,14 +164,20 @@ describe('egress: the one way out', () => {
   it('rule: a redirect is followed only to a covered host; one to an uncovered host is refused and audited', async () => {
     const before = received.length;
     await expect(
-      t.vault.egress({ resolve }).send({ url: `https://covered.test:${port}/redirect`, purpose: 'webhook', scope: 'phi', maxRedirects: 2 }),
+      t.vault
+        .egress({ resolve })
+        .send({ method: 'GET', url: `https://covered.test:${port}/redirect`, purpose: 'webhook', scope: 'phi', maxRedirects: 2 }),
     ).rejects.toMatchObject({ code: 'egress_denied' });
     expect(received.slice(before).map((r) => r.path)).toEqual(['/redirect']);
     expect((await audit(t))[0]).toMatchObject({ outcome: 'denied', reason: 'not_covered' });
-    // Without redirects allowed, the 302 itself is the answer.
+    // Without redirects allowed, or for a POST (its body is never sent on to another URL), the 302 itself is the answer.
     expect(
       (await t.vault.egress({ resolve }).send({ url: `https://covered.test:${port}/redirect`, purpose: 'webhook', scope: 'phi' })).status,
     ).toBe(302);
+    const posted = await t.vault
+      .egress({ resolve })
+      .send({ url: `https://covered.test:${port}/redirect`, body: '{}', purpose: 'webhook', scope: 'phi', maxRedirects: 2 });
+    expect(posted.status).toBe(302);
   });
 
   it('rule: a host is resolved once and the connection pinned, so a second, different answer (DNS rebinding) is never used', async () => {

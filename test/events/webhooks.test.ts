@@ -149,6 +149,39 @@ describe('webhooks for topics', () => {
     expect(deliveries.map((d) => JSON.parse(d.body).recordId)).not.toContain(doomed.id);
   });
 
+  it('attempts count for one event: another process having delivered it, the next event starts afresh', async () => {
+    const first = await vault.create('patients', canaryPatient());
+    const second = await vault.create('patients', canaryPatient());
+    answers.push(500, 500); // the first event fails twice (max_attempts is 3)
+    const now = Date.now() + 100_000;
+    await vault.events.deliverWebhooks(now);
+    await vault.events.deliverWebhooks(now + 150);
+    // Meanwhile another sender delivered the first event (its position moved on).
+    const [pos] = await t.db.query<{ pos: string }>('SELECT pos::text AS pos FROM ward_events WHERE record_id = $1', [first.id]);
+    await t.db.query("UPDATE ward_event_state SET pos = $1 WHERE name = 'webhook:billing_hook'", [Number(pos?.pos)]);
+    const lettersBefore = (await vault.events.deadLetters()).length;
+    answers.push(500);
+    await vault.events.deliverWebhooks(now + 1_000); // the second event's first failure, not its third
+    expect((await vault.events.deadLetters()).length).toBe(lettersBefore);
+    expect(await vault.events.deliverWebhooks(now + 2_000)).toBe(1);
+    expect(JSON.parse(deliveries.at(-1)?.body as string).recordId).toBe(second.id);
+  });
+
+  it('rule: events retention removed before the webhook got them are a dead letter, not skipped silently', async () => {
+    await vault.create('patients', canaryPatient());
+    const head = Number((await t.db.query<{ pos: string }>('SELECT ward_sequence_events()::text AS pos'))[0]?.pos);
+    await t.db.query(
+      "INSERT INTO ward_event_state (name, pos) VALUES ('floor:local-dev.patients.refs.v1', $1) ON CONFLICT (name) DO UPDATE SET pos = excluded.pos",
+      [head],
+    );
+    await vault.events.deliverWebhooks(Date.now() + 200_000);
+    expect((await vault.events.deadLetters()).at(-1)).toMatchObject({
+      eventId: null,
+      pos: head,
+      lastReason: expect.stringMatching(/^removed_by_retention: positions \d+ to \d+$/),
+    });
+  });
+
   it('start-up refuses a webhook whose secret is not in the environment, or whose topic is not declared', async () => {
     const text = EXAMPLE_CONFIG.replace(
       '  consumers:',

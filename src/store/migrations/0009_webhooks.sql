@@ -4,7 +4,7 @@ CREATE TABLE ward_webhook_dead_letters (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   webhook text NOT NULL,
   topic text NOT NULL,
-  event_id uuid NOT NULL,
+  event_id uuid,
   pos bigint NOT NULL,
   attempts integer NOT NULL,
   last_status integer,
