@@ -167,6 +167,11 @@ events:
 #   allow_private: false     # nonproduction only: true lets requests reach a local receiver
 #   ca_file: ca.pem          # CA certificates of a private PKI, trusted besides the system's
 
+# Alerts (a lockout starting) posted, signed, to an HTTPS endpoint covered by an agreement.
+# alerts:
+#   url: https://pager.example.com/ward
+#   secret_env: WARD_ALERT_SECRET
+
 # Where requests may come from: any other address gets 403 ingress_denied before authentication
 # (behind a proxy, the forwarded address counts only from --trust-proxy ranges).
 # network:

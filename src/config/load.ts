@@ -44,6 +44,8 @@ export interface WardConfig {
   egress: { allow_private: boolean; ca_file?: string };
   /** Client addresses requests may come from (IP addresses and CIDR ranges); undefined: any. */
   ingressAllow: readonly string[] | undefined;
+  /** Where alerts go, if anywhere: the URL and the environment variable holding the signing secret. */
+  alerts: { url: string; secret_env: string } | undefined;
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -138,5 +140,6 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     events: raw.events,
     egress,
     ingressAllow: raw.network.ingress.allow,
+    alerts: raw.alerts,
   };
 }

@@ -218,6 +218,12 @@ export const egressSchema = z
   })
   .default({ allow_private: false });
 
+/** Where alerts go (a lockout starting): an HTTPS endpoint, signed with the secret in `secret_env`. */
+export const alertsSchema = z.strictObject({
+  url: z.string().regex(/^https:\/\/[^\s]+$/, 'must be an https:// URL'),
+  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as WARD_ALERT_SECRET'),
+});
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -240,6 +246,7 @@ export const configSchema = z.strictObject({
   events: eventsSchema,
   egress: egressSchema,
   network: networkSchema,
+  alerts: alertsSchema.optional(),
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;

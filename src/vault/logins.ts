@@ -41,17 +41,33 @@ export const lockedError = (until: number): LockedOut => {
 /** An error carrying how long the client should wait: sent as Retry-After. */
 export type LockedOut = WardError & { retryAfterSeconds: number };
 
+/** A lockout that has just started: who (a client address or `key:` prefix), after how many failures, until when. */
+export interface Lockout {
+  kind: 'client' | 'key';
+  subject: string;
+  failures: number;
+  until: Date;
+}
+
 export class LoginGuard {
   /** `client <address>` or `key <prefix>` → locked until (ms since epoch). */
   private readonly locked = new Map<string, number>();
   private subscription: Subscription | undefined;
   private lastPrune = 0;
 
+  /** Hears each lockout as it starts (alerts). */
+  private onLockout: ((l: Lockout) => void) | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly trail: AuditTrail,
     readonly limits: AuthLimits,
   ) {}
+
+  /** Calls `listener` after each lockout that starts in this process has committed. */
+  onLockoutStarted(listener: (l: Lockout) => void): void {
+    this.onLockout = listener;
+  }
 
   /** Learns of lockouts from every process: those in force now, and each new one as it commits. */
   async start(): Promise<void> {
@@ -102,7 +118,9 @@ export class LoginGuard {
       return undefined;
     }
     // Every subject that is locked, with when its lockout ends.
+    const begun: Lockout[] = [];
     const until = await this.trail.transaction(async (tx, writeAudit) => {
+      begun.length = 0;
       const { now, rows } = await store.lockThrottles(tx, subjects);
       const moves = rows.map((t) => ({ t, ...step(t, now, this.limits) }));
       const started = moves.filter((m) => m.lockedNow);
@@ -114,6 +132,8 @@ export class LoginGuard {
       // The failure itself, unless a lockout was already in force or begins with it (then its row says so).
       if (auditAttempt && !moves.some((m) => m.locked || m.lockedNow)) await writeAudit(row);
       for (const m of started)
+        begun.push({ kind: m.next.kind, subject: m.next.subject, failures: m.failures, until: m.next.lockedUntil ?? new Date() });
+      for (const m of started)
         await writeAudit({
           ...row,
           outcome: 'denied',
@@ -124,6 +144,7 @@ export class LoginGuard {
         .filter((m) => m.locked || m.lockedNow)
         .map((m) => ({ kind: m.next.kind, subject: m.next.subject, at: m.next.lockedUntil?.getTime() ?? 0 }));
     });
+    for (const l of begun) this.onLockout?.(l);
     if (Date.now() - this.lastPrune > this.limits.windowMs) {
       this.lastPrune = Date.now();
       await store.pruneThrottles(this.db, Math.max(this.limits.windowMs, this.limits.lockoutMs)).catch(() => {});

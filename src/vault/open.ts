@@ -121,6 +121,18 @@ export async function assertSameSpace(db: Db, cfg: WardConfig): Promise<void> {
   );
 }
 
+/** Where alerts go, with the signing secret from the environment (start-up refuses a missing one). */
+function alertSettings(cfg: WardConfig, env: NodeJS.ProcessEnv): { url: string; secret: string } | undefined {
+  if (!cfg.alerts) return undefined;
+  const secret = env[cfg.alerts.secret_env];
+  if (!secret || secret.length < 16)
+    throw new WardError(
+      'config_invalid',
+      `${cfg.file}:\n  alerts.secret_env: the environment variable ${cfg.alerts.secret_env} must hold the signing secret (16 characters or more)`,
+    );
+  return { url: cfg.alerts.url, secret };
+}
+
 /** The extra CA certificates egress trusts, read at start (a missing file is a configuration error). */
 function caFile(file: string | undefined): string | undefined {
   if (!file) return undefined;
@@ -157,6 +169,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
       events,
       crypto: fieldCrypto(options.cryptoThreads),
       egress: { allowPrivate: cfg.egress.allow_private, ca: caFile(cfg.egress.ca_file) },
+      alerts: alertSettings(cfg, options.env ?? process.env),
     });
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});

@@ -21,6 +21,7 @@ import type { Collection } from '../schema/collection.js';
 import type { FieldValue } from '../schema/types.js';
 import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../store/audit.js';
 import type { Db, PoolStats } from '../store/db.js';
+import { type AlertSettings, Alerts } from './alerts.js';
 import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
 import { AuditReads, type LoginReport, type UpkeepHandlers } from './audit-reads.js';
 import { type Agreement, type AgreementInput, Agreements } from './baa.js';
@@ -54,6 +55,8 @@ export interface VaultParts {
   crypto?: FieldCrypto;
   /** Outbound requests: private addresses allowed (nonproduction only), extra CA certificates (PEM). */
   egress?: { allowPrivate: boolean; ca?: string | undefined };
+  /** Where alerts go (see vault/alerts); none when undefined. */
+  alerts?: AlertSettings | undefined;
 }
 
 export class Vault {
@@ -93,7 +96,23 @@ export class Vault {
     this.callers = new Callers(policy, this.trail, this.keys, this.logins);
     this.agreements = new Agreements(db, policy, this.trail);
     this.egressSettings = parts.egress ?? { allowPrivate: false };
+    this.alerts = new Alerts(parts.alerts, parts.events.space, () => this.egress());
+    // A lockout starting is an alert: the client address or the key's prefix, the count, the end.
+    this.logins.onLockoutStarted((l) =>
+      this.alerts.raise({
+        type: 'lockout',
+        detail: {
+          by: l.kind,
+          subject: l.kind === 'key' ? `key:${l.subject}` : l.subject,
+          failures: l.failures,
+          until: l.until.toISOString(),
+        },
+      }),
+    );
   }
+
+  /** Alerts raised and not yet delivered (tests wait on this). */
+  readonly alerts: Alerts;
 
   private readonly egressSettings: { allowPrivate: boolean; ca?: string | undefined };
 
