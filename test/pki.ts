@@ -54,3 +54,37 @@ export function testPki(names: string[]) {
     selfKey: selfKeys.pem,
   };
 }
+
+/** What an HTTPS receiver got: the headers and the raw body of each request. */
+export interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * An HTTPS server on 127.0.0.1 with a certificate from `pki`, answering each request with the
+ * status `answer` gives (default 200) and keeping the requests it answered 2xx.
+ */
+export async function httpsReceiver(
+  pki: { cert: string; key: string },
+  answer: (path: string) => number = () => 200,
+): Promise<{ port: number; received: Received[]; close(): Promise<void> }> {
+  const { createServer } = await import('node:https');
+  const received: Received[] = [];
+  const server = createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const status = answer(req.url ?? '');
+      if (status >= 200 && status < 300) received.push({ path: req.url ?? '', headers: req.headers, body });
+      res.writeHead(status);
+      res.end();
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as { port: number }).port;
+  return { port, received, close: () => new Promise((ok) => server.close(() => ok())) };
+}

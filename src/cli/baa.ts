@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import { type Agreement, documentDigest, EXPIRY_WARNING_DAYS } from '../vault/baa.js';
-import type { Cli } from './run.js';
+import { type Cli, textTable } from './run.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -78,11 +78,5 @@ function table(rows: readonly Agreement[]): string {
     String(a.daysToExpiry),
     a.status === 'expiring' ? 'EXPIRING' : a.status,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]) =>
-    `${cells
-      .map((c, i) => c.padEnd(widths[i] as number))
-      .join('  ')
-      .trimEnd()}\n`;
-  return [line(head), ...body.map(line), ...rows.map(warning)].join('');
+  return textTable(head, body) + rows.map(warning).join('');
 }

@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import { intervalMs } from '../util/duration.js';
 import type { ConsumerReport } from '../vault/events.js';
-import type { Cli } from './run.js';
-import { UsageError } from './run.js';
+import { type Cli, textTable, UsageError } from './run.js';
 
 const DAY = 86_400_000;
 
@@ -115,11 +114,5 @@ function table(rows: readonly ConsumerReport[], staleMs: number): string {
     r.keyLastUsed ?? '-',
     r.stale ? 'STALE' : 'ok',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]) =>
-    `${cells
-      .map((c, i) => c.padEnd(widths[i] as number))
-      .join('  ')
-      .trimEnd()}\n`;
-  return [line(head), ...body.map(line)].join('');
+  return textTable(head, body);
 }

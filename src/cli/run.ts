@@ -118,3 +118,14 @@ export function report(e: unknown, stderr: Output): number {
   else stderr.write('ward: unexpected internal error (no details are printed, as they might hold PHI)\n');
   return e instanceof UsageError ? 2 : 1;
 }
+
+/** Rows as plain text columns under a header, two spaces apart (what `ward baa list` and `ward events consumers` print). */
+export function textTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd()}\n`;
+  return [line(head), ...rows.map(line)].join('');
+}

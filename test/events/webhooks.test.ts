@@ -5,8 +5,6 @@
  * letters and the next one is delivered; a host without an agreement gets nothing.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
@@ -15,42 +13,24 @@ import { signature, verifyWebhook } from '../../src/events/webhooks.js';
 import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { canaryPatient, freshDb, newMasterKey, type TestDb } from '../helpers.js';
-import { testPki } from '../pki.js';
+import { httpsReceiver, testPki } from '../pki.js';
 import { scratchDir } from '../scratch.js';
 
 const SECRET = 'whsec_test_0123456789abcdef';
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
-interface Delivery {
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
 describe('webhooks for topics', () => {
   const pki = testPki(['receiver.test']);
-  const deliveries: Delivery[] = [];
+  let receiver: Awaited<ReturnType<typeof httpsReceiver>>;
   /** What the receiver answers next (then 200). */
   const answers: number[] = [];
-  let server: Server;
   let port = 0;
   let t: TestDb;
   let vault: Vault;
 
   beforeAll(async () => {
-    server = createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        const status = answers.shift() ?? 200;
-        if (status === 200) deliveries.push({ headers: req.headers, body });
-        res.writeHead(status);
-        res.end();
-      });
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    port = (server.address() as AddressInfo).port;
+    receiver = await httpsReceiver(pki, () => answers.shift() ?? 200);
+    port = receiver.port;
     const dir = scratchDir('ward-webhooks-');
     writeFileSync(join(dir, 'ca.pem'), pki.ca);
     const text = `${EXAMPLE_CONFIG.replace(
@@ -71,14 +51,14 @@ describe('webhooks for topics', () => {
   afterAll(async () => {
     await vault?.close();
     await t?.dispose();
-    await new Promise((ok) => server?.close(ok));
+    await receiver?.close();
   });
 
   it('rule: a receiver without an agreement in force gets nothing; the attempts are refused by egress and audited', async () => {
     await vault.create('patients', canaryPatient());
     const now = Date.now();
     for (let i = 0; i < 3; i++) expect(await vault.events.deliverWebhooks(now + i * 1000)).toBe(0);
-    expect(deliveries).toEqual([]);
+    expect(receiver.received).toEqual([]);
     const rows = await t.db.query<{ outcome: string; reason: string }>(
       "SELECT outcome, reason FROM ward_audit_events WHERE action = 'egress'",
     );
@@ -96,9 +76,9 @@ describe('webhooks for topics', () => {
     const a = await vault.create('patients', patients[0]);
     await vault.update('patients', a.id, { plan: 'silver' });
     await vault.create('patients', patients[1]);
-    const before = deliveries.length;
+    const before = receiver.received.length;
     expect(await vault.events.deliverWebhooks()).toBe(3);
-    const mine = deliveries.slice(before);
+    const mine = receiver.received.slice(before);
     expect(mine.map((d) => [JSON.parse(d.body).action, JSON.parse(d.body).version])).toEqual([
       ['create', 1],
       ['update', 2],
@@ -127,7 +107,7 @@ describe('webhooks for topics', () => {
   it('a failing receiver gets retries with growing waits; after max_attempts the event is a dead letter and the next goes', async () => {
     const first = await vault.create('patients', canaryPatient());
     const second = await vault.create('patients', canaryPatient());
-    const before = deliveries.length;
+    const before = receiver.received.length;
     // The first event: 500, then 503 (two attempts), then delivered on the third.
     answers.push(500, 503);
     const now = Date.now();
@@ -136,7 +116,7 @@ describe('webhooks for topics', () => {
     expect(await vault.events.deliverWebhooks(now + 150)).toBe(0); // second attempt: 503
     expect(await vault.events.deliverWebhooks(now + 260)).toBe(0); // waiting out 200 ms
     expect(await vault.events.deliverWebhooks(now + 400)).toBe(2);
-    expect(deliveries.slice(before).map((d) => JSON.parse(d.body).recordId)).toEqual([first.id, second.id]);
+    expect(receiver.received.slice(before).map((d) => JSON.parse(d.body).recordId)).toEqual([first.id, second.id]);
     // Three failures in a row: the event is given up on, the next is delivered.
     const doomed = await vault.create('patients', canaryPatient());
     const next = await vault.create('patients', canaryPatient());
@@ -145,8 +125,8 @@ describe('webhooks for topics', () => {
     for (const dt of [0, 150, 400]) await vault.events.deliverWebhooks(later + dt);
     const letters = await vault.events.deadLetters();
     expect(letters.at(-1)).toMatchObject({ webhook: 'billing_hook', attempts: 3, lastStatus: 500, lastReason: 'status' });
-    expect(deliveries.at(-1) && JSON.parse(deliveries.at(-1)?.body as string).recordId).toBe(next.id);
-    expect(deliveries.map((d) => JSON.parse(d.body).recordId)).not.toContain(doomed.id);
+    expect(receiver.received.at(-1) && JSON.parse(receiver.received.at(-1)?.body as string).recordId).toBe(next.id);
+    expect(receiver.received.map((d) => JSON.parse(d.body).recordId)).not.toContain(doomed.id);
   });
 
   it('attempts count for one event: another process having delivered it, the next event starts afresh', async () => {
@@ -164,7 +144,7 @@ describe('webhooks for topics', () => {
     await vault.events.deliverWebhooks(now + 1_000); // the second event's first failure, not its third
     expect((await vault.events.deadLetters()).length).toBe(lettersBefore);
     expect(await vault.events.deliverWebhooks(now + 2_000)).toBe(1);
-    expect(JSON.parse(deliveries.at(-1)?.body as string).recordId).toBe(second.id);
+    expect(JSON.parse(receiver.received.at(-1)?.body as string).recordId).toBe(second.id);
   });
 
   it('rule: events retention removed before the webhook got them are a dead letter, not skipped silently', async () => {

@@ -1,7 +1,5 @@
 /** Alerts: a lockout starting is posted, signed, through egress to the configured HTTPS endpoint. */
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
@@ -10,7 +8,7 @@ import { verifyWebhook } from '../../src/events/webhooks.js';
 import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
 import { freshDb, newMasterKey, type TestDb } from '../helpers.js';
-import { testPki } from '../pki.js';
+import { httpsReceiver, testPki } from '../pki.js';
 import { scratchDir } from '../scratch.js';
 
 const SECRET = 'alert_secret_0123456789';
@@ -18,24 +16,13 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISO
 
 describe('alerts', () => {
   const pki = testPki(['alerts.test']);
-  const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-  let server: Server;
+  let receiver: Awaited<ReturnType<typeof httpsReceiver>>;
   let t: TestDb;
   let vault: Vault;
 
   beforeAll(async () => {
-    server = createServer({ cert: pki.cert, key: pki.key }, (req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        received.push({ headers: req.headers, body });
-        res.end();
-      });
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    const port = (server.address() as AddressInfo).port;
+    receiver = await httpsReceiver(pki);
+    const port = receiver.port;
     const dir = scratchDir('ward-alerts-');
     writeFileSync(join(dir, 'ca.pem'), pki.ca);
     const text = `${EXAMPLE_CONFIG}
@@ -56,7 +43,7 @@ alerts:
   afterAll(async () => {
     await vault?.close();
     await t?.dispose();
-    await new Promise((ok) => server?.close(ok));
+    await receiver?.close();
   });
 
   it('a lockout starting raises one signed alert naming the client address, never the key typed', async () => {
@@ -66,8 +53,8 @@ alerts:
         .catch((e: unknown) => e);
     for (let i = 0; i < 4; i++) await attempt(i);
     await vault.alerts.settled();
-    expect(received).toHaveLength(1);
-    const [alert] = received;
+    expect(receiver.received).toHaveLength(1);
+    const [alert] = receiver.received;
     expect(verifyWebhook(SECRET, alert?.headers ?? {}, alert?.body ?? '')).toBe(true);
     expect(JSON.parse(alert?.body ?? '{}')).toMatchObject({
       type: 'lockout',
