@@ -63,10 +63,12 @@ for (const file of sources('src')) {
   const code = readFileSync(file, 'utf8')
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/(^|[^:])\/\/.*$/gm, '$1');
-  for (const m of code.matchAll(/import\s+(type\s+)?([^;]*?)\s+from\s+'(undici|node:https|node:tls|node:http|node:net)'/g)) {
-    const [, isType, what, mod] = m;
+  const MODULES = '(undici|(?:node:)?(?:https|http2|tls|http|net|dgram))';
+  for (const m of code.matchAll(new RegExp(`import\\s+(type\\s+)?([^;]*?)\\s+from\\s+['"]${MODULES}['"]`, 'g'))) {
+    const [, isType, what, raw] = m;
     if (isType) continue;
-    if (mod === 'undici' || mod === 'node:https' || mod === 'node:tls') {
+    const mod = raw === 'undici' || raw.startsWith('node:') ? raw : `node:${raw}`;
+    if (mod !== 'node:http' && mod !== 'node:net') {
       problems.push(`${file} imports ${mod}: only src/egress/ opens outbound connections`);
       continue;
     }
@@ -81,7 +83,10 @@ for (const file of sources('src')) {
       names === null ? ['(the whole module)'] : names.filter((n) => !n.startsWith('type ') && !SERVER_SIDE.has(n.split(/\s+as\s+/)[0]));
     if (outbound.length) problems.push(`${file} imports ${outbound.join(', ')} from ${mod}: only src/egress/ opens outbound connections`);
   }
-  if (/(^|[^.\w])fetch\s*\(/m.test(code)) problems.push(`${file} calls fetch: only src/egress/ opens outbound connections`);
+  if (/(^|[^.\w])fetch\s*\(|globalThis\s*\.\s*fetch\b/m.test(code))
+    problems.push(`${file} calls fetch: only src/egress/ opens outbound connections`);
+  if (new RegExp(`import\\s*\\(\\s*['"]${MODULES}['"]`).test(code) || new RegExp(`require\\s*\\(\\s*['"]${MODULES}['"]`).test(code))
+    problems.push(`${file} loads a networking module dynamically: only src/egress/ opens outbound connections`);
 }
 
 // CONTRIBUTING.md's table: one row per layer, `| \`layer\` | \`a\`, \`b\` |` (or "nothing").
