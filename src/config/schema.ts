@@ -2,11 +2,11 @@
  * The shape of ward.yaml. Unknown settings are errors (data minimization starts with the
  * config); cross-field rules that zod cannot express per key live in `refineCollections`.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ACTIONS } from '../access/actions.js';
 import { MASK_NAMES } from '../schema/mask.js';
 import { FIELD_TYPE_NAMES } from '../schema/types.js';
+import { isAddressOrRange } from '../util/address.js';
 import { intervalMs } from '../util/duration.js';
 
 const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
@@ -193,13 +193,8 @@ export const eventsSchema = z
   })
   .default({ topics: [], consumers: [], webhooks: [], broker: {}, relay: { grace: '1h', dedupe_window: '2m', batch: 1000 } });
 
-const CIDR_TEXT = /^([0-9a-fA-F:.]+)(?:\/(\d{1,3}))?$/;
 /** An IP address or CIDR range (`10.0.0.0/8`, `2001:db8::/32`, `203.0.113.7`). */
-const cidr = z.string().refine((s) => {
-  const m = CIDR_TEXT.exec(s);
-  const family = m ? isIP(m[1] as string) : 0;
-  return family !== 0 && (m?.[2] === undefined || Number(m[2]) <= (family === 4 ? 32 : 128));
-}, 'must be an IP address or CIDR range such as 10.0.0.0/8');
+const cidr = z.string().refine(isAddressOrRange, 'must be an IP address or CIDR range such as 10.0.0.0/8');
 
 /** Where requests may come from: a request from outside `ingress.allow` is refused before authentication. */
 export const networkSchema = z

@@ -3,14 +3,11 @@
  * vault (which audits every refusal and counts failures towards a lockout). A locked-out client
  * gets 429 with Retry-After. The key itself is never logged or stored.
  */
-import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isWardError } from '../errors.js';
 import type { ApiKeys } from '../vault/apikeys.js';
 import type { Vault } from '../vault/vault.js';
-
-/** An IP address without a zone, or null. */
-const address = (a: string | undefined): string | null => (a && isIP(a) && !a.includes('%') ? a : null);
+import { clientAddress } from './context.js';
 
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -41,7 +38,7 @@ export function authenticate({ vault, apiKeys, onFailure }: AuthDeps) {
       purpose: statedPurpose(request),
       // Only an address goes to the audit trail (a trusted proxy could pass on any text, or an
       // IPv6 zone such as %name): else the socket's, the proxy's own.
-      client: address(request.ip) ?? address(request.socket.remoteAddress),
+      client: clientAddress(request),
       requestId: request.id,
     };
     try {

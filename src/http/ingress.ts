@@ -4,15 +4,14 @@
  * (a forwarded one only from a `--trust-proxy` range). Refusals are audited in aggregate, one row
  * per address per minute with its count, so a flood cannot spend the audit trail.
  */
-import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WardError } from '../errors.js';
 import { clientKey } from '../util/address.js';
 import { addressMatcher } from './connections.js';
+import { clientAddress } from './context.js';
 
 const FLUSH_MS = 60_000;
 const MAX_ADDRESSES = 1_000;
-const address = (a: string | undefined): string | null => (a && isIP(a) && !a.includes('%') ? a : null);
 
 /** Installs the allowlist on `app` (nothing when `allow` is undefined); `record` audits each address's refusals. */
 export function ingressAllowlist(
@@ -35,7 +34,7 @@ export function ingressAllowlist(
     await flush();
   });
   app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
-    const client = address(request.ip) ?? address(request.socket.remoteAddress);
+    const client = clientAddress(request);
     if (client && allowed(client)) return done();
     // Counted per address (IPv6 per /64), at most MAX_ADDRESSES a minute; the rest in one count with no address.
     const key = client === null ? '' : clientKey(client);

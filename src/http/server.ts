@@ -9,6 +9,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
+import { isAddressOrRange } from '../util/address.js';
 import { openDb, openVault } from '../vault/open.js';
 import { buildApp } from './app.js';
 import type { ConnectionLimits } from './connections.js';
@@ -56,16 +57,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const CIDR = /^(.+)\/(\d{1,3})$/;
-
 /** Checks --trust-proxy entries: IP addresses or CIDR ranges only ("trust everyone" is refused). */
 export function checkTrustProxy(list: readonly string[]): string[] {
   return list.map((entry, i) => {
-    const m = CIDR.exec(entry);
-    const ip = m ? (m[1] as string) : entry;
-    const family = isIP(ip);
-    const bits = m ? Number(m[2]) : 0;
-    if (!family || bits > (family === 4 ? 32 : 128))
+    if (!isAddressOrRange(entry))
       throw new WardError('config_invalid', `--trust-proxy entry ${i + 1}: expected an IP address or CIDR range such as 10.0.0.0/8`);
     return entry;
   });

@@ -70,12 +70,7 @@ export function eventsOf(
   const file = (f: string | undefined) => (f ? resolve(dir, f) : undefined);
   const relay = cfg.events.relay;
   const webhooks = cfg.events.webhooks.map((w, i) => {
-    const secret = env[w.secret_env];
-    if (!secret || secret.length < 16)
-      throw new WardError(
-        'config_invalid',
-        `${cfg.file}:\n  events.webhooks[${i}].secret_env: the environment variable ${w.secret_env} must hold the signing secret (16 characters or more)`,
-      );
+    const secret = signingSecret(cfg, env, `events.webhooks[${i}]`, w.secret_env);
     return {
       name: w.name,
       topic: w.topic,
@@ -124,13 +119,17 @@ export async function assertSameSpace(db: Db, cfg: WardConfig): Promise<void> {
 /** Where alerts go, with the signing secret from the environment (start-up refuses a missing one). */
 function alertSettings(cfg: WardConfig, env: NodeJS.ProcessEnv): { url: string; secret: string } | undefined {
   if (!cfg.alerts) return undefined;
-  const secret = env[cfg.alerts.secret_env];
-  if (!secret || secret.length < 16)
-    throw new WardError(
-      'config_invalid',
-      `${cfg.file}:\n  alerts.secret_env: the environment variable ${cfg.alerts.secret_env} must hold the signing secret (16 characters or more)`,
-    );
-  return { url: cfg.alerts.url, secret };
+  return { url: cfg.alerts.url, secret: signingSecret(cfg, env, 'alerts', cfg.alerts.secret_env) };
+}
+
+/** A signing secret from the environment variable a setting at `path` names; start-up refuses a missing or short one. */
+function signingSecret(cfg: WardConfig, env: NodeJS.ProcessEnv, path: string, variable: string): string {
+  const secret = env[variable];
+  if (secret && secret.length >= 16) return secret;
+  throw new WardError(
+    'config_invalid',
+    `${cfg.file}:\n  ${path}.secret_env: the environment variable ${variable} must hold the signing secret (16 characters or more)`,
+  );
 }
 
 /** The extra CA certificates egress trusts, read at start (a missing file is a configuration error). */
