@@ -50,10 +50,14 @@ export const describeNats = (name: string, fn: () => void): void => {
  * without Ward's schema. On the real server a database of its own; on PGlite a temp directory.
  * `dispose()` drops or removes it.
  */
-export async function freshDb(driver: DriverName, options: { empty?: boolean } = {}): Promise<TestDb> {
+/**
+ * A fresh database from the migrated template; `empty` for none at all; `copyOf` for a byte copy
+ * of another test database's location (a restored backup: close that database first).
+ */
+export async function freshDb(driver: DriverName, options: { empty?: boolean; copyOf?: string } = {}): Promise<TestDb> {
   if (driver === 'pglite') {
     const dir = scratchDir('ward-test-lite-');
-    if (!options.empty) cpSync(inject('liteTemplate'), dir, { recursive: true });
+    if (!options.empty) cpSync(options.copyOf ?? inject('liteTemplate'), dir, { recursive: true });
     let db: Db;
     try {
       db = await pgliteDb(dir);
@@ -71,7 +75,8 @@ export async function freshDb(driver: DriverName, options: { empty?: boolean } =
     };
   }
   const name = `ward_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}${options.empty ? '' : ` TEMPLATE ${inject('pgTemplate')}`}`);
+  const template = options.copyOf ? new URL(options.copyOf).pathname.slice(1) : inject('pgTemplate');
+  await adminQuery(`CREATE DATABASE ${name}${options.empty ? '' : ` TEMPLATE ${template}`}`);
   const url = serverUrl(name);
   const db = pgDb(url, { max: 4 });
   const drop = async () => {

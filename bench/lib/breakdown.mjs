@@ -56,7 +56,7 @@ function sealOnly(c) {
 /** `db` is the database the vault was opened on (its calls are metered); `cfg` and `env` open a codec over its keys. */
 export async function whereTimeGoes(vault, raw, { db, cfg, env }) {
   const c = vault.collection('patients');
-  const keyring = await Keyring.open(db, loadMasterKey(cfg.keys, env), [c.name]);
+  const keyring = await Keyring.open(db, loadMasterKey(cfg.keys, env), [c.name], cfg.space.name);
   const codec = new RecordCodec(keyring, fieldCrypto());
   if (typeof codec.encode !== 'function') throw new Error('bench/lib/breakdown.mjs: RecordCodec.encode is gone; update the breakdown');
   const key = await keyring.activeDataKey(c.name);

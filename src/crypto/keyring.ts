@@ -30,7 +30,13 @@ const ACTIVE_TTL_MS = 5_000;
  */
 const REFRESH_AFTER_MS = 4_000;
 
-const wrapAad = (collection: string, purpose: keys.KeyPurpose, version: number) => `ward/key/v1/${collection}/${purpose}/${version}`;
+/**
+ * What a key's wrapping is bound to. Format 2 binds the space too: a copy of a database restored
+ * under another space does not unwrap there, whatever its `ward_space` row says. Format 1 (keys
+ * wrapped before) is read only to rewrap it as format 2, once, in the space the database recorded.
+ */
+const wrapAad = (space: string, collection: string, purpose: keys.KeyPurpose, version: number, format = 2) =>
+  format === 1 ? `ward/key/v1/${collection}/${purpose}/${version}` : `ward/key/v2/${space}/${collection}/${purpose}/${version}`;
 
 export class Keyring {
   private readonly unwrapped = new Map<string, Buffer>();
@@ -43,12 +49,18 @@ export class Keyring {
   private constructor(
     private readonly db: Db,
     private readonly master: MasterKey,
+    /** The space the keys are bound to. */
+    private readonly space: string,
     /** True when the database's keys were first wrapped by a development master key. */
     readonly createdWithDevKey: boolean,
   ) {}
 
-  /** Checks the master key against the database, then makes sure each collection has keys. */
-  static async open(db: Db, master: MasterKey, collections: readonly string[]): Promise<Keyring> {
+  /**
+   * Checks the master key against the database, binds keys from before spaces were bound to
+   * `space`, then makes sure each collection has keys. The caller has checked that the database
+   * belongs to `space` (vault/open assertSameSpace).
+   */
+  static async open(db: Db, master: MasterKey, collections: readonly string[], space: string): Promise<Keyring> {
     const check = master.checkValue();
     await keys.insertMasterCheck(db, check, master.dev);
     const stored = await keys.readMasterCheck(db);
@@ -57,10 +69,11 @@ export class Keyring {
         'master_key_mismatch',
         `the master key from ${master.source} is not the key this database's keys were wrapped with; set the right WARD_MASTER_KEY or keys.file`,
       );
-    const ring = new Keyring(db, master, stored.dev);
+    const ring = new Keyring(db, master, space, stored.dev);
+    await ring.bindToSpace();
     for (const c of collections) {
       for (const purpose of ['data', 'index'] as const)
-        await keys.insertFirstKey(db, c, purpose, master.wrap(randomBytes(32), wrapAad(c, purpose, 1)));
+        await keys.insertFirstKey(db, c, purpose, master.wrap(randomBytes(32), wrapAad(space, c, purpose, 1)));
       await ring.loadIndexRoot(c);
     }
     return ring;
@@ -127,7 +140,7 @@ export class Keyring {
     const version = await this.db.transaction(async (tx) => {
       const max = await keys.lockDataKeys(tx, collection);
       if (max === 0) throw new WardError('unknown_collection', `collection ${collection} has no data key to rotate`);
-      await keys.insertActiveDataKey(tx, collection, max + 1, this.master.wrap(randomBytes(32), wrapAad(collection, 'data', max + 1)));
+      await keys.insertActiveDataKey(tx, collection, max + 1, this.master.wrap(randomBytes(32), wrapAad(this.space, collection, 'data', max + 1)));
       return max + 1;
     });
     this.generation++;
@@ -150,6 +163,18 @@ export class Keyring {
     return [...out.values()];
   }
 
+  /** Rewraps format-1 keys as format 2 (bound to this space); idempotent across processes. */
+  private async bindToSpace(): Promise<void> {
+    const unbound = await keys.selectUnboundKeys(this.db);
+    if (!unbound.length) return;
+    await this.db.transaction(async (tx) => {
+      for (const row of unbound) {
+        const key = this.unwrap(row);
+        await keys.rewrapKey(tx, row, this.master.wrap(key, wrapAad(this.space, row.collection, row.purpose, row.version)));
+      }
+    });
+  }
+
   private async loadIndexRoot(collection: string): Promise<void> {
     const row = await keys.selectKey(this.db, collection, 'index', 1);
     if (row) this.unwrap(row);
@@ -160,9 +185,14 @@ export class Keyring {
     let key = this.unwrapped.get(id);
     if (!key) {
       try {
-        key = this.master.unwrap(row.wrapped, wrapAad(row.collection, row.purpose, row.version));
+        key = this.master.unwrap(row.wrapped, wrapAad(this.space, row.collection, row.purpose, row.version, row.wrapFormat));
       } catch {
-        throw new WardError('master_key_mismatch', `key ${id} cannot be unwrapped with the master key from ${this.master.source}`);
+        // The master key passed its check at open: what differs is the space (or the row was altered).
+        throw new WardError(
+          'space_mismatch',
+          `key ${id} does not unwrap in space ${this.space}: a database's keys are bound to the space that created them ` +
+            '(a copy restored under another space cannot be decrypted there), or the key row was altered',
+        );
       }
       this.unwrapped.set(id, key);
     }

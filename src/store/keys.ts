@@ -10,6 +10,8 @@ export interface KeyRow {
   wrapped: Buffer;
   active: boolean;
   createdAt: Date;
+  /** 1: wrapped without the space; 2: the space name takes part in the wrapping. */
+  wrapFormat: number;
 }
 
 const toKeyRow = (r: Record<string, unknown>): KeyRow => ({
@@ -19,6 +21,7 @@ const toKeyRow = (r: Record<string, unknown>): KeyRow => ({
   wrapped: asBuffer(r.wrapped),
   active: r.active as boolean,
   createdAt: r.created_at as Date,
+  wrapFormat: r.wrap_format as number,
 });
 
 export async function readMasterCheck(q: Queryable): Promise<{ checkValue: Buffer; dev: boolean } | undefined> {
@@ -33,7 +36,7 @@ export async function insertMasterCheck(q: Queryable, checkValue: Buffer, dev: b
 /** Inserts a first (version 1, active) key unless the collection already has one. */
 export async function insertFirstKey(q: Queryable, collection: string, purpose: KeyPurpose, wrapped: Buffer): Promise<void> {
   await q.query(
-    `INSERT INTO ward_keys (collection, purpose, version, wrapped, active) VALUES ($1, $2, 1, $3, true)
+    `INSERT INTO ward_keys (collection, purpose, version, wrapped, active, wrap_format) VALUES ($1, $2, 1, $3, true, 2)
      ON CONFLICT DO NOTHING`,
     [collection, purpose, wrapped],
   );
@@ -60,6 +63,20 @@ export async function selectActiveKey(q: Queryable, collection: string, purpose:
   return row && toKeyRow(row);
 }
 
+/** Keys still wrapped in format 1 (before keys were bound to their space). */
+export async function selectUnboundKeys(q: Queryable): Promise<KeyRow[]> {
+  return (await q.query('SELECT * FROM ward_keys WHERE wrap_format = 1 ORDER BY collection, purpose, version')).map(toKeyRow);
+}
+
+/** Replaces a format-1 wrapping with a format-2 one; false when another process did it first. */
+export async function rewrapKey(q: Queryable, row: KeyRow, wrapped: Buffer): Promise<boolean> {
+  const done = await q.query(
+    'UPDATE ward_keys SET wrapped = $4, wrap_format = 2 WHERE collection = $1 AND purpose = $2 AND version = $3 AND wrap_format = 1 RETURNING version',
+    [row.collection, row.purpose, row.version, wrapped],
+  );
+  return done.length === 1;
+}
+
 /** Locks a collection's data keys and returns the highest version (inside a transaction). */
 export async function lockDataKeys(q: Queryable, collection: string): Promise<number> {
   const rows = await q.query<{ version: number }>(
@@ -71,7 +88,7 @@ export async function lockDataKeys(q: Queryable, collection: string): Promise<nu
 
 export async function insertActiveDataKey(q: Queryable, collection: string, version: number, wrapped: Buffer): Promise<void> {
   await q.query("UPDATE ward_keys SET active = false WHERE collection = $1 AND purpose = 'data' AND active", [collection]);
-  await q.query("INSERT INTO ward_keys (collection, purpose, version, wrapped, active) VALUES ($1, 'data', $2, $3, true)", [
+  await q.query("INSERT INTO ward_keys (collection, purpose, version, wrapped, active, wrap_format) VALUES ($1, 'data', $2, $3, true, 2)", [
     collection,
     version,
     wrapped,

@@ -154,9 +154,9 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     if (todo.length && mode === 'check')
       throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
     if (todo.length) await migrate(db);
-    const keyring = await Keyring.open(db, master, [...collections.keys()]);
-    assertProductionSafe(cfg, master, keyring.createdWithDevKey);
     await assertSameSpace(db, cfg);
+    const keyring = await Keyring.open(db, master, [...collections.keys()], cfg.space.name);
+    assertProductionSafe(cfg, master, keyring.createdWithDevKey);
     const auditLog = await AuditLog.open(db, master);
     return new Vault({
       db,
