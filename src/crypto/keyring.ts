@@ -140,7 +140,12 @@ export class Keyring {
     const version = await this.db.transaction(async (tx) => {
       const max = await keys.lockDataKeys(tx, collection);
       if (max === 0) throw new WardError('unknown_collection', `collection ${collection} has no data key to rotate`);
-      await keys.insertActiveDataKey(tx, collection, max + 1, this.master.wrap(randomBytes(32), wrapAad(this.space, collection, 'data', max + 1)));
+      await keys.insertActiveDataKey(
+        tx,
+        collection,
+        max + 1,
+        this.master.wrap(randomBytes(32), wrapAad(this.space, collection, 'data', max + 1)),
+      );
       return max + 1;
     });
     this.generation++;

@@ -4,7 +4,7 @@
  * transaction, so none is half-written), then closes the database.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, isIP } from 'node:net';
+import { createServer } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';

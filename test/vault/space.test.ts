@@ -84,10 +84,12 @@ describe.each(DRIVERS)('the space a database belongs to, on %s', (driver) => {
       );
       for (const r of rows) {
         const key = master.unwrap(Buffer.from(r.wrapped), `ward/key/v2/local-dev/${r.collection}/${r.purpose}/${r.version}`);
-        await t.db.query(
-          'UPDATE ward_keys SET wrapped = $1, wrap_format = 1 WHERE collection = $2 AND purpose = $3 AND version = $4',
-          [master.wrap(key, `ward/key/v1/${r.collection}/${r.purpose}/${r.version}`), r.collection, r.purpose, r.version],
-        );
+        await t.db.query('UPDATE ward_keys SET wrapped = $1, wrap_format = 1 WHERE collection = $2 AND purpose = $3 AND version = $4', [
+          master.wrap(key, `ward/key/v1/${r.collection}/${r.purpose}/${r.version}`),
+          r.collection,
+          r.purpose,
+          r.version,
+        ]);
       }
       const again = await openVault(exampleConfig(), { env, db: t.db });
       expect((await again.get('patients', id)).fields.name).toBe('Older Person');
