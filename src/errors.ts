@@ -48,6 +48,15 @@ export const ERROR_CODES = {
     status: 403,
     title: 'Outbound request refused: not HTTPS, not covered by a Business Associate Agreement, or to an address not allowed',
   },
+  break_glass_not_allowed: { status: 403, title: 'This role may not use break-glass access' },
+  break_glass_reason_invalid: {
+    status: 400,
+    title: 'Ward-Break-Glass must give the reason for emergency access in 20 to 500 printable characters',
+  },
+  break_glass_review_pending: {
+    status: 403,
+    title: 'Too many unreviewed break-glass uses for this API key; an auditor must review them first',
+  },
   egress_failed: { status: 502, title: 'Outbound request failed (connection, TLS or timeout)' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -19,6 +19,11 @@ export interface RequestContext {
   requestId?: string | undefined;
   /** Client address, for the audit trail. */
   client?: string | undefined;
+  /**
+   * The break-glass use this request declared (`Ward-Break-Glass`, checked and opened at
+   * authentication): the role's break-glass rules apply, and every audit row names the use.
+   */
+  breakGlass?: { use: string } | undefined;
 }
 
 export const OPERATOR_PURPOSE = 'operations';

@@ -12,19 +12,29 @@ import { intervalMs } from '../util/duration.js';
 import { type Action, OPERATOR_PURPOSE, type RequestContext } from './actions.js';
 
 /** A role as declared in ward.yaml (structurally the config's role settings). */
+export interface RuleSpec {
+  collections: string[];
+  actions: readonly string[];
+  fields: '*' | string[];
+  purposes: string[];
+  masks?: Record<string, string> | undefined;
+  view: 'full' | 'deidentified';
+}
+
 export interface RoleSpec {
   audit?: boolean | undefined;
   admin?: boolean | undefined;
   /** Requests each key of the role may make per window (`per`: a duration such as 1m). */
   rate_limit?: { requests: number; per: string } | undefined;
-  allow: {
-    collections: string[];
-    actions: readonly string[];
-    fields: '*' | string[];
-    purposes: string[];
-    masks?: Record<string, string> | undefined;
-    view: 'full' | 'deidentified';
-  }[];
+  allow: RuleSpec[];
+  /** Rules granted beyond `allow` to a request that declares a break-glass use (see vault/break-glass). */
+  break_glass?: { window: string; max_unreviewed: number; allow: RuleSpec[] } | undefined;
+}
+
+/** How a role may break glass: how long one use lasts, and how many of a key's uses may wait for review. */
+export interface BreakGlassSpec {
+  windowMs: number;
+  maxUnreviewed: number;
 }
 
 /** How a granted field is shown: in full, through a mask, or not at all (absent). */
@@ -78,7 +88,10 @@ export class Policy {
   private readonly rates = new Map<string, { requests: number; perMs: number }>();
 
   constructor(private readonly roles: Readonly<Record<string, RoleSpec>>) {
-    this.purposes = new Set([OPERATOR_PURPOSE, ...Object.values(roles).flatMap((r) => r.allow.flatMap((rule) => rule.purposes))]);
+    this.purposes = new Set([
+      OPERATOR_PURPOSE,
+      ...Object.values(roles).flatMap((r) => [...r.allow, ...(r.break_glass?.allow ?? [])].flatMap((rule) => rule.purposes)),
+    ]);
     for (const [name, r] of Object.entries(roles))
       if (r.rate_limit) this.rates.set(name, { requests: r.rate_limit.requests, perMs: intervalMs(r.rate_limit.per) ?? 60_000 });
   }
@@ -100,7 +113,7 @@ export class Policy {
   refusal(ctx: RequestContext, action: Action): WardError | undefined {
     if (ctx.principal.operator) return undefined;
     const role = ctx.principal.role;
-    const rules = (this.roles[role]?.allow ?? []).filter((r) => r.actions.includes(action));
+    const rules = this.rulesOf(ctx).filter((r) => r.actions.includes(action));
     if (!rules.length) return new WardError('forbidden', `role ${role} may not ${action}`);
     const purpose = ctx.purpose;
     if (purpose === undefined)
@@ -108,6 +121,19 @@ export class Policy {
     if (!rules.some((r) => r.purposes.includes(purpose)))
       return new WardError('purpose_not_permitted', `role ${role} may not ${action} for this purpose`);
     return undefined;
+  }
+
+  /** The rules that apply to a request: the role's, and its break-glass rules when it declared a use. */
+  private rulesOf(ctx: RequestContext): readonly RuleSpec[] {
+    const role = this.roles[ctx.principal.role];
+    if (!role) return [];
+    return ctx.breakGlass && role.break_glass ? [...role.allow, ...role.break_glass.allow] : role.allow;
+  }
+
+  /** How `role` may break glass, or undefined when it may not. */
+  breakGlass(role: string): BreakGlassSpec | undefined {
+    const bg = Object.hasOwn(this.roles, role) ? this.roles[role]?.break_glass : undefined;
+    return bg && { windowMs: intervalMs(bg.window) ?? 3_600_000, maxUnreviewed: bg.max_unreviewed };
   }
 
   canReadAudit(ctx: RequestContext): boolean {
@@ -139,8 +165,7 @@ export class Policy {
       assertKnownFields(c, named, where);
       return grantOf(new Map([...c.fields.keys()].map((f) => [f, PLAIN])), false);
     }
-    const role = this.roles[ctx.principal.role];
-    const rules = (role?.allow ?? []).filter((r) => r.collections.includes(c.name) && r.actions.includes(action));
+    const rules = this.rulesOf(ctx).filter((r) => r.collections.includes(c.name) && r.actions.includes(action));
     if (!rules.length) throw new WardError('forbidden', `role ${ctx.principal.role} may not ${action} records of ${c.name}`);
     // A field the collection does not have is the request's mistake, not the role's: 422, as at the command line.
     assertKnownFields(c, named, where);

@@ -9,7 +9,8 @@ import { parseExported } from '../audit/checkpoint.js';
 import type { VerifyReport } from '../audit/verify.js';
 import { WardError } from '../errors.js';
 import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../store/audit.js';
-import { type Cli, integer } from './run.js';
+import type { BreakGlassUse } from '../vault/break-glass.js';
+import { type Cli, integer, textTable } from './run.js';
 
 const PAGE = 1000;
 
@@ -83,6 +84,31 @@ function describeReport(r: VerifyReport): string {
 
 export function registerAudit(program: Command, cli: Cli): void {
   const audit = program.command('audit').description('the audit trail');
+
+  const glass = audit
+    .command('break-glass')
+    .description('list break-glass uses (emergency access) with their reasons and accesses; review them')
+    .option('--unreviewed', 'only uses not yet reviewed')
+    .option('--json', 'print the uses as JSON')
+    .action((o: { unreviewed?: boolean; json?: boolean }) =>
+      cli.withVault(async (v) => {
+        const uses = await v.breakGlassUses({ unreviewed: o.unreviewed === true });
+        if (o.json) return cli.printJson(uses);
+        await cli.write(breakGlassTable(uses, o.unreviewed === true));
+      }),
+    );
+  glass
+    .command('review <id>')
+    .description('mark a break-glass use reviewed (audited; not by who declared it)')
+    .option('--note <text>', 'what the review found')
+    .option('--json', 'print the reviewed use as JSON')
+    .action((id: string, o: { note?: string; json?: boolean }) =>
+      cli.withVault(async (v) => {
+        const use = await v.reviewBreakGlass(id, o.note);
+        if (o.json) return cli.printJson(use);
+        await cli.write(`reviewed break-glass use ${use.id} (${use.accesses} access(es) under it)\n`);
+      }),
+    );
 
   audit
     .command('export')
@@ -190,4 +216,20 @@ export function registerAudit(program: Command, cli: Cli): void {
         await done();
       }),
     );
+}
+
+function breakGlassTable(uses: readonly BreakGlassUse[], unreviewed: boolean): string {
+  if (!uses.length) return unreviewed ? 'no break-glass use is waiting for review\n' : 'no break-glass use recorded\n';
+  const head = ['id', 'actor', 'role', 'started', 'ends', 'accesses', 'reviewed', 'reason'];
+  const body = uses.map((u) => [
+    u.id,
+    u.actor,
+    u.role,
+    u.startedAt,
+    u.endsAt,
+    String(u.accesses),
+    u.reviewed ? `${u.reviewed.at} by ${u.reviewed.by}` : 'NO',
+    u.reason,
+  ]);
+  return textTable(head, body);
 }

@@ -108,6 +108,24 @@ roles:
         masks:
           ssn: last4
         purposes: [payment]
+  triage:
+    description: Front desk; name, MRN and plan for treatment, and every field in an emergency (break-glass)
+    allow:
+      - collections: [patients]
+        actions: [read, search]
+        fields: [name, mrn, plan]
+        purposes: [treatment]
+    # Emergency access: a request with \`Ward-Break-Glass: <reason, 20+ characters>\` is granted these
+    # rules too, for \`window\` from the key's first such request; audited, alerted, and listed by
+    # \`ward audit break-glass\` until an auditor reviews it. Past max_unreviewed uses, no new one opens.
+    break_glass:
+      window: 1h
+      max_unreviewed: 3
+      allow:
+        - collections: [patients]
+          actions: [read, search]
+          fields: "*"
+          purposes: [treatment]
   analytics:
     description: Research; a de-identified view (HIPAA Safe Harbor; dates as years, ZIP as 3 digits, a pseudonym for the id)
     allow:

@@ -62,6 +62,22 @@ export const rateLimitSchema = z.strictObject({
   per: span('1s, 1m or 1h').refine((d) => !SPAN.test(d) || (intervalMs(d) ?? 0) >= 1000, 'must be at least 1s'),
 });
 
+/**
+ * Break-glass (emergency access, 45 CFR 164.312(a)(2)(ii)): rules granted beyond `allow` to a
+ * request that states its reason in `Ward-Break-Glass`. The first such request opens a use that
+ * lasts `window`; past `max_unreviewed` uses of one key not yet reviewed, no new one opens.
+ */
+export const breakGlassSchema = z.strictObject({
+  window: span('15m or 1h')
+    .refine((d) => {
+      const ms = intervalMs(d);
+      return !SPAN.test(d) || (ms !== null && ms >= 60_000 && ms <= 86_400_000);
+    }, 'must be from 1m to 24h')
+    .default('1h'),
+  max_unreviewed: z.number().int().min(1).max(100).default(3),
+  allow: z.array(ruleSchema).min(1),
+});
+
 export const roleSchema = z.strictObject({
   description: z.string().optional(),
   rate_limit: rateLimitSchema.optional(),
@@ -70,6 +86,7 @@ export const roleSchema = z.strictObject({
   /** May manage API keys over HTTP (create, list, revoke). */
   admin: z.boolean().optional(),
   allow: z.array(ruleSchema).default([]),
+  break_glass: breakGlassSchema.optional(),
 });
 
 /** Six years: HIPAA's retention period for required documentation (45 CFR 164.316(b)(2)). */
@@ -257,8 +274,11 @@ export function roleRules(raw: RawConfig): string[] {
   const out: string[] = [];
   for (const [role, r] of Object.entries(raw.roles)) {
     if (role === 'operator') out.push('roles.operator: is reserved for the command line; choose another name');
-    r.allow.forEach((rule, i) => {
-      const at = `roles.${role}.allow[${i}]`;
+    const rules = [
+      ...r.allow.map((rule, i) => ({ rule, at: `roles.${role}.allow[${i}]` })),
+      ...(r.break_glass?.allow ?? []).map((rule, i) => ({ rule, at: `roles.${role}.break_glass.allow[${i}]` })),
+    ];
+    for (const { rule, at } of rules) {
       for (const c of rule.collections) {
         const col = raw.collections[c];
         if (!col) {
@@ -268,7 +288,7 @@ export function roleRules(raw: RawConfig): string[] {
         const named = [...(rule.fields === '*' ? [] : rule.fields), ...Object.keys(rule.masks ?? {})];
         for (const f of named) if (!col.fields[f]) out.push(`${at}: unknown field ${f} of collection ${c}`);
       }
-    });
+    }
   }
   return out;
 }

@@ -56,11 +56,10 @@ export class Keyring {
   ) {}
 
   /**
-   * Checks the master key against the database, binds keys from before spaces were bound to
-   * `space`, then makes sure each collection has keys. The caller has checked that the database
-   * belongs to `space` (vault/open assertSameSpace).
+   * Checks the master key against the database's key check value (recording it on a new
+   * database); returns whether the database's keys were first wrapped by a development key.
    */
-  static async open(db: Db, master: MasterKey, collections: readonly string[], space: string): Promise<Keyring> {
+  static async checkMaster(db: Db, master: MasterKey): Promise<boolean> {
     const check = master.checkValue();
     await keys.insertMasterCheck(db, check, master.dev);
     const stored = await keys.readMasterCheck(db);
@@ -69,7 +68,16 @@ export class Keyring {
         'master_key_mismatch',
         `the master key from ${master.source} is not the key this database's keys were wrapped with; set the right WARD_MASTER_KEY or keys.file`,
       );
-    const ring = new Keyring(db, master, space, stored.dev);
+    return stored.dev;
+  }
+
+  /**
+   * Checks the master key against the database, binds keys from before spaces were bound to
+   * `space`, then makes sure each collection has keys. The caller has checked that the database
+   * belongs to `space` (vault/open assertSameSpace).
+   */
+  static async open(db: Db, master: MasterKey, collections: readonly string[], space: string): Promise<Keyring> {
+    const ring = new Keyring(db, master, space, await Keyring.checkMaster(db, master));
     await ring.bindToSpace();
     for (const c of collections) {
       for (const purpose of ['data', 'index'] as const)

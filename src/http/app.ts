@@ -22,7 +22,7 @@ import { Metrics } from './metrics.js';
 import { openapiOptions } from './openapi.js';
 import { roleRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
-import { auditRoutes } from './routes/audit.js';
+import { auditRoutes, breakGlassRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
@@ -119,6 +119,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     recordRoutes(scopes, vault);
     tokenRoutes(json, vault);
     adminRoutes(scopes, vault);
+    breakGlassRoutes(scopes, vault);
   });
   finishMethods();
   return app;

@@ -22,6 +22,12 @@ function statedPurpose(request: FastifyRequest): string | undefined {
   return typeof raw === 'string' ? raw : '(repeated)';
 }
 
+/** The Ward-Break-Glass header: absent, the reason as sent, or, repeated, none the vault accepts. */
+function breakGlassReason(request: FastifyRequest): string | undefined {
+  const raw = request.headers['ward-break-glass'];
+  return raw === undefined ? undefined : typeof raw === 'string' ? raw : '';
+}
+
 export interface AuthDeps {
   vault: Vault;
   /** Where keys are checked; default the vault's own. */
@@ -36,6 +42,7 @@ export function authenticate({ vault, apiKeys, onFailure }: AuthDeps) {
     const caller = {
       key: bearer(request),
       purpose: statedPurpose(request),
+      breakGlass: breakGlassReason(request),
       // Only an address goes to the audit trail (a trusted proxy could pass on any text, or an
       // IPv6 zone such as %name): else the socket's, the proxy's own.
       client: clientAddress(request),

@@ -14,7 +14,7 @@ export function defaultLogger(): FastifyBaseLogger {
   return createLogger({
     level: process.env.WARD_LOG_LEVEL ?? 'info',
     // Belt and braces: nothing here logs headers, but a future caller might.
-    redactPaths: ['req.headers.authorization', 'headers.authorization'],
+    redactPaths: ['req.headers.authorization', 'headers.authorization', 'req.headers["ward-break-glass"]', 'headers["ward-break-glass"]'],
     redactKeys: ['authorization'],
   }) as FastifyBaseLogger;
 }

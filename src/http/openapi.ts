@@ -10,7 +10,9 @@ export function openapiOptions(): SwaggerOptions {
         version: '1',
         description:
           'A self-hosted PHI vault. Send `Authorization: Bearer <api key>`, and `Ward-Purpose: <purpose>` on any request ' +
-          'that touches identifier or clinical fields. Errors are application/problem+json with a stable `code`.',
+          'that touches identifier or clinical fields. In an emergency, a role with break_glass may send `Ward-Break-Glass: <reason>` ' +
+          '(20 to 500 characters): granted beyond its rules for a bounded window, audited and alerted, reviewed afterwards. ' +
+          'Errors are application/problem+json with a stable `code`.',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a Ward API key (ward_...)' } } },
       tags: [

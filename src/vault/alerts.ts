@@ -1,5 +1,5 @@
 /**
- * Alerts: events an operator must hear of at once (today: a lockout starting) posted to the
+ * Alerts: events an operator must hear of at once (a lockout starting, a break-glass use opening) posted to the
  * configured HTTPS endpoint through egress, signed as webhooks are (`Ward-Webhook-*` headers,
  * `verifyWebhook`). An alert names what happened and when, never PHI: a lockout names the client
  * address or the API key's prefix. Sent in the background with three attempts; every attempt is
@@ -15,7 +15,7 @@ export interface AlertSettings {
 }
 
 export interface Alert {
-  type: 'lockout';
+  type: 'lockout' | 'break_glass';
   detail: Record<string, string | number>;
 }
 

@@ -8,6 +8,7 @@ import type { Policy } from '../access/policy.js';
 import { WardError } from '../errors.js';
 import { clientKey } from '../util/address.js';
 import { type ApiKeyInfo, type ApiKeys, AuthFailure } from './apikeys.js';
+import type { BreakGlass } from './break-glass.js';
 import { type LoginGuard, lockedError } from './logins.js';
 import { type AuditTrail, failClosed } from './trail.js';
 
@@ -20,6 +21,8 @@ export interface HttpCaller {
   /** The client's IP address (the socket's, or a trusted proxy's X-Forwarded-For), or null when it is not one. */
   client: string | null;
   requestId: string;
+  /** The Ward-Break-Glass header, if one was sent: the reason for emergency access (checked, never written to the trail). */
+  breakGlass?: string | undefined;
 }
 
 export interface CreatedApiKey {
@@ -37,6 +40,7 @@ export class Callers {
     private readonly trail: AuditTrail,
     private readonly apiKeys: ApiKeys,
     private readonly logins: LoginGuard,
+    private readonly breakGlass: BreakGlass,
   ) {}
 
   /**
@@ -66,17 +70,20 @@ export class Callers {
       );
       throw locked ?? (until === undefined ? e : lockedError(until));
     }
-    const ctx: RequestContext = { principal, ...base };
-    if (req.purpose === undefined) return ctx;
-    if (!this.policy.purposes.has(req.purpose)) {
-      await this.trail.refuse(
-        ctx,
-        'authenticate',
-        [],
-        new WardError('unknown_purpose', 'Ward-Purpose names no purpose declared in ward.yaml'),
-      );
+    let ctx: RequestContext = { principal, ...base };
+    if (req.purpose !== undefined) {
+      if (!this.policy.purposes.has(req.purpose)) {
+        await this.trail.refuse(
+          ctx,
+          'authenticate',
+          [],
+          new WardError('unknown_purpose', 'Ward-Purpose names no purpose declared in ward.yaml'),
+        );
+      }
+      ctx = { ...ctx, purpose: req.purpose };
     }
-    return { ...ctx, purpose: req.purpose };
+    if (req.breakGlass === undefined) return ctx;
+    return { ...ctx, breakGlass: await this.breakGlass.declare(ctx, req.breakGlass) };
   }
 
   /**

@@ -154,9 +154,11 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     if (todo.length && mode === 'check')
       throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
     if (todo.length) await migrate(db);
+    // The master key first (a production space refuses a database made under a development key),
+    // then the space, then the keys, which are bound to it.
+    assertProductionSafe(cfg, master, await Keyring.checkMaster(db, master));
     await assertSameSpace(db, cfg);
     const keyring = await Keyring.open(db, master, [...collections.keys()], cfg.space.name);
-    assertProductionSafe(cfg, master, keyring.createdWithDevKey);
     const auditLog = await AuditLog.open(db, master);
     return new Vault({
       db,

@@ -69,7 +69,8 @@ export class AuditTrail {
       fields: [...fields],
       purpose: ctx.purpose ?? null,
       outcome,
-      reason,
+      // A row under a break-glass use names it, unless it names a refusal's code.
+      reason: reason ?? (ctx.breakGlass ? `break_glass:${ctx.breakGlass.use}` : null),
       requestId: ctx.requestId ?? null,
       client: ctx.client ?? null,
     };

@@ -25,6 +25,7 @@ import { type AlertSettings, Alerts } from './alerts.js';
 import { type ApiKeyInfo, ApiKeys } from './apikeys.js';
 import { AuditReads, type LoginReport, type UpkeepHandlers } from './audit-reads.js';
 import { type Agreement, type AgreementInput, Agreements } from './baa.js';
+import { BreakGlass, type BreakGlassUse } from './break-glass.js';
 import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
@@ -73,6 +74,7 @@ export class Vault {
   private readonly logins: LoginGuard;
   private readonly callers: Callers;
   private readonly agreements: Agreements;
+  private readonly breakGlass: BreakGlass;
   readonly events: EventsService;
 
   constructor(parts: VaultParts) {
@@ -93,10 +95,11 @@ export class Vault {
     this.audit = new AuditReads(db, policy, this.trail, parts.auditLog);
     this.keys = new ApiKeys(db, policy);
     this.logins = new LoginGuard(db, this.trail, parts.authLimits);
-    this.callers = new Callers(policy, this.trail, this.keys, this.logins);
     this.agreements = new Agreements(db, policy, this.trail);
     this.egressSettings = parts.egress ?? { allowPrivate: false };
     this.alerts = new Alerts(parts.alerts, parts.events.space, () => this.egress());
+    this.breakGlass = new BreakGlass(db, policy, this.trail, (a) => this.alerts.raise(a));
+    this.callers = new Callers(policy, this.trail, this.keys, this.logins, this.breakGlass);
     // A lockout starting is an alert: the client address or the key's prefix, the count, the end.
     this.logins.onLockoutStarted((l) =>
       this.alerts.raise({
@@ -338,6 +341,16 @@ export class Vault {
   /** Every agreement with its status and days to expiry (operator and admin roles; audited). */
   listAgreements(ctx: RequestContext = OPERATOR): Promise<Agreement[]> {
     return this.agreements.list(ctx);
+  }
+
+  /** Break-glass uses, newest first (`unreviewed`: those waiting for review); operator and audit roles; audited. */
+  breakGlassUses(o: { unreviewed?: boolean; limit?: number } = {}, ctx: RequestContext = OPERATOR): Promise<BreakGlassUse[]> {
+    return this.breakGlass.list(ctx, o);
+  }
+
+  /** Marks a break-glass use reviewed (not by who declared it); operator and audit roles; audited. */
+  reviewBreakGlass(id: string, note: string | undefined, ctx: RequestContext = OPERATOR): Promise<BreakGlassUse> {
+    return this.breakGlass.review(ctx, id, note);
   }
 
   /** Revokes an agreement: it covers nothing from now on (operator and admin roles; audited). */

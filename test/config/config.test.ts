@@ -104,6 +104,21 @@ describe('ward.yaml', () => {
     expect(configError(edit('seal_every: 10s', 'seal_every: 10s\n  purge: true'))).toContain('audit.purge: unknown setting');
   });
 
+  it('break-glass: a bounded window, rules checked as allow rules are', () => {
+    const roles = parseConfig(EXAMPLE_CONFIG, FILE, {}).roles;
+    expect(roles.triage?.break_glass).toMatchObject({ window: '1h', max_unreviewed: 3 });
+    for (const bad of ['30s', '2d'])
+      expect(configError(edit('      window: 1h', `      window: ${bad}`))).toContain(
+        'roles.triage.break_glass.window: must be from 1m to 24h',
+      );
+    expect(configError(edit('      max_unreviewed: 3', '      max_unreviewed: 0'))).toContain('roles.triage.break_glass.max_unreviewed');
+    expect(
+      configError(
+        edit('          fields: "*"\n          purposes: [treatment]', '          fields: [nickname]\n          purposes: [treatment]'),
+      ),
+    ).toContain('roles.triage.break_glass.allow[0]: unknown field nickname of collection patients');
+  });
+
   it('YAML syntax errors give the line and column', () => {
     expect(configError(EXAMPLE_CONFIG.replace('space:\n', 'space:\n  name: [unclosed\n'))).toMatch(
       /^\/etc\/ward\/ward\.yaml:\d+:\d+: not valid YAML/,

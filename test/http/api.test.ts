@@ -222,12 +222,15 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       '/v1/audit/subjects/{recordId}/disclosures': ['get'],
       '/v1/audit/verify': ['get'],
       '/v1/audit/checkpoint': ['get'],
+      '/v1/audit/break-glass': ['get'],
+      '/v1/audit/break-glass/{id}/review': ['post'],
       '/v1/admin/api-keys': ['get', 'post'],
       '/v1/admin/api-keys/{id}': ['delete'],
     });
     const get = doc.paths['/v1/collections/{c}/records/{id}'].get;
     expect(get.security).toEqual([{ apiKey: [] }]);
     expect(get.parameters.map((x: { in: string; name: string }) => `${x.in}:${x.name}`).sort()).toEqual([
+      'header:ward-break-glass',
       'header:ward-purpose',
       'path:c',
       'path:id',

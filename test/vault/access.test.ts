@@ -189,7 +189,7 @@ describe.each(DRIVERS)('API keys on %s', (driver) => {
 
   it('keys are only made for declared roles', async () => {
     expect((await refusal(keys.create('root', 'x'))).message).toBe(
-      'the role named is not declared under roles in ward.yaml (have: clinician, billing, analytics, auditor, admin)',
+      'the role named is not declared under roles in ward.yaml (have: clinician, billing, triage, analytics, auditor, admin)',
     );
   });
 });

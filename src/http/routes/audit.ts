@@ -19,6 +19,7 @@ import {
   ref,
   subjectParams,
 } from '../schemas.js';
+import type { Scopes } from './records.js';
 
 const MAX_PAGE = 1000;
 
@@ -143,5 +144,69 @@ export function auditRoutes(app: FastifyInstance, vault: Vault): void {
       if (!c) throw new WardError('not_found', 'the audit log has not been sealed yet');
       return c;
     },
+  );
+}
+
+const breakGlassUseSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    actor: { type: 'string' },
+    role: { type: 'string' },
+    reason: { type: 'string', description: 'the stated reason, with any PHI the detector finds masked' },
+    startedAt: { type: 'string' },
+    endsAt: { type: 'string' },
+    accesses: { type: 'integer', description: 'audit events written under the use' },
+    reviewed: {
+      type: ['object', 'null'],
+      properties: { at: { type: 'string' }, by: { type: 'string' }, note: { type: ['string', 'null'] } },
+    },
+  },
+} as const;
+
+/** Break-glass uses for roles with `audit: true`: listed until someone other than who declared them reviews them. */
+export function breakGlassRoutes({ plain, json }: Scopes, vault: Vault): void {
+  plain.get<{ Querystring: { unreviewed?: 'true' | 'false'; limit?: string } }>(
+    '/v1/audit/break-glass',
+    {
+      schema: {
+        summary: 'Break-glass uses (emergency access), newest first, with their reasons, accesses and reviews',
+        tags: ['audit'],
+        security: [{ apiKey: [] }],
+        querystring: {
+          type: 'object',
+          properties: {
+            unreviewed: { type: 'string', enum: ['true', 'false'], description: 'true: only uses not yet reviewed' },
+            limit: { type: 'string', pattern: '^[0-9]{1,5}$', description: 'at most this many uses (1 to 10000; default 1000)' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: { type: 'object', properties: { uses: { type: 'array', items: breakGlassUseSchema } } }, ...problems(400, 503) },
+      },
+    },
+    async (request) => {
+      const { unreviewed, limit } = request.query;
+      const o = { unreviewed: unreviewed === 'true', ...(limit === undefined ? {} : { limit: Number(limit) }) };
+      return { uses: await vault.breakGlassUses(o, ctxOf(request)) };
+    },
+  );
+
+  json.post<{ Params: { id: string }; Body: { note?: string } }>(
+    '/v1/audit/break-glass/:id/review',
+    {
+      schema: {
+        summary: 'Mark a break-glass use reviewed (by someone other than who declared it)',
+        tags: ['audit'],
+        security: [{ apiKey: [] }],
+        params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: { note: { type: 'string', maxLength: 500, description: 'what the review found (PHI the detector finds is masked)' } },
+          additionalProperties: false,
+        },
+        response: { 200: breakGlassUseSchema, ...problems(400, 404, 413, 415) },
+      },
+    },
+    async (request) => vault.reviewBreakGlass(request.params.id, request.body?.note, ctxOf(request)),
   );
 }

@@ -25,7 +25,13 @@ const security = [{ apiKey: [] }];
 const tags = ['records'];
 const purposeHeader = {
   type: 'object',
-  properties: { 'ward-purpose': { type: 'string', description: 'purpose of use, required to touch identifier or clinical fields' } },
+  properties: {
+    'ward-purpose': { type: 'string', description: 'purpose of use, required to touch identifier or clinical fields' },
+    'ward-break-glass': {
+      type: 'string',
+      description: "emergency access: the reason (20 to 500 characters) for access beyond the role's rules, for roles with break_glass",
+    },
+  },
 } as const;
 
 /** `a,b` → ['a', 'b']; empty entries dropped. */
