@@ -46,6 +46,8 @@ export interface WardConfig {
   ingressAllow: readonly string[] | undefined;
   /** Where alerts go, if anywhere: the URL and the environment variable holding the signing secret. */
   alerts: { url: string; secret_env: string } | undefined;
+  /** Log drains (see egress/drains): each one's name, URL and delivery interval. */
+  logging: { drains: { name: string; url: string; flushMs: number }[] };
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -141,5 +143,6 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     egress,
     ingressAllow: raw.network.ingress.allow,
     alerts: raw.alerts,
+    logging: { drains: raw.logging.drains.map((d) => ({ name: d.name, url: d.url, flushMs: intervalMs(d.flush_every) ?? 2000 })) },
   };
 }

@@ -230,6 +230,27 @@ export const egressSchema = z
   })
   .default({ allow_private: false });
 
+/**
+ * Where Ward's JSON logs are shipped besides stdout: an HTTPS endpoint (NDJSON batches) or syslog
+ * over TLS (RFC 5425). Start-up refuses a drain whose host no agreement in force covers for PHI.
+ */
+export const drainSchema = z.strictObject({
+  name: z.string().regex(IDENT, identMessage),
+  url: z.string().regex(/^(https|syslog\+tls):\/\/[^\s/?#]+(\/[^\s]*)?$/, 'must be an https:// or syslog+tls:// URL'),
+  /** How often waiting lines are delivered. */
+  flush_every: span('2s or 500ms')
+    .refine((d) => {
+      const ms = intervalMs(d);
+      return !SPAN.test(d) || (ms !== null && ms >= 100 && ms <= 60_000);
+    }, 'must be from 100ms to 1m')
+    .default('2s'),
+});
+
+export const loggingSchema = z
+  .strictObject({ drains: z.array(drainSchema).default([]) })
+  .refine((l) => new Set(l.drains.map((d) => d.name)).size === l.drains.length, 'drains: each drain needs a name of its own')
+  .default({ drains: [] });
+
 /** Where alerts go (a lockout starting): an HTTPS endpoint, signed with the secret in `secret_env`. */
 export const alertsSchema = z.strictObject({
   url: z.string().regex(/^https:\/\/[^\s]+$/, 'must be an https:// URL'),
@@ -259,6 +280,7 @@ export const configSchema = z.strictObject({
   egress: egressSchema,
   network: networkSchema,
   alerts: alertsSchema.optional(),
+  logging: loggingSchema,
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;

@@ -14,7 +14,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { rootCertificates, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { Agent, request } from 'undici';
 import { WardError } from '../errors.js';
 import { normalHost } from '../util/hosts.js';
@@ -135,29 +135,27 @@ export class Egress {
     }
   }
 
-  private async once(r: EgressRequest): Promise<EgressResponse> {
-    const bytes = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
-    const record = (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) =>
-      this.o.audit({ host: null, purpose: r.purpose, bytes, status: null, outcome, reason: null, agreement: null, ...fields });
-    let url: URL;
-    try {
-      url = new URL(r.url);
-    } catch {
-      await record('denied', { reason: 'bad_url' });
-      throw denied('the URL is not valid');
-    }
-    const host = normalHost(url.hostname) ?? null;
+  /**
+   * The checks every way out shares: the host covered by an agreement in force for `scope`, its
+   * addresses resolved once and all allowed. Returns the address to connect to (pinned) and the
+   * agreement; a refusal is reported through `record` and thrown as `egress_denied`.
+   */
+  private async admit(
+    hostname: string,
+    scope: PayloadScope,
+    record: (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) => Promise<void>,
+  ): Promise<{ host: string; pinned: { address: string; family: number }; agreement: { id: string } }> {
+    const host = normalHost(hostname) ?? null;
     const refuse = async (reason: string, message: string): Promise<never> => {
       await record('denied', { host, reason });
       throw denied(message);
     };
-    if (url.protocol !== 'https:') return refuse('not_https', 'only HTTPS is allowed');
-    if (!host || url.username || url.password) return refuse('bad_url', 'the URL must name a host and carry no credentials');
-    const agreement = await this.o.covering(host, r.scope);
+    if (!host) return refuse('bad_url', 'the URL must name a host and carry no credentials');
+    const agreement = await this.o.covering(host, scope);
     if (!agreement)
       return refuse(
         'not_covered',
-        `no Business Associate Agreement in force covers this host for ${r.scope === 'phi' ? 'PHI' : 'this data'}`,
+        `no Business Associate Agreement in force covers this host for ${scope === 'phi' ? 'PHI' : 'this data'}`,
       );
     // Resolved once; every address must be allowed, and the connection goes to the first.
     let addresses: readonly { address: string; family: number }[];
@@ -171,7 +169,77 @@ export class Egress {
       const why = addressRefusal(a.address, this.o.allowPrivate === true);
       if (why) return refuse(why, 'the host resolves to an address that may not be reached');
     }
-    const pinned = addresses[0] as { address: string; family: number };
+    return { host, pinned: addresses[0] as { address: string; family: number }, agreement };
+  }
+
+  /**
+   * A TLS connection (TLS 1.2 or later, certificate verified against the host name) to `host:port`
+   * for a stream Ward writes (a syslog drain), after the checks `send` makes; the connection goes
+   * to the address checked. Audited when it opens (or is refused, or fails), not per write.
+   */
+  async connectTls(c: { host: string; port: number; purpose: string; scope: PayloadScope }): Promise<TLSSocket> {
+    const record = (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) =>
+      this.o.audit({ host: null, purpose: c.purpose, bytes: 0, status: null, outcome, reason: null, agreement: null, ...fields });
+    const { host, pinned, agreement } = await this.admit(c.host, c.scope, record);
+    try {
+      const socket = await new Promise<TLSSocket>((resolve, reject) => {
+        const s = tlsConnect({
+          host: pinned.address,
+          port: c.port,
+          servername: isIP(host) ? undefined : host,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+          ...(this.ca ? { ca: this.ca } : {}),
+          timeout: this.o.timeoutMs ?? 10_000,
+        });
+        s.once('secureConnect', () => {
+          s.setTimeout(0);
+          resolve(s);
+        });
+        s.once('timeout', () => s.destroy(new Error('timeout')));
+        s.once('error', reject);
+      });
+      await record('sent', { host, agreement: agreement.id });
+      return socket;
+    } catch {
+      await record('failed', { host, reason: 'network_error', agreement: agreement.id });
+      throw new WardError('egress_failed', 'the connection could not be made (connection, TLS or timeout)');
+    }
+  }
+
+  /**
+   * Admits a connection another library makes (the NATS client): the host covered for `scope`
+   * and its address allowed, audited; returns the address to connect to, so the name is not
+   * resolved again. The caller must use TLS unless the address is private and allowed.
+   */
+  async admitConnection(c: { host: string; purpose: string; scope: PayloadScope }): Promise<{ address: string; private: boolean }> {
+    const record = (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) =>
+      this.o.audit({ host: null, purpose: c.purpose, bytes: 0, status: null, outcome, reason: null, agreement: null, ...fields });
+    const { host, pinned, agreement } = await this.admit(c.host, c.scope, record);
+    await record('sent', { host, agreement: agreement.id });
+    return { address: pinned.address, private: addressRefusal(pinned.address, false) !== undefined };
+  }
+
+  private async once(r: EgressRequest): Promise<EgressResponse> {
+    const bytes = r.body === undefined ? 0 : typeof r.body === 'string' ? Buffer.byteLength(r.body) : r.body.byteLength;
+    const record = (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) =>
+      this.o.audit({ host: null, purpose: r.purpose, bytes, status: null, outcome, reason: null, agreement: null, ...fields });
+    let url: URL;
+    try {
+      url = new URL(r.url);
+    } catch {
+      await record('denied', { reason: 'bad_url' });
+      throw denied('the URL is not valid');
+    }
+    if (url.protocol !== 'https:') {
+      await record('denied', { host: normalHost(url.hostname) ?? null, reason: 'not_https' });
+      throw denied('only HTTPS is allowed');
+    }
+    if (url.username || url.password) {
+      await record('denied', { host: normalHost(url.hostname) ?? null, reason: 'bad_url' });
+      throw denied('the URL must name a host and carry no credentials');
+    }
+    const { host, pinned, agreement } = await this.admit(url.hostname, r.scope, record);
     const agent = new Agent({
       connect: {
         rejectUnauthorized: true,

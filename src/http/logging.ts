@@ -4,19 +4,29 @@
  * error messages are never logged.
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { type DestinationStream, pino } from 'pino';
 import { createLogger } from '../detect/logger.js';
 
 /**
  * The default logger: Ward's scrubbing logger (every string checked for PHI), JSON lines on
- * stdout at `WARD_LOG_LEVEL` (default `info`).
+ * stdout (or `out`) at `WARD_LOG_LEVEL` (default `info`), and to the log drains when there are any.
  */
-export function defaultLogger(): FastifyBaseLogger {
-  return createLogger({
-    level: process.env.WARD_LOG_LEVEL ?? 'info',
-    // Belt and braces: nothing here logs headers, but a future caller might.
-    redactPaths: ['req.headers.authorization', 'headers.authorization', 'req.headers["ward-break-glass"]', 'headers["ward-break-glass"]'],
-    redactKeys: ['authorization'],
-  }) as FastifyBaseLogger;
+export function defaultLogger(drains?: DestinationStream, out?: DestinationStream): FastifyBaseLogger {
+  const destination = drains
+    ? pino.multistream([
+        { level: 'trace', stream: out ?? pino.destination(1) },
+        { level: 'trace', stream: drains },
+      ])
+    : out;
+  return createLogger(
+    {
+      level: process.env.WARD_LOG_LEVEL ?? 'info',
+      // Belt and braces: nothing here logs headers, but a future caller might.
+      redactPaths: ['req.headers.authorization', 'headers.authorization', 'req.headers["ward-break-glass"]', 'headers["ward-break-glass"]'],
+      redactKeys: ['authorization'],
+    },
+    destination,
+  ) as FastifyBaseLogger;
 }
 
 /** An error as it may be logged: its class, code and stack frames, never its message (which may quote data). */

@@ -6,13 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
 import { isAddressOrRange } from '../util/address.js';
 import { openDb, openVault } from '../vault/open.js';
+import type { Vault } from '../vault/vault.js';
 import { buildApp } from './app.js';
 import type { ConnectionLimits } from './connections.js';
+import { defaultLogger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { checkMetricsListen, type MetricsListen, startMetricsServer } from './metrics-server.js';
 
@@ -31,8 +34,10 @@ export interface ServerOptions {
   cryptoThreads?: number;
   /** Largest request body in bytes; default 1 MiB. */
   bodyLimit?: number;
-  /** A pino logger; default JSON lines on stdout. */
+  /** A pino logger; default JSON lines on stdout (`logStream`) and to the configured log drains. */
   logger?: FastifyBaseLogger;
+  /** Where the default logger writes besides the drains; default stdout. */
+  logStream?: DestinationStream;
   /** Environment for the master key and DATABASE_URL; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Close on SIGTERM and SIGINT; default true. */
@@ -142,7 +147,11 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   });
   let built: FastifyInstance | undefined;
   let metricsApp: FastifyInstance | undefined;
+  let drains: Awaited<ReturnType<Vault['logDrains']>> | undefined;
   try {
+    // Log drains only to hosts an agreement covers for PHI: an uncovered one stops the start here.
+    if (cfg.logging.drains.length && !options.logger) drains = await vault.logDrains(cfg.logging.drains);
+    const logger = options.logger ?? (drains || options.logStream ? defaultLogger(drains, options.logStream) : undefined);
     // Validated keys are cached (a revocation from any process evicts through LISTEN/NOTIFY), lockouts shared.
     await vault.startServing();
     built = await buildApp({
@@ -151,7 +160,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
       ingressAllow: cfg.ingressAllow,
       trustProxy,
       ...(tls ? { tls } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
+      ...(logger ? { logger } : {}),
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
     });
@@ -159,6 +168,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     if (options.metrics) metricsApp = await startMetricsServer(options.metrics, metrics);
   } catch (e) {
     await built?.close().catch(() => {});
+    await drains?.close().catch(() => {});
     await vault.close().catch(() => {});
     throw listenError(e, options);
   }
@@ -192,6 +202,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     await metricsApp?.close().catch(() => {});
     await app.close().catch(() => {});
     await vault.stopBackground().catch(() => {});
+    await drains?.close().catch(() => {});
     await vault.close().catch(() => {});
     throw e;
   }
@@ -213,6 +224,8 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
         clearTimeout(cut);
         // Seals what the last requests wrote, so a clean shutdown leaves nothing unsealed.
         await vault.stopBackground().catch((e) => app.log.error({ code: code(e) }, 'final audit seal failed'));
+        // The last lines, this one's included, go to the drains before the vault (which audits them) closes.
+        await drains?.close().catch(() => {});
         await vault.close();
       }
     })();

@@ -15,6 +15,8 @@ import type { AuthLimits } from '../config/load.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
 import { Egress, type EgressOptions, type EgressRecord } from '../egress/client.js';
+import { type DrainSpec, drainTarget, LogDrain, LogDrains } from '../egress/drains.js';
+import { WardError } from '../errors.js';
 import type { BrokerAdapter } from '../events/relay.js';
 import type { CompiledEvents } from '../events/topics.js';
 import type { Collection } from '../schema/collection.js';
@@ -341,6 +343,25 @@ export class Vault {
   /** Every agreement with its status and days to expiry (operator and admin roles; audited). */
   listAgreements(ctx: RequestContext = OPERATOR): Promise<Agreement[]> {
     return this.agreements.list(ctx);
+  }
+
+  /**
+   * Log drains for the configured `logging.drains`: each host must be covered by an agreement in
+   * force for PHI, else `egress_denied` naming the drain (start-up refuses it). Every delivery
+   * then goes through egress, checked and audited again.
+   */
+  async logDrains(specs: readonly DrainSpec[]): Promise<LogDrains> {
+    const problems: string[] = [];
+    for (const [i, d] of specs.entries()) {
+      const { host } = drainTarget(d.url);
+      if (!(await this.agreements.covering(host, 'phi')))
+        problems.push(
+          `logging.drains[${i}] (${d.name}): no Business Associate Agreement in force covers ${host} for PHI; ` +
+            `record one (ward baa add --host ${host} --scope phi ...) or remove the drain`,
+        );
+    }
+    if (problems.length) throw new WardError('egress_denied', `a log drain is not covered:\n  ${problems.join('\n  ')}`);
+    return new LogDrains(specs.map((d) => new LogDrain(d, () => this.egress())));
   }
 
   /** Break-glass uses, newest first (`unreviewed`: those waiting for review); operator and audit roles; audited. */

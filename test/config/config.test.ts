@@ -119,6 +119,19 @@ describe('ward.yaml', () => {
     ).toContain('roles.triage.break_glass.allow[0]: unknown field nickname of collection patients');
   });
 
+  it('log drains: HTTPS or syslog over TLS only, each with a name of its own', () => {
+    const drains = (body: string) => `${EXAMPLE_CONFIG}\nlogging:\n  drains:\n${body}`;
+    const ok = parseConfig(drains('    - name: siem\n      url: syslog+tls://siem.example:6514\n'), FILE, {});
+    expect(ok.logging.drains).toEqual([{ name: 'siem', url: 'syslog+tls://siem.example:6514', flushMs: 2000 }]);
+    for (const url of ['http://logs.example/x', 'syslog://siem.example:514', 'https://'])
+      expect(configError(drains(`    - name: siem\n      url: ${url}\n`))).toContain(
+        'logging.drains.0.url: must be an https:// or syslog+tls:// URL',
+      );
+    expect(configError(drains('    - name: a\n      url: https://a.example\n    - name: a\n      url: https://b.example\n'))).toContain(
+      'each drain needs a name of its own',
+    );
+  });
+
   it('YAML syntax errors give the line and column', () => {
     expect(configError(EXAMPLE_CONFIG.replace('space:\n', 'space:\n  name: [unclosed\n'))).toMatch(
       /^\/etc\/ward\/ward\.yaml:\d+:\d+: not valid YAML/,
