@@ -32,14 +32,24 @@ const RELAY_EVENTS = 100_000;
 const LATENCY_EVENTS = 500;
 const TARGETS = { outboxCost: 0.1, relay: 20_000 };
 
-/** The example in a space of its own, relaying to `url` with `batch` events per publish. */
+/**
+ * The example in a space of its own, relaying to `url` with `batch` events per publish; a local
+ * broker, so egress may reach private addresses (it still needs an agreement: `coverBroker`).
+ */
 function brokered(url, batch) {
   const space = `bench-${randomBytes(4).toString('hex')}`;
-  const text = EXAMPLE_CONFIG.replaceAll('local-dev', space).replace(
+  const text = `${EXAMPLE_CONFIG.replaceAll('local-dev', space).replace(
     '  # broker:',
-    `  broker:\n    nats:\n      url: ${url}\n  relay:\n    batch: ${batch}\n  # broker:`,
-  );
+    `  broker:\n    nats:\n      url: ${url.replace('//localhost:', '//127.0.0.1:')}\n  relay:\n    batch: ${batch}\n  # broker:`,
+  )}\negress:\n  allow_private: true\n`;
   return { space, topic: `${space}.patients.refs.v1`, text };
+}
+
+/** An agreement covering the broker's host for PHI, as egress requires before it connects. */
+async function coverBroker(vault, url) {
+  const day = (d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+  const host = new URL(url).hostname.replace(/^localhost$/, '127.0.0.1');
+  await vault.addAgreement({ name: 'Bench NATS', hosts: [host], signed: day(-1), expires: day(30), scope: 'phi' });
 }
 
 const percentile = (xs, p) => {
@@ -105,6 +115,7 @@ async function relayRate(adminUrl, natsUrl) {
   const { space, topic, text } = brokered(natsUrl, 1000);
   const env = { DATABASE_URL: db.url, WARD_MASTER_KEY: randomBytes(32).toString('base64') };
   const vault = await openVault(parseConfig(text, '/bench/ward.yaml', env), { env, migrations: 'auto' });
+  await coverBroker(vault, natsUrl);
   const nc = await connect({ servers: natsUrl });
   try {
     // Committed events, as creates would leave them (bodies of the topic's shape), written in bulk.
@@ -144,6 +155,7 @@ async function latency(adminUrl, natsUrl) {
   const { topic, text } = brokered(natsUrl, 1000);
   const env = { DATABASE_URL: db.url, WARD_MASTER_KEY: randomBytes(32).toString('base64') };
   const vault = await openVault(parseConfig(text, '/bench/ward.yaml', env), { env, migrations: 'auto' });
+  await coverBroker(vault, natsUrl);
   const nc = await connect({ servers: natsUrl });
   try {
     await vault.events.drain();

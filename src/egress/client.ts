@@ -14,7 +14,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
-import { rootCertificates, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate, rootCertificates, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { Agent, request } from 'undici';
 import { WardError } from '../errors.js';
 import { normalHost } from '../util/hosts.js';
@@ -218,6 +218,23 @@ export class Egress {
     const { host, pinned, agreement } = await this.admit(c.host, c.scope, record);
     await record('sent', { host, agreement: agreement.id });
     return { address: pinned.address, private: addressRefusal(pinned.address, false) !== undefined };
+  }
+
+  /**
+   * A certificate check for a connection another library makes to admitted hosts: the
+   * certificate must be valid for one of `hosts` (each covered by an agreement), whichever server
+   * of a cluster answered.
+   */
+  static identity(hosts: readonly string[]): (servername: string, cert: unknown) => Error | undefined {
+    return (_servername, cert) => {
+      let first: Error | undefined;
+      for (const h of hosts) {
+        const e = checkServerIdentity(h, cert as PeerCertificate);
+        if (!e) return undefined;
+        first ??= e;
+      }
+      return first ?? new Error('no admitted host to check the certificate against');
+    };
   }
 
   private async once(r: EgressRequest): Promise<EgressResponse> {

@@ -29,6 +29,17 @@ import { WardError } from '../errors.js';
 import type { BrokerAdapter, ConsumerState, OutboundEvent } from './relay.js';
 import type { Consumer, Topic } from './topics.js';
 
+/**
+ * How the broker connection is let out: through egress (vault/egress), which checks each server's
+ * host against the agreements (the events carry tokens and record ids: references to PHI) and its
+ * address against the space's rules, audits it, and pins the address; and checks the server's
+ * certificate against the host names admitted.
+ */
+export interface BrokerGate {
+  admit(host: string): Promise<{ address: string; private: boolean }>;
+  identity(hosts: readonly string[]): (servername: string, cert: unknown) => Error | undefined;
+}
+
 export interface NatsSettings {
   url: string;
   credentials?: string | undefined;
@@ -53,6 +64,35 @@ function authenticator(s: NatsSettings): Authenticator | undefined {
   return undefined;
 }
 
+const isIpAddress = (h: string) => /^[\d.]+$/.test(h) || h.includes(':');
+
+/** Each server of `settings.url` admitted by the gate, as a URL to the admitted address (credentials kept). */
+async function admitted(
+  settings: NatsSettings,
+  gate: BrokerGate,
+): Promise<{ url: string; host: string; tls: boolean; private: boolean }[]> {
+  const out = [];
+  for (const raw of settings.url
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let u: URL;
+    try {
+      u = new URL(raw.includes('://') ? raw : `nats://${raw}`);
+    } catch {
+      throw new WardError('config_invalid', 'events.broker.nats.url: a server is not a URL such as nats://host:4222 or tls://host:4222');
+    }
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (!host) throw new WardError('config_invalid', 'events.broker.nats.url: a server names no host');
+    const gateway = await gate.admit(host);
+    const at = gateway.address.includes(':') ? `[${gateway.address}]` : gateway.address;
+    const user = u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
+    out.push({ url: `${u.protocol}//${user}${at}:${u.port || 4222}`, host, tls: u.protocol === 'tls:', private: gateway.private });
+  }
+  if (!out.length) throw new WardError('config_invalid', 'events.broker.nats.url: name at least one server');
+  return out;
+}
+
 export class NatsBroker implements BrokerAdapter {
   readonly kind = 'nats';
   private readonly byName: Map<string, Topic>;
@@ -67,23 +107,43 @@ export class NatsBroker implements BrokerAdapter {
     this.byName = new Map(topics);
   }
 
-  static async connect(settings: NatsSettings, topics: ReadonlyMap<string, Topic>): Promise<NatsBroker> {
+  /**
+   * Connects to the servers in `settings.url`, each admitted by `gate` first and reached at the
+   * address it was admitted at (gossiped cluster members are ignored: they were not admitted).
+   * TLS (1.2 or later, certificate verified) is required unless every server is on a private
+   * address the space allows.
+   */
+  static async connect(settings: NatsSettings, topics: ReadonlyMap<string, Topic>, gate: BrokerGate): Promise<NatsBroker> {
     const auth = authenticator(settings);
-    const tls = settings.tls && {
-      ...(settings.tls.ca ? { caFile: settings.tls.ca } : {}),
-      ...(settings.tls.cert ? { certFile: settings.tls.cert } : {}),
-      ...(settings.tls.key ? { keyFile: settings.tls.key } : {}),
+    const servers = await admitted(settings, gate);
+    const wantTls = settings.tls !== undefined || servers.some((s) => s.tls);
+    if (!wantTls && servers.some((s) => !s.private))
+      throw new WardError(
+        'egress_denied',
+        'events.broker.nats: a broker on a public address needs TLS: use tls:// URLs or events.broker.nats.tls',
+      );
+    const names = [...new Set(servers.map((s) => s.host))];
+    const named = names.filter((h) => !isIpAddress(h));
+    const tls = wantTls && {
+      ...(settings.tls?.ca ? { caFile: settings.tls.ca } : {}),
+      ...(settings.tls?.cert ? { certFile: settings.tls.cert } : {}),
+      ...(settings.tls?.key ? { keyFile: settings.tls.key } : {}),
+      minVersion: 'TLSv1.2',
+      rejectUnauthorized: true,
+      ...(named.length === 1 ? { servername: named[0] } : {}),
+      checkServerIdentity: gate.identity(names),
     };
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: settings.url.split(',').map((s) => s.trim()),
+        servers: servers.map((s) => s.url),
+        ignoreClusterUpdates: true,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         timeout: 5_000,
         name: 'ward-relay',
         ...(auth ? { authenticator: auth } : {}),
-        ...(tls ? { tls } : {}),
+        ...(tls ? { tls: tls as never } : {}),
       });
     } catch {
       // The URL may carry a password: it is not repeated.

@@ -8,6 +8,7 @@ import type { RequestContext } from '../access/actions.js';
 import type { Policy } from '../access/policy.js';
 import { newRecordId } from '../crypto/derive.js';
 import { WardError } from '../errors.js';
+import type { BrokerGate } from '../events/nats.js';
 import { EventWriter } from '../events/outbox.js';
 import { type BrokerAdapter, type ConsumerState, Relay } from '../events/relay.js';
 import type { CompiledEvents, Consumer, Topic } from '../events/topics.js';
@@ -21,8 +22,8 @@ export interface EventsOptions {
   space: string;
   /** Webhooks with their secrets resolved (see events/webhooks). */
   webhooks: readonly Webhook[];
-  /** Connects to the broker when one is configured (events/nats). */
-  broker?: (() => Promise<BrokerAdapter>) | undefined;
+  /** Connects to the broker when one is configured (events/nats), let out through `gate` (egress). */
+  broker?: ((gate: BrokerGate) => Promise<BrokerAdapter>) | undefined;
   graceMs: number;
   batch: number;
 }
@@ -80,6 +81,8 @@ export class EventsService {
     private readonly config: CompiledEvents & EventsOptions,
     /** Sends a webhook delivery (through egress). */
     send: Send,
+    /** Lets the broker connection out (through egress). */
+    private readonly gate: BrokerGate,
   ) {
     this.writer = new EventWriter(config.topics, config.space, newRecordId);
     this.webhooks = new WebhookSender(db, config.webhooks, send);
@@ -176,8 +179,9 @@ export class EventsService {
   }
 
   private relayWith(on: { relayFailed(e: unknown): void }): Relay | undefined {
-    if (this.config.broker && !this.relay)
-      this.relay = new Relay(this.db, this.config.broker, this.config.topics, this.config.consumers, {
+    const broker = this.config.broker;
+    if (broker && !this.relay)
+      this.relay = new Relay(this.db, () => broker(this.gate), this.config.topics, this.config.consumers, {
         batch: this.config.batch,
         graceMs: this.config.graceMs,
         onError: on.relayFailed,
@@ -328,6 +332,6 @@ export class EventsService {
 
   /** Connects to the configured broker (for the consumer report); undefined without one. */
   async connectBroker(): Promise<BrokerAdapter | undefined> {
-    return this.config.broker ? this.config.broker() : undefined;
+    return this.config.broker ? this.config.broker(this.gate) : undefined;
   }
 }

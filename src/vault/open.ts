@@ -87,7 +87,7 @@ export function eventsOf(
     graceMs: intervalMs(relay.grace) ?? 3_600_000,
     batch: relay.batch,
     broker: nats
-      ? () =>
+      ? (gate) =>
           NatsBroker.connect(
             {
               url: nats.url,
@@ -97,6 +97,7 @@ export function eventsOf(
               dedupeWindowMs: intervalMs(relay.dedupe_window) ?? 120_000,
             },
             compiled.topics,
+            gate,
           )
       : undefined,
   };

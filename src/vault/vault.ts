@@ -87,10 +87,20 @@ export class Vault {
     this.policy = policy;
     this.codec = new RecordCodec(keyring, parts.crypto ?? fieldCrypto());
     this.trail = new AuditTrail(db, policy);
-    this.events = new EventsService(db, policy, this.trail, parts.events, (w, body, headers) =>
-      this.egress()
-        .send({ url: w.url, body, headers, purpose: `webhook ${w.name}`, scope: 'phi' })
-        .then((r) => r.status),
+    this.events = new EventsService(
+      db,
+      policy,
+      this.trail,
+      parts.events,
+      (w, body, headers) =>
+        this.egress()
+          .send({ url: w.url, body, headers, purpose: `webhook ${w.name}`, scope: 'phi' })
+          .then((r) => r.status),
+      // The broker receives tokens and record ids (references to PHI): it needs a phi agreement.
+      {
+        admit: (host) => this.egress().admitConnection({ host, purpose: 'event broker', scope: 'phi' }),
+        identity: (hosts) => Egress.identity(hosts),
+      },
     );
     this.records = new Records(db, keyring, this.codec, this.trail, this.events.writer, collections);
     this.tokens = new Tokens(db, policy, this.codec, this.trail, collections);

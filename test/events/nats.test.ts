@@ -15,8 +15,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
-import { streamName } from '../../src/events/nats.js';
+import { NatsBroker, streamName } from '../../src/events/nats.js';
 import { openVault } from '../../src/vault/open.js';
+import type { Vault } from '../../src/vault/vault.js';
 import { freePort } from '../free-port.js';
 import { canaryPatient, describeNats, freshDb, natsUrl, newMasterKey, type TestDb } from '../helpers.js';
 import { natsServerOnPath, startNats } from '../nats-server.js';
@@ -25,14 +26,24 @@ import { scratchDir } from '../scratch.js';
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The example config in a space of its own, relaying to `url`. */
+/**
+ * The example config in a space of its own, relaying to `url`: a local server, so the space lets
+ * egress reach private addresses (the broker still needs an agreement: `coverBroker`).
+ */
 function spaceConfig(url: string): { space: string; topic: string; text: string } {
   const space = `t-${randomBytes(5).toString('hex')}`;
-  const text = EXAMPLE_CONFIG.replaceAll('local-dev', space).replace(
+  const text = `${EXAMPLE_CONFIG.replaceAll('local-dev', space).replace(
     '  # broker:',
-    `  broker:\n    nats:\n      url: ${url}\n  relay:\n    dedupe_window: 2m\n  # broker:`,
-  );
+    `  broker:\n    nats:\n      url: ${url.replace('//localhost:', '//127.0.0.1:')}\n  relay:\n    dedupe_window: 2m\n  # broker:`,
+  )}\negress:\n  allow_private: true\n`;
   return { space, topic: `${space}.patients.refs.v1`, text };
+}
+
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+/** An agreement covering the local broker for PHI (events carry tokens and record ids). */
+async function coverBroker(vault: Vault, scope: 'phi' | 'no-phi' = 'phi'): Promise<string> {
+  return (await vault.addAgreement({ name: 'Local NATS', hosts: ['127.0.0.1'], signed: day(-1), expires: day(30), scope })).id;
 }
 
 interface StreamMessage {
@@ -81,10 +92,62 @@ describeNats('the relay to NATS JetStream', () => {
   });
   afterAll(async () => nc.close());
 
+  it('rule: the broker is reached only through egress: covered for PHI by an agreement in force, at an address the space allows, each connection audited', async () => {
+    const t = await freshDb('pglite');
+    const { text } = spaceConfig(natsUrl());
+    const env = { WARD_MASTER_KEY: newMasterKey() };
+    const vault = await openVault(parseConfig(text, '/virtual/ward.yaml', {}), { env, db: t.db });
+    try {
+      await expect(vault.events.connectBroker()).rejects.toMatchObject({ code: 'egress_denied' });
+      const narrow = await coverBroker(vault, 'no-phi');
+      await expect(vault.events.connectBroker()).rejects.toMatchObject({ code: 'egress_denied' });
+      await vault.revokeAgreement(narrow);
+      await coverBroker(vault);
+      const broker = await vault.events.connectBroker();
+      await broker?.close();
+      const rows = await t.db.query<{ outcome: string; reason: string | null; detail: string }>(
+        "SELECT outcome, reason, detail FROM ward_audit_events WHERE action = 'egress' ORDER BY seq",
+      );
+      expect(rows.map((r) => [r.outcome, r.reason])).toEqual([
+        ['denied', 'not_covered'],
+        ['denied', 'not_covered'],
+        ['allowed', null],
+      ]);
+      expect(rows[2]?.detail).toMatch(/^event broker to 127\.0\.0\.1: 0 bytes, agreement /);
+      // Without allow_private, a broker on a loopback address is not reached, agreement or not.
+      const strict = await openVault(parseConfig(text.replace('allow_private: true', 'allow_private: false'), '/virtual/ward.yaml', {}), {
+        env,
+        db: t.db,
+      });
+      await expect(strict.events.connectBroker()).rejects.toMatchObject({ code: 'egress_denied' });
+    } finally {
+      await vault.close();
+      await t.dispose();
+    }
+  });
+
+  it('rule: a broker on a public address is refused without TLS, before any connection', async () => {
+    const admitted: string[] = [];
+    const gate = {
+      admit: async (host: string) => {
+        admitted.push(host);
+        return { address: '203.0.113.10', private: false };
+      },
+      identity: () => () => undefined,
+    };
+    const settings = { url: 'nats://broker.example:4222', dedupeWindowMs: 120_000 };
+    await expect(NatsBroker.connect(settings, new Map(), gate)).rejects.toMatchObject({
+      code: 'egress_denied',
+      message: expect.stringContaining('needs TLS'),
+    });
+    expect(admitted).toEqual(['broker.example']);
+  });
+
   it('rule: each committed change goes out once, on the subject equal to the topic, with Nats-Msg-Id = event id and no PHI anywhere in the message', async () => {
     const t = await freshDb('pglite');
     const { space, topic, text } = spaceConfig(natsUrl());
     const vault = await openVault(parseConfig(text, '/virtual/ward.yaml', {}), { env: { WARD_MASTER_KEY: newMasterKey() }, db: t.db });
+    await coverBroker(vault);
     try {
       const patients = Array.from({ length: 5 }, () => canaryPatient());
       const created = await Promise.all(patients.map((p) => vault.create('patients', p)));
@@ -130,6 +193,7 @@ describeNats('the relay to NATS JetStream', () => {
     const t = await freshDb('pg');
     const { topic, text } = spaceConfig(server.url);
     const vault = await openVault(parseConfig(text, '/virtual/ward.yaml', {}), { env: { WARD_MASTER_KEY: newMasterKey() }, db: t.db });
+    await coverBroker(vault);
     const errors: unknown[] = [];
     let probe: NatsConnection | undefined;
     try {
@@ -163,6 +227,7 @@ describeNats('the relay to NATS JetStream', () => {
     const env = { ...rest, DATABASE_URL: t.location, WARD_MASTER_KEY: newMasterKey(), WARD_LOG_LEVEL: 'warn' };
     await promisify(execFile)(process.execPath, [CLI, 'migrate'], { cwd: dir, env });
     const vault = await openVault(parseConfig(text, join(dir, 'ward.yaml'), env), { env, db: t.db });
+    await coverBroker(vault);
     const children: ChildProcess[] = [];
     const start = (args: string[]) => {
       const c = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: 'ignore' });
