@@ -11,6 +11,14 @@ const NOTES =
 
 let serial = 0;
 
+/**
+ * Starts this process's serials at `n`: processes that create patients in one database each
+ * take a range of their own, or their mrns would collide.
+ */
+export function startSerialAt(n) {
+  serial = n;
+}
+
 /** Names allow letters only, so the serial is spelled in base 26 (a=0 … z=25). */
 function letters(n) {
   let s = '';

