@@ -90,7 +90,6 @@ for (const [net, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
 ] as const)
   PRIVATE.addSubnet(net, prefix, 'ipv6');
@@ -102,8 +101,23 @@ METADATA.addAddress('fd00:ec2::254', 'ipv6');
 
 const family = (a: string) => (isIP(a) === 6 ? 'ipv6' : 'ipv4');
 
+/**
+ * The IPv4 address an IPv4-mapped IPv6 address (::ffff:a.b.c.d, ::ffff:xxxx:yyyy) stands for, so it
+ * is judged as that address. (A ::ffff:0:0/96 rule in a BlockList would also match every plain
+ * IPv4 address: Node compares IPv4 addresses with IPv4-mapped ranges.)
+ */
+function unmapped(address: string): string {
+  const m = /^(?:0{0,4}:){0,5}:?ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (!m || isIP(address) !== 6) return address;
+  if (m[1]) return m[1];
+  const hi = Number.parseInt(m[2] as string, 16);
+  const lo = Number.parseInt(m[3] as string, 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
 /** Why an address may not be reached, or undefined. */
-export function addressRefusal(address: string, allowPrivate: boolean): string | undefined {
+export function addressRefusal(raw: string, allowPrivate: boolean): string | undefined {
+  const address = unmapped(raw);
   const f = family(address);
   if (METADATA.check(address, f)) return 'metadata_address';
   if (!allowPrivate && PRIVATE.check(address, f)) return 'address_not_allowed';
@@ -172,6 +186,12 @@ export class Egress {
     return { host, pinned: addresses[0] as { address: string; family: number }, agreement };
   }
 
+  /** Whether an agreement in force still covers `host` for `scope` (a lasting connection checks again). */
+  async covers(host: string, scope: PayloadScope): Promise<boolean> {
+    const h = normalHost(host);
+    return h !== undefined && (await this.o.covering(h, scope)) !== undefined;
+  }
+
   /**
    * A TLS connection (TLS 1.2 or later, certificate verified against the host name) to `host:port`
    * for a stream Ward writes (a syslog drain), after the checks `send` makes; the connection goes
@@ -208,16 +228,20 @@ export class Egress {
   }
 
   /**
-   * Admits a connection another library makes (the NATS client): the host covered for `scope`
-   * and its address allowed, audited; returns the address to connect to, so the name is not
-   * resolved again. The caller must use TLS unless the address is private and allowed.
+   * Admits a connection another library makes (the NATS client): the host covered for `scope`,
+   * its address allowed, and TLS unless the address is private (and the space allows private
+   * ones); audited either way. Returns the address to connect to, so the name is not resolved again.
    */
-  async admitConnection(c: { host: string; purpose: string; scope: PayloadScope }): Promise<{ address: string; private: boolean }> {
+  async admitConnection(c: { host: string; purpose: string; scope: PayloadScope; tls: boolean }): Promise<{ address: string }> {
     const record = (outcome: EgressRecord['outcome'], fields: Partial<EgressRecord>) =>
       this.o.audit({ host: null, purpose: c.purpose, bytes: 0, status: null, outcome, reason: null, agreement: null, ...fields });
     const { host, pinned, agreement } = await this.admit(c.host, c.scope, record);
+    if (!c.tls && addressRefusal(pinned.address, false) === undefined) {
+      await record('denied', { host, reason: 'not_tls', agreement: agreement.id });
+      throw denied('a connection to a public address must use TLS');
+    }
     await record('sent', { host, agreement: agreement.id });
-    return { address: pinned.address, private: addressRefusal(pinned.address, false) !== undefined };
+    return { address: pinned.address };
   }
 
   /**

@@ -14,6 +14,7 @@
 import { hostname } from 'node:os';
 import type { TLSSocket } from 'node:tls';
 import { WardError } from '../errors.js';
+import { normalHost } from '../util/hosts.js';
 import type { Egress } from './client.js';
 
 export interface DrainSpec {
@@ -24,8 +25,12 @@ export interface DrainSpec {
 
 /** Lines kept per drain while it cannot deliver. */
 export const MAX_LINES = 10_000;
-/** Bytes per HTTPS batch at most. */
+/** Bytes kept per drain while it cannot deliver. */
+export const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Bytes per batch at most. */
 const MAX_BATCH_BYTES = 512 * 1024;
+/** A syslog write not taken by the peer within this long closes the connection. */
+const WRITE_TIMEOUT_MS = 30_000;
 const MAX_BACKOFF_MS = 60_000;
 
 /** A drain's destination host and port, from its URL (checked by the config schema's pattern). */
@@ -36,8 +41,12 @@ export function drainTarget(url: string): { kind: 'https' | 'syslog'; host: stri
   } catch {
     throw new WardError('config_invalid', 'logging.drains: a drain URL is not valid');
   }
-  if (u.protocol === 'https:') return { kind: 'https', host: u.hostname, port: Number(u.port || 443) };
-  if (u.protocol === 'syslog+tls:') return { kind: 'syslog', host: u.hostname, port: Number(u.port || 6514) };
+  if (u.username || u.password)
+    throw new WardError('config_invalid', 'logging.drains: a drain URL must not carry credentials; use a token in the path or mutual TLS');
+  const host = normalHost(u.hostname);
+  if (!host) throw new WardError('config_invalid', 'logging.drains: a drain URL must name a host');
+  if (u.protocol === 'https:') return { kind: 'https', host, port: Number(u.port || 443) };
+  if (u.protocol === 'syslog+tls:') return { kind: 'syslog', host, port: Number(u.port || 6514) };
   throw new WardError('config_invalid', 'logging.drains: a drain URL must be https:// or syslog+tls://');
 }
 
@@ -71,12 +80,16 @@ export function syslogFrame(line: string): string {
 }
 
 export class LogDrain {
+  /** Lines waiting, oldest first; a batch in flight is taken out and put back if it fails. */
   private lines: string[] = [];
+  private bytes = 0;
+  /** Lines dropped (buffer full, or a batch the drain refused as malformed) not yet reported. */
   private dropped = 0;
   private failures = 0;
   private nextAttempt = 0;
   private flushing: Promise<void> | undefined;
   private socket: TLSSocket | undefined;
+  private closed = false;
   private readonly timer: NodeJS.Timeout;
   private readonly target: ReturnType<typeof drainTarget>;
 
@@ -89,14 +102,13 @@ export class LogDrain {
     this.timer.unref();
   }
 
-  /** Queues one line (pino's output: JSON and a newline). */
+  /** Queues one line (pino's output: JSON and a newline); after `close`, lines are not kept. */
   write(line: string): void {
-    this.lines.push(line.endsWith('\n') ? line : `${line}\n`);
-    if (this.lines.length > MAX_LINES) {
-      const over = this.lines.length - MAX_LINES;
-      this.lines.splice(0, over);
-      this.dropped += over;
-    }
+    if (this.closed) return;
+    const text = line.endsWith('\n') ? line : `${line}\n`;
+    this.lines.push(text);
+    this.bytes += Buffer.byteLength(text);
+    this.trim();
   }
 
   /** Lines waiting to be delivered. */
@@ -112,79 +124,124 @@ export class LogDrain {
     return this.flushing;
   }
 
-  /** Delivers what is waiting, then stops. */
-  async close(): Promise<void> {
+  /** Delivers what is waiting (for at most `deadlineMs`: shutdown does not wait on a stalled drain), then stops. */
+  async close(deadlineMs = 5_000): Promise<void> {
     clearInterval(this.timer);
     this.nextAttempt = 0;
-    await this.flush();
-    this.socket?.end();
+    const deadline = new Promise<void>((done) => setTimeout(done, deadlineMs).unref());
+    await Promise.race([this.flush(), deadline]);
+    this.closed = true;
+    this.socket?.destroy();
     this.socket = undefined;
+  }
+
+  /** Past MAX_LINES or MAX_BUFFER_BYTES, the oldest lines go, counted. */
+  private trim(): void {
+    while (this.lines.length > MAX_LINES || (this.bytes > MAX_BUFFER_BYTES && this.lines.length > 1)) {
+      this.bytes -= Buffer.byteLength(this.lines.shift() as string);
+      this.dropped += 1;
+    }
   }
 
   private async deliver(): Promise<void> {
     if (!this.lines.length || Date.now() < this.nextAttempt) return;
-    const purpose = `log drain ${this.spec.name}`;
-    try {
-      while (this.lines.length) {
-        const { batch, count } = this.take();
-        if (this.target.kind === 'https') {
-          const res = await this.egress().send({
-            url: this.spec.url,
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
-            body: batch.join(''),
-            purpose,
-            scope: 'phi',
-          });
-          if (res.status < 200 || res.status > 299) throw new Error('drain answered with an error status');
+    while (this.lines.length) {
+      const { batch, taken, dropped } = this.take();
+      try {
+        await this.send(batch);
+      } catch (e) {
+        this.socket?.destroy();
+        this.socket = undefined;
+        if (e instanceof Rejected) {
+          // The drain refused the batch itself (malformed, too large): retrying cannot help; counted.
+          this.dropped += taken.length;
         } else {
-          this.socket ??= await this.egress().connectTls({ host: this.target.host, port: this.target.port, purpose, scope: 'phi' });
-          const socket = this.socket;
-          socket.once('error', () => {
-            if (this.socket === socket) this.socket = undefined;
-          });
-          await new Promise<void>((resolve, reject) => socket.write(batch.map(syslogFrame).join(''), (e) => (e ? reject(e) : resolve())));
+          // Put back before lines written meanwhile; the buffer stays bounded. Egress audited it.
+          this.lines.unshift(...taken);
+          this.bytes += taken.reduce((n, l) => n + Buffer.byteLength(l), 0);
+          this.trim();
         }
-        this.lines.splice(0, count);
-        this.dropped = 0;
-        this.failures = 0;
+        this.failures += 1;
+        this.nextAttempt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 1));
+        return;
       }
-    } catch {
-      // Egress audited the refusal or failure; the lines wait (bounded) for the next attempt.
-      this.socket?.destroy();
-      this.socket = undefined;
-      this.failures += 1;
-      this.nextAttempt = Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.failures - 1));
+      this.dropped -= dropped;
+      this.failures = 0;
     }
   }
 
+  private async send(batch: string[]): Promise<void> {
+    const purpose = `log drain ${this.spec.name}`;
+    const egress = this.egress();
+    if (this.target.kind === 'https') {
+      const res = await egress.send({
+        url: this.spec.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: batch.join(''),
+        purpose,
+        scope: 'phi',
+      });
+      if (res.status >= 200 && res.status < 300) return;
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new Rejected();
+      throw new Error('the drain is not accepting lines now');
+    }
+    // The connection lasts, so the agreement is checked again for every batch: revoked, it closes.
+    if (this.socket && !(await egress.covers(this.target.host, 'phi'))) {
+      this.socket.destroy();
+      this.socket = undefined;
+    }
+    if (!this.socket) {
+      const socket = await egress.connectTls({ host: this.target.host, port: this.target.port, purpose, scope: 'phi' });
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        if (this.socket === socket) this.socket = undefined;
+      });
+      // A peer that stops reading would hold the delivery (and shutdown) for ever.
+      socket.setTimeout(WRITE_TIMEOUT_MS, () => socket.destroy());
+      this.socket = socket;
+    }
+    const socket = this.socket;
+    await new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(new Error('the drain closed the connection'));
+      socket.once('close', onClose);
+      socket.write(batch.map(syslogFrame).join(''), (e) => {
+        socket.off('close', onClose);
+        if (e) reject(e);
+        else resolve();
+      });
+    });
+  }
+
   /**
-   * The next batch: a line saying how many were dropped first, if any were, then waiting lines up
-   * to MAX_BATCH_BYTES; `count` is how many waiting lines it holds.
+   * Takes the next batch out of the waiting lines: a line saying how many were dropped first, if
+   * any were, then lines up to MAX_BATCH_BYTES. `taken` are the waiting lines it holds; `dropped`
+   * the count its note reports.
    */
-  private take(): { batch: string[]; count: number } {
+  private take(): { batch: string[]; taken: string[]; dropped: number } {
     const batch: string[] = [];
-    if (this.dropped) {
-      const note = {
-        level: 40,
-        time: Date.now(),
-        drain: this.spec.name,
-        dropped: this.dropped,
-        msg: 'log drain dropped lines it could not deliver',
-      };
+    const dropped = this.dropped;
+    if (dropped) {
+      const note = { level: 40, time: Date.now(), drain: this.spec.name, dropped, msg: 'log drain dropped lines it could not deliver' };
       batch.push(`${JSON.stringify(note)}\n`);
     }
     let bytes = 0;
     let count = 0;
     for (const line of this.lines) {
-      bytes += Buffer.byteLength(line);
-      if (count && bytes > MAX_BATCH_BYTES) break;
-      batch.push(line);
+      const size = Buffer.byteLength(line);
+      if (count && bytes + size > MAX_BATCH_BYTES) break;
+      bytes += size;
       count += 1;
     }
-    return { batch, count };
+    const taken = this.lines.splice(0, count);
+    this.bytes -= bytes;
+    batch.push(...taken);
+    return { batch, taken, dropped };
   }
 }
+
+/** A drain's answer that refuses the batch itself (4xx but 408 and 429). */
+class Rejected extends Error {}
 
 /** Every configured drain, as one destination for the logger. */
 export class LogDrains {

@@ -36,7 +36,10 @@ import type { Consumer, Topic } from './topics.js';
  * certificate against the host names admitted.
  */
 export interface BrokerGate {
-  admit(host: string): Promise<{ address: string; private: boolean }>;
+  /** Admits (and audits) a connection to `host`; refuses plain TCP to a public address. */
+  admit(host: string, tls: boolean): Promise<{ address: string }>;
+  /** Whether an agreement in force still covers `host` (checked while the connection lasts). */
+  covers(host: string): Promise<boolean>;
   identity(hosts: readonly string[]): (servername: string, cert: unknown) => Error | undefined;
 }
 
@@ -67,27 +70,31 @@ function authenticator(s: NatsSettings): Authenticator | undefined {
 const isIpAddress = (h: string) => /^[\d.]+$/.test(h) || h.includes(':');
 
 /** Each server of `settings.url` admitted by the gate, as a URL to the admitted address (credentials kept). */
-async function admitted(
-  settings: NatsSettings,
-  gate: BrokerGate,
-): Promise<{ url: string; host: string; tls: boolean; private: boolean }[]> {
+async function admitted(settings: NatsSettings, gate: BrokerGate): Promise<{ url: string; host: string; tls: boolean }[]> {
   const out = [];
-  for (const raw of settings.url
+  const raws = settings.url
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  // TLS for every server when the settings or any URL ask for it (the client applies one setting to all).
+  const tls = settings.tls !== undefined || raws.some((r) => /^tls:\/\//i.test(r));
+  for (const raw of raws) {
     let u: URL;
     try {
       u = new URL(raw.includes('://') ? raw : `nats://${raw}`);
     } catch {
       throw new WardError('config_invalid', 'events.broker.nats.url: a server is not a URL such as nats://host:4222 or tls://host:4222');
     }
+    if (u.username || u.password)
+      throw new WardError(
+        'config_invalid',
+        'events.broker.nats.url: put no credentials in the URL; use events.broker.nats.credentials or nkey',
+      );
     const host = u.hostname.replace(/^\[|\]$/g, '');
     if (!host) throw new WardError('config_invalid', 'events.broker.nats.url: a server names no host');
-    const gateway = await gate.admit(host);
-    const at = gateway.address.includes(':') ? `[${gateway.address}]` : gateway.address;
-    const user = u.username ? `${u.username}${u.password ? `:${u.password}` : ''}@` : '';
-    out.push({ url: `${u.protocol}//${user}${at}:${u.port || 4222}`, host, tls: u.protocol === 'tls:', private: gateway.private });
+    const { address } = await gate.admit(host, tls);
+    const at = address.includes(':') ? `[${address}]` : address;
+    out.push({ url: `${u.protocol}//${at}:${u.port || 4222}`, host, tls });
   }
   if (!out.length) throw new WardError('config_invalid', 'events.broker.nats.url: name at least one server');
   return out;
@@ -116,12 +123,7 @@ export class NatsBroker implements BrokerAdapter {
   static async connect(settings: NatsSettings, topics: ReadonlyMap<string, Topic>, gate: BrokerGate): Promise<NatsBroker> {
     const auth = authenticator(settings);
     const servers = await admitted(settings, gate);
-    const wantTls = settings.tls !== undefined || servers.some((s) => s.tls);
-    if (!wantTls && servers.some((s) => !s.private))
-      throw new WardError(
-        'egress_denied',
-        'events.broker.nats: a broker on a public address needs TLS: use tls:// URLs or events.broker.nats.tls',
-      );
+    const wantTls = servers.some((s) => s.tls);
     const names = [...new Set(servers.map((s) => s.host))];
     const named = names.filter((h) => !isIpAddress(h));
     const tls = wantTls && {
@@ -151,7 +153,9 @@ export class NatsBroker implements BrokerAdapter {
     }
     try {
       const jsm = await jetstreamManager(nc, { timeout: 10_000 });
-      return new NatsBroker(nc, jsm, jetstream(nc, { timeout: 10_000 }), settings, topics);
+      const broker = new NatsBroker(nc, jsm, jetstream(nc, { timeout: 10_000 }), settings, topics);
+      broker.watch(gate, names, wantTls);
+      return broker;
     } catch {
       // A server without JetStream (or an account without it): the connection is not kept.
       await nc.close().catch(() => {});
@@ -250,6 +254,30 @@ export class NatsBroker implements BrokerAdapter {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.recheck);
     await this.nc.drain().catch(() => this.nc.close());
   }
+
+  private recheck: NodeJS.Timeout | undefined;
+
+  /**
+   * The connection lasts and reconnects by itself, so egress is asked again: each reconnect is
+   * admitted (and audited) anew, and the agreements are checked every minute. Refused, the
+   * connection closes; the relay then connects again through the gate, which refuses it, audited.
+   */
+  private watch(gate: BrokerGate, hosts: readonly string[], tls: boolean): void {
+    const end = () => void this.nc.close().catch(() => {});
+    void (async () => {
+      for await (const s of this.nc.status()) if (s.type === 'reconnect') for (const h of hosts) await gate.admit(h, tls).catch(end);
+    })().catch(() => {});
+    this.recheck = setInterval(() => {
+      void (async () => {
+        for (const h of hosts) if (!(await gate.covers(h).catch(() => false))) return end();
+      })();
+    }, RECHECK_MS);
+    this.recheck.unref();
+  }
 }
+
+/** How often a lasting broker connection's agreements are checked again. */
+const RECHECK_MS = 60_000;

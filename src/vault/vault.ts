@@ -98,7 +98,8 @@ export class Vault {
           .then((r) => r.status),
       // The broker receives tokens and record ids (references to PHI): it needs a phi agreement.
       {
-        admit: (host) => this.egress().admitConnection({ host, purpose: 'event broker', scope: 'phi' }),
+        admit: (host, tls) => this.egress().admitConnection({ host, purpose: 'event broker', scope: 'phi', tls }),
+        covers: (host) => this.egress().covers(host, 'phi'),
         identity: (hosts) => Egress.identity(hosts),
       },
     );

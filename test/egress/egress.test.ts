@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { assertProductionSafe } from '../../src/config/safety.js';
+import { addressRefusal } from '../../src/egress/client.js';
 import { canaryPatient, exampleConfig, type TestVault, testVault } from '../helpers.js';
 import { testPki } from '../pki.js';
 import { scratchDir } from '../scratch.js';
@@ -53,6 +54,7 @@ describe('egress: the one way out', () => {
     resolved.push(host);
     if (host === 'private.test') return [{ address: '10.0.0.5', family: 4 }];
     if (host === 'meta.test') return [{ address: '169.254.169.254', family: 4 }];
+    if (host === 'public.test') return [{ address: '203.0.113.10', family: 4 }];
     if (host === 'rebind.test') return rebinds++ === 0 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '10.9.9.9', family: 4 }];
     return [{ address: '127.0.0.1', family: 4 }];
   };
@@ -89,7 +91,7 @@ describe('egress: the one way out', () => {
     for (const v of [t, strict]) {
       await v.vault.addAgreement({
         name: 'Receiver',
-        hosts: ['covered.test', 'private.test', 'rebind.test', 'meta.test'],
+        hosts: ['covered.test', 'private.test', 'rebind.test', 'meta.test', 'public.test'],
         signed: day(-10),
         expires: day(100),
       });
@@ -178,6 +180,43 @@ describe('egress: the one way out', () => {
       .egress({ resolve })
       .send({ url: `https://covered.test:${port}/redirect`, body: '{}', purpose: 'webhook', scope: 'phi', maxRedirects: 2 });
     expect(posted.status).toBe(302);
+  });
+
+  it('rule: public addresses are reachable and private ones are not, IPv4-mapped IPv6 judged as the IPv4 it maps', () => {
+    for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700::1111', '::ffff:8.8.8.8', '::ffff:808:808'])
+      expect(addressRefusal(a, false), a).toBeUndefined();
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '192.168.0.9',
+      '100.64.0.1',
+      '::1',
+      'fe80::1',
+      'fd12::1',
+      '::ffff:127.0.0.1',
+      '::ffff:a01:203',
+    ])
+      expect(addressRefusal(a, false), a).toBe('address_not_allowed');
+    for (const a of ['169.254.169.254', '::ffff:169.254.169.254', 'fd00:ec2::254'])
+      expect(addressRefusal(a, true), a).toBe('metadata_address');
+  });
+
+  it('rule: a connection another client makes (the broker) is admitted only covered, to an allowed address, and with TLS unless private; audited', async () => {
+    const admit = (v: TestVault, host: string, tls: boolean) =>
+      v.vault.egress({ resolve }).admitConnection({ host, purpose: 'event broker', scope: 'phi', tls });
+    await expect(admit(strict, 'public.test', false)).rejects.toMatchObject({ code: 'egress_denied' });
+    expect(await audit(strict)).toEqual([expect.objectContaining({ outcome: 'denied', reason: 'not_tls' })]);
+    expect(await admit(strict, 'public.test', true)).toEqual({ address: '203.0.113.10' });
+    expect(await audit(strict)).toEqual([
+      expect.objectContaining({ outcome: 'allowed', detail: expect.stringMatching(/^event broker to public\.test: 0 bytes, agreement /) }),
+    ]);
+    await expect(admit(strict, 'covered.test', false)).rejects.toMatchObject({ code: 'egress_denied' });
+    expect(await audit(strict)).toEqual([expect.objectContaining({ outcome: 'denied', reason: 'address_not_allowed' })]);
+    expect(await admit(t, 'covered.test', false)).toEqual({ address: '127.0.0.1' });
+    await expect(admit(t, 'nophi.test', true)).rejects.toMatchObject({ code: 'egress_denied' });
+    expect(await t.vault.egress().covers('covered.test', 'phi')).toBe(true);
+    expect(await t.vault.egress().covers('nophi.test', 'phi')).toBe(false);
+    expect(await t.vault.egress().covers('revoked.test', 'no-phi')).toBe(false);
   });
 
   it('rule: a host is resolved once and the connection pinned, so a second, different answer (DNS rebinding) is never used', async () => {

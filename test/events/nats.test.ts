@@ -15,6 +15,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { parseConfig } from '../../src/config/load.js';
+import { WardError } from '../../src/errors.js';
 import { NatsBroker, streamName } from '../../src/events/nats.js';
 import { openVault } from '../../src/vault/open.js';
 import type { Vault } from '../../src/vault/vault.js';
@@ -121,26 +122,36 @@ describeNats('the relay to NATS JetStream', () => {
       });
       await expect(strict.events.connectBroker()).rejects.toMatchObject({ code: 'egress_denied' });
     } finally {
+      // `strict` shares the test's database: closing `vault` closes it.
       await vault.close();
       await t.dispose();
     }
   });
 
-  it('rule: a broker on a public address is refused without TLS, before any connection', async () => {
-    const admitted: string[] = [];
+  it('rule: the servers named are admitted with whether they use TLS; credentials in the URL are refused', async () => {
+    const admitted: [string, boolean][] = [];
     const gate = {
-      admit: async (host: string) => {
-        admitted.push(host);
-        return { address: '203.0.113.10', private: false };
+      admit: async (host: string, tls: boolean) => {
+        admitted.push([host, tls]);
+        throw new WardError('egress_denied', 'refused here');
       },
+      covers: async () => true,
       identity: () => () => undefined,
     };
-    const settings = { url: 'nats://broker.example:4222', dedupeWindowMs: 120_000 };
-    await expect(NatsBroker.connect(settings, new Map(), gate)).rejects.toMatchObject({
-      code: 'egress_denied',
-      message: expect.stringContaining('needs TLS'),
+    const connect = (url: string, tls?: object) =>
+      NatsBroker.connect({ url, dedupeWindowMs: 120_000, ...(tls ? { tls } : {}) }, new Map(), gate);
+    await expect(connect('nats://broker.example:4222')).rejects.toMatchObject({ code: 'egress_denied' });
+    await expect(connect('tls://[2001:db8::7]:4222, nats://b.example')).rejects.toMatchObject({ code: 'egress_denied' });
+    await expect(connect('a.example:4222', {})).rejects.toMatchObject({ code: 'egress_denied' });
+    expect(admitted).toEqual([
+      ['broker.example', false],
+      ['2001:db8::7', true],
+      ['a.example', true],
+    ]);
+    await expect(connect('nats://user:secret@broker.example:4222')).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.not.stringContaining('secret'),
     });
-    expect(admitted).toEqual(['broker.example']);
   });
 
   it('rule: each committed change goes out once, on the subject equal to the topic, with Nats-Msg-Id = event id and no PHI anywhere in the message', async () => {
