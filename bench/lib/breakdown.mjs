@@ -6,7 +6,7 @@
  * RecordCodec over the vault's keys), so the split survives changes to Ward's SQL and schema.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { Keyring } from '../../dist/crypto/keyring.js';
+import { Keyring, spaceBinding } from '../../dist/crypto/keyring.js';
 import { loadMasterKey } from '../../dist/crypto/master-key.js';
 import { fieldCrypto } from '../../dist/crypto/threads.js';
 import { validateRecord } from '../../dist/schema/collection.js';
@@ -56,7 +56,7 @@ function sealOnly(c) {
 /** `db` is the database the vault was opened on (its calls are metered); `cfg` and `env` open a codec over its keys. */
 export async function whereTimeGoes(vault, raw, { db, cfg, env }) {
   const c = vault.collection('patients');
-  const keyring = await Keyring.open(db, loadMasterKey(cfg.keys, env), [c.name], cfg.space.name);
+  const keyring = await Keyring.open(db, loadMasterKey(cfg.keys, env), [c.name], spaceBinding(cfg.space.name, cfg.space.tier));
   const codec = new RecordCodec(keyring, fieldCrypto());
   if (typeof codec.encode !== 'function') throw new Error('bench/lib/breakdown.mjs: RecordCodec.encode is gone; update the breakdown');
   const key = await keyring.activeDataKey(c.name);

@@ -38,6 +38,9 @@ const REFRESH_AFTER_MS = 4_000;
 const wrapAad = (space: string, collection: string, purpose: keys.KeyPurpose, version: number, format = 2) =>
   format === 1 ? `ward/key/v1/${collection}/${purpose}/${version}` : `ward/key/v2/${space}/${collection}/${purpose}/${version}`;
 
+/** What keys are bound to: the space's name and its tier. */
+export const spaceBinding = (name: string, tier: string) => `${name}/${tier}`;
+
 export class Keyring {
   private readonly unwrapped = new Map<string, Buffer>();
   private readonly active = new Map<string, { key: DataKey; at: number }>();
@@ -73,12 +76,15 @@ export class Keyring {
 
   /**
    * Checks the master key against the database, binds keys from before spaces were bound to
-   * `space`, then makes sure each collection has keys. The caller has checked that the database
-   * belongs to `space` (vault/open assertSameSpace).
+   * `space` (see spaceBinding), unwraps every stored key, then makes sure each collection has
+   * keys. The caller has checked that the database belongs to the space (vault/open assertSameSpace).
    */
   static async open(db: Db, master: MasterKey, collections: readonly string[], space: string): Promise<Keyring> {
     const ring = new Keyring(db, master, space, await Keyring.checkMaster(db, master));
     await ring.bindToSpace();
+    // Every stored key must unwrap here, not only those of the configured collections: a copy
+    // opened in another space with other collections declared is refused all the same.
+    for (const row of await keys.selectKeys(db)) ring.unwrap(row);
     for (const c of collections) {
       for (const purpose of ['data', 'index'] as const)
         await keys.insertFirstKey(db, c, purpose, master.wrap(randomBytes(32), wrapAad(space, c, purpose, 1)));

@@ -11,7 +11,7 @@ export interface BreakGlassRow {
   reviewedAt: Date | null;
   reviewedBy: string | null;
   reviewNote: string | null;
-  /** Audit events written under the use (its accesses, refusals included). */
+  /** Audit events written under the use (allowed accesses; a refusal's row carries its code instead). */
   accesses: number;
 }
 
@@ -71,7 +71,8 @@ export async function selectUses(q: Queryable, o: { unreviewed?: boolean; id?: s
   const rows = await q.query(
     `SELECT b.id::text AS id, b.actor, b.role, b.reason, b.started_at, b.ends_at, b.reviewed_at, b.reviewed_by, b.review_note,
        (SELECT count(*) FROM ward_audit_events e
-         WHERE e.at >= b.started_at AND e.at <= b.ends_at + interval '1 hour' AND e.reason = 'break_glass:' || b.id::text) AS accesses
+         WHERE e.reason LIKE 'break_glass:%' AND e.reason = 'break_glass:' || b.id::text
+           AND e.at >= b.started_at AND e.at <= b.ends_at + interval '1 hour') AS accesses
      FROM ward_break_glass b ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY b.started_at DESC LIMIT $1`,
     o.id ? [o.limit, o.id] : [o.limit],
@@ -82,7 +83,8 @@ export async function selectUses(q: Queryable, o: { unreviewed?: boolean; id?: s
 /** Marks a use reviewed; false when it was reviewed already (or does not exist). */
 export async function markReviewed(q: Queryable, id: string, by: string, note: string | null): Promise<boolean> {
   const rows = await q.query(
-    'UPDATE ward_break_glass SET reviewed_at = now(), reviewed_by = $2, review_note = $3 WHERE id = $1 AND reviewed_at IS NULL RETURNING id',
+    `UPDATE ward_break_glass SET reviewed_at = now(), reviewed_by = $2, review_note = $3, ends_at = LEAST(ends_at, GREATEST(now(), started_at + interval '1 microsecond'))
+     WHERE id = $1 AND reviewed_at IS NULL RETURNING id`,
     [id, by, note],
   );
   return rows.length > 0;

@@ -47,11 +47,20 @@ const describe = (r: store.BreakGlassRow): BreakGlassUse => ({
   reviewed: r.reviewedAt ? { at: r.reviewedAt.toISOString(), by: r.reviewedBy ?? '', note: r.reviewNote } : null,
 });
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters (C0, DEL, C1) are what this refuses
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Stored text at most (the detector's masks can make a reason longer than it was). */
+const STORED_MAX = 1000;
+/** How long this process trusts its copy of an open use before asking the database again. */
+const CACHE_MS = 30_000;
+
+/** Text as stored: PHI the detector finds masked, cut to what the column holds. */
+const stored = (text: string) => scrub(text).slice(0, STORED_MAX);
+
 /** A stated reason: printable, trimmed, 20 to 500 characters; else `break_glass_reason_invalid` (never echoing it). */
 export function checkedReason(raw: string): string {
   const reason = raw.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
-  if (reason.length < REASON_MIN || reason.length > REASON_MAX || /[\u0000-\u001f\u007f]/.test(reason))
+  if (reason.length < REASON_MIN || reason.length > REASON_MAX || CONTROL.test(reason))
     throw new WardError(
       'break_glass_reason_invalid',
       `Ward-Break-Glass must state the reason for emergency access in ${REASON_MIN} to ${REASON_MAX} printable characters`,
@@ -61,7 +70,7 @@ export function checkedReason(raw: string): string {
 
 export class BreakGlass {
   /** Each actor's open use, as this process last saw it. */
-  private readonly open = new Map<string, { id: string; endsAt: number }>();
+  private readonly open = new Map<string, { id: string; until: number }>();
 
   constructor(
     private readonly db: Db,
@@ -85,16 +94,22 @@ export class BreakGlass {
         [],
         new WardError('break_glass_not_allowed', `role ${ctx.principal.role} has no break_glass section in ward.yaml`),
       );
-    const reason = checkedReason(rawReason);
+    let reason: string;
+    try {
+      reason = checkedReason(rawReason);
+    } catch (e) {
+      return this.trail.refuse(ctx, 'break_glass.open', [], e as WardError);
+    }
+    // A copy is trusted for a short while only, and never past its end: the window is the database's.
     const seen = this.open.get(actor);
-    if (seen && seen.endsAt > Date.now()) return { use: seen.id };
+    if (seen && seen.until > Date.now()) return { use: seen.id };
     const opened = await this.trail.transaction(async (tx, writeAudit) => {
       await store.lockActor(tx, actor);
       const current = await store.selectOpenUse(tx, actor);
       if (current) return { id: current.id, endsAt: current.endsAt, isNew: false };
       if ((await store.countUnreviewed(tx, actor)) >= spec.maxUnreviewed) return undefined;
       const id = newRecordId();
-      const endsAt = await store.insertUse(tx, { id, actor, role: ctx.principal.role, reason: scrub(reason), windowMs: spec.windowMs });
+      const endsAt = await store.insertUse(tx, { id, actor, role: ctx.principal.role, reason: stored(reason), windowMs: spec.windowMs });
       await writeAudit({
         ...this.trail.row(ctx, 'break_glass.open', null, [id], []),
         detail: `window ends ${endsAt.toISOString()}`,
@@ -116,7 +131,7 @@ export class BreakGlass {
         type: 'break_glass',
         detail: { use: opened.id, actor, role: ctx.principal.role, until: opened.endsAt.toISOString() },
       });
-    this.open.set(actor, { id: opened.id, endsAt: opened.endsAt.getTime() });
+    this.open.set(actor, { id: opened.id, until: Math.min(opened.endsAt.getTime(), Date.now() + CACHE_MS) });
     return { use: opened.id };
   }
 
@@ -130,12 +145,15 @@ export class BreakGlass {
     return rows.map(describe);
   }
 
-  /** Marks a use reviewed (by someone other than who declared it); audited with the use's id. */
+  /**
+   * Marks a use reviewed (by someone other than who declared it); audited with the use's id. A use
+   * still open ends with its review: what comes after was not reviewed.
+   */
   async review(ctx: RequestContext, id: string, note?: string): Promise<BreakGlassUse> {
     await this.requireAuditor(ctx, 'break_glass.review');
     if (!UUID.test(id)) throw new WardError('invalid_request', 'a break-glass use id is a UUID');
-    if (note !== undefined && (typeof note !== 'string' || note.length > REASON_MAX))
-      throw new WardError('invalid_request', `note must be at most ${REASON_MAX} characters`);
+    if (note !== undefined && (typeof note !== 'string' || note.length > REASON_MAX || CONTROL.test(note)))
+      throw new WardError('invalid_request', `note must be at most ${REASON_MAX} printable characters`);
     const rid = id.toLowerCase();
     const [use] = await store.selectUses(this.db, { id: rid, limit: 1 });
     if (!use) throw new WardError('not_found', 'no break-glass use has this id');
@@ -148,11 +166,13 @@ export class BreakGlass {
       );
     await this.trail.run(this.trail.row(ctx, 'break_glass.review', null, [rid], []), (audit) =>
       this.trail.transaction(async (tx, writeAudit) => {
-        if (!(await store.markReviewed(tx, rid, ctx.principal.id, note?.trim() ? scrub(note.trim()) : null)))
+        if (!(await store.markReviewed(tx, rid, ctx.principal.id, note?.trim() ? stored(note.trim()) : null)))
           throw new WardError('invalid_request', 'this break-glass use was reviewed already');
         await writeAudit(audit);
       }),
     );
+    // Ended by its review: this process stops using it at once (others within CACHE_MS).
+    for (const [actor, seen] of this.open) if (seen.id === rid) this.open.delete(actor);
     const [after] = await store.selectUses(this.db, { id: rid, limit: 1 });
     return describe(after ?? use);
   }

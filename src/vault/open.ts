@@ -10,7 +10,7 @@ import { AuditLog } from '../audit/log.js';
 import type { WardConfig } from '../config/load.js';
 import { assertProductionSafe } from '../config/safety.js';
 import { retentionDays } from '../config/schema.js';
-import { Keyring } from '../crypto/keyring.js';
+import { Keyring, spaceBinding } from '../crypto/keyring.js';
 import { loadMasterKey } from '../crypto/master-key.js';
 import { fieldCrypto } from '../crypto/threads.js';
 import { WardError } from '../errors.js';
@@ -159,7 +159,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     // then the space, then the keys, which are bound to it.
     assertProductionSafe(cfg, master, await Keyring.checkMaster(db, master));
     await assertSameSpace(db, cfg);
-    const keyring = await Keyring.open(db, master, [...collections.keys()], cfg.space.name);
+    const keyring = await Keyring.open(db, master, [...collections.keys()], spaceBinding(cfg.space.name, cfg.space.tier));
     const auditLog = await AuditLog.open(db, master);
     return new Vault({
       db,

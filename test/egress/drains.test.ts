@@ -118,15 +118,19 @@ ${drains ? `logging:\n  drains:\n${drains}` : ''}`,
       `    - name: siem\n      url: https://127.0.0.1:${https.port}/logs\n      flush_every: 100ms\n` +
         `    - name: syslog\n      url: syslog+tls://127.0.0.1:${syslog.port}\n      flush_every: 100ms\n`,
     );
+    const keyed = await openVault(config(), { env });
+    const { key } = await keyed.createApiKey('clinician', 'drain test');
+    await keyed.close();
     const stdout: string[] = [];
     const server = await startServer({ cfg }, { port: 0, env, signals: false, logStream: memory(stdout) });
     const canary = canaryPatient();
-    const created = await fetch(`${server.url}/v1/collections/patients/records`, {
+    // A request that gets past authentication and fails on its values: the most a log line could repeat.
+    const refused = await fetch(`${server.url}/v1/collections/patients/records`, {
       method: 'POST',
-      headers: { authorization: 'Bearer ward_nothere_x', 'content-type': 'application/json' },
-      body: JSON.stringify(canary),
+      headers: { authorization: `Bearer ${key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' },
+      body: JSON.stringify({ ...canary, dob: canary.ssn, email: canary.name }),
     });
-    expect(created.status).toBe(401);
+    expect(refused.status).toBe(422);
     const shipped = () => https.received.flatMap((r) => r.body.split('\n').filter(Boolean));
     await until(() => shipped().some((l) => l.includes('request completed')) && syslog.frames.some((f) => f.includes('request completed')));
     await server.close();
@@ -177,10 +181,35 @@ ${drains ? `logging:\n  drains:\n${drains}` : ''}`,
     }
   });
 
-  it('a syslog frame is octet-counted, its severity from the pino level', () => {
-    const frame = syslogFrame('{"level":50,"time":0,"msg":"x"}\n');
-    const [len, ...rest] = frame.split(' ');
-    expect(Number(len)).toBe(Buffer.byteLength(rest.join(' ')));
-    expect(rest.join(' ')).toMatch(/^<131>1 1970-01-01T00:00:00.000Z \S+ ward \d+ - - \{"level":50,"time":0,"msg":"x"\}$/);
+  it('lines written while a batch is in flight are kept or counted, never lost silently', async () => {
+    const lite = await freshDb('pglite');
+    try {
+      const cfg = parseConfig(`${EXAMPLE_CONFIG}\negress:\n  allow_private: true\n  ca_file: ca.pem\n`, join(dir, 'ward.yaml'), {});
+      const v = await openVault(cfg, { env, db: lite.db });
+      await v.addAgreement({ name: 'Log host', hosts: ['127.0.0.1'], signed: day(-1), expires: day(60), scope: 'phi' });
+      const drain = new LogDrain({ name: 'busy', url: `https://127.0.0.1:${https.port}/busy`, flushMs: 60_000 }, () => v.egress());
+      for (let i = 0; i < 1000; i++) drain.write(JSON.stringify({ level: 30, msg: `first ${i}` }));
+      const inFlight = drain.flush(); // takes the 1,000 lines out before its first await
+      for (let i = 0; i < MAX_LINES + 7; i++) drain.write(JSON.stringify({ level: 30, msg: `second ${i}` }));
+      await inFlight;
+      await drain.close();
+      const lines = https.received.filter((r) => r.path === '/busy').flatMap((r) => r.body.split('\n').filter(Boolean));
+      const parsed = lines.map((l) => JSON.parse(l));
+      expect(parsed.filter((l) => String(l.msg).startsWith('first '))).toHaveLength(1000);
+      expect(parsed.filter((l) => String(l.msg).startsWith('second '))).toHaveLength(MAX_LINES);
+      expect(parsed.filter((l) => l.dropped)).toEqual([expect.objectContaining({ drain: 'busy', dropped: 7 })]);
+      await v.close();
+    } finally {
+      await lite.dispose();
+    }
+  });
+
+  it('a syslog frame is octet-counted in bytes, its severity from the pino level', () => {
+    const frame = syslogFrame('{"level":50,"time":0,"msg":"Zoë’s café"}\n');
+    const at = frame.indexOf(' ');
+    const msg = frame.slice(at + 1);
+    expect(Number(frame.slice(0, at))).toBe(Buffer.byteLength(msg));
+    expect(Buffer.byteLength(msg)).toBeGreaterThan(msg.length);
+    expect(msg).toMatch(/^<131>1 1970-01-01T00:00:00.000Z \S+ ward \d+ - - \{"level":50,"time":0,"msg":"Zoë’s café"\}$/);
   });
 });

@@ -208,10 +208,19 @@ describe('authorization matrix over HTTP (pglite)', () => {
       expectNoLeak('auditor', res.body);
     });
 
-    const auditUrls = ['/v1/audit/events', '/v1/audit/subjects/{id}/disclosures', '/v1/audit/verify', '/v1/audit/checkpoint'];
+    const auditUrls = [
+      '/v1/audit/events',
+      '/v1/audit/subjects/{id}/disclosures',
+      '/v1/audit/verify',
+      '/v1/audit/checkpoint',
+      '/v1/audit/break-glass',
+    ];
     const auditCells = (['clinician', 'billing', 'analytics'] as const).flatMap((role) => auditUrls.map((url) => [role, url] as const));
     it.each(auditCells)('%s may not read %s: 403, audited', async (role, url) => {
       await expectDenied(role, { url: url.replace('{id}', id) });
+    });
+    it.each(['clinician', 'billing', 'analytics', 'admin'] as const)('%s may not review a break-glass use: 403, audited', async (role) => {
+      await expectDenied(role, { method: 'POST', url: `/v1/audit/break-glass/${id}/review`, body: {} });
     });
   });
 });

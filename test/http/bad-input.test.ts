@@ -58,6 +58,19 @@ const cases: Case[] = [
     400,
     'invalid_request',
   ],
+  [
+    'a break-glass use id that is not a UUID',
+    { method: 'POST', url: '/v1/audit/break-glass/nope/review', body: {} },
+    400,
+    'invalid_request',
+  ],
+  [
+    'a break-glass review with an extra key',
+    { method: 'POST', url: `/v1/audit/break-glass/${ID}/review`, body: { note: 'x', approve: true } },
+    400,
+    'invalid_request',
+  ],
+  ['a break-glass listing with a bad limit', { url: '/v1/audit/break-glass?limit=lots' }, 400, 'invalid_request'],
   ['an empty patch (it would need no purpose)', { method: 'PATCH', url: `${C}/records/${ID}`, body: {} }, 400, 'invalid_request'],
   [
     'a __proto__ key',

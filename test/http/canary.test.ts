@@ -44,6 +44,7 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
       await drive({ url: `/v1/audit/subjects/${id}/disclosures`, ...as });
       await drive({ url: '/v1/audit/verify', ...as });
       await drive({ url: '/v1/audit/checkpoint', ...as });
+      await drive({ url: '/v1/audit/break-glass', ...as });
       await drive({ url: `/v1/events/${TOPIC}?after=0&limit=1000`, ...as });
       await drive({ url: '/v1/events/schemas', ...as });
       await drive({ url: `${C}/records/${id}`, key: f.keys[role], purpose: 'marketing' });
@@ -83,6 +84,11 @@ describe.each(DRIVERS)('no canary value escapes over HTTP on %s', (driver) => {
       { url: `/v1/events/${encodeURIComponent(`local-dev.${a.mrn.toLowerCase()}.refs.v1`)}` },
       { url: `/v1/events/${TOPIC}?after=${encodeURIComponent(a.ssn)}` },
       { url: `/v1/events/${TOPIC}/stream`, headers: { 'last-event-id': a.phone } },
+      // break-glass: canaries in the reason (a role without break-glass; a reason too short), the use id and the note
+      { url: `${C}/records/${id}`, headers: { 'ward-break-glass': `${a.name} ${a.ssn} coded in the lobby` } },
+      { url: `${C}/records/${id}`, headers: { 'ward-break-glass': a.ssn } },
+      { method: 'POST', url: `/v1/audit/break-glass/${encodeURIComponent(a.mrn)}/review`, body: { note: a.notes } },
+      { url: `/v1/audit/break-glass?limit=${encodeURIComponent(a.ssn)}` },
     ];
     for (const x of errors) await drive({ key: f.keys.clinician, purpose: 'treatment', ...x });
     await drive({ url: `${C}/records/${id}`, key: f.keys.clinician, purpose: a.diagnosis });

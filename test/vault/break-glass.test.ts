@@ -118,8 +118,19 @@ alerts:
   });
 
   it('rule: a malformed reason, a role without break-glass, or a key with too many unreviewed uses is refused', async () => {
-    for (const bad of ['too short', '', ' '.repeat(30), `${'x'.repeat(25)}\u0007`, 'y'.repeat(501)])
-      await expect(as('triage', bad)).rejects.toMatchObject({ code: 'break_glass_reason_invalid' });
+    const before = await t.db.query(
+      "SELECT 1 FROM ward_audit_events WHERE action = 'break_glass.open' AND reason = 'break_glass_reason_invalid'",
+    );
+    const bad = ['too short', '', ' '.repeat(30), `${'x'.repeat(25)}\u0007`, `${'x'.repeat(25)}\u009b`, 'y'.repeat(501)];
+    for (const reason of bad) await expect(as('triage', reason)).rejects.toMatchObject({ code: 'break_glass_reason_invalid' });
+    const after = await t.db.query(
+      "SELECT 1 FROM ward_audit_events WHERE action = 'break_glass.open' AND reason = 'break_glass_reason_invalid'",
+    );
+    expect(after.length - before.length).toBe(bad.length);
+    // A reason the detector's masks make longer than it was is still kept (cut to the column).
+    const masked = await as('er_lead', 'Reno '.repeat(99).trim());
+    expect(masked.breakGlass?.use).toBeDefined();
+    await vault.reviewBreakGlass(masked.breakGlass?.use ?? '', undefined);
     await expect(as('clinician', REASON)).rejects.toMatchObject({ code: 'break_glass_not_allowed', status: 403 });
     const [denied] = await t.db.query<{ outcome: string; reason: string }>(
       "SELECT outcome, reason FROM ward_audit_events WHERE action = 'break_glass.open' AND role = 'clinician'",
@@ -134,6 +145,10 @@ alerts:
     // A process that has not seen the use open (not closed here: it shares the test's database).
     const fresh = await reopen();
     await expect(as('er_lead', REASON, 'treatment', fresh)).rejects.toMatchObject({ code: 'break_glass_review_pending' });
+    const [pending] = await t.db.query<{ outcome: string }>(
+      "SELECT outcome FROM ward_audit_events WHERE action = 'break_glass.open' AND reason = 'break_glass_review_pending'",
+    );
+    expect(pending).toEqual({ outcome: 'denied' });
     await fresh.reviewBreakGlass(first.breakGlass?.use ?? '', 'checked with the attending');
     const second = await as('er_lead', REASON, 'treatment', fresh);
     expect(second.breakGlass?.use).not.toBe(first.breakGlass?.use);
@@ -147,7 +162,7 @@ alerts:
     const triageUse = waiting.find((u) => u.role === 'triage');
     expect(triageUse).toMatchObject({ reason: REASON, accesses: 1, reviewed: null });
     const all = await vault.breakGlassUses({}, auditor);
-    const phiUse = all.find((u) => u.role === 'er_lead' && u.reviewed);
+    const phiUse = all.find((u) => u.role === 'er_lead' && u.reason.startsWith('Unresponsive arrival'));
     expect(phiUse?.reason).not.toContain('219-09-9999');
     expect(phiUse?.reason).toContain('need allergies');
     // Nothing kept anywhere holds the SSN from the reason.
@@ -160,6 +175,8 @@ alerts:
     await expect(vault.breakGlassUses({}, await as('triage'))).rejects.toMatchObject({ code: 'forbidden' });
     const reviewed = await vault.reviewBreakGlass(triageUse?.id ?? '', 'appropriate: unconscious patient', lead);
     expect(reviewed.reviewed).toMatchObject({ by: lead.principal.id, note: 'appropriate: unconscious patient' });
+    // Reviewed while still open, the use ends: what would come after was not reviewed.
+    expect(Date.parse(reviewed.endsAt)).toBeLessThanOrEqual(Date.now() + 1000);
     await expect(vault.reviewBreakGlass(triageUse?.id ?? '', undefined, auditor)).rejects.toMatchObject({ code: 'invalid_request' });
     await expect(vault.reviewBreakGlass('00000000-0000-4000-8000-000000000000', undefined, auditor)).rejects.toMatchObject({
       code: 'not_found',
@@ -169,6 +186,7 @@ alerts:
       "SELECT action, outcome FROM ward_audit_events WHERE action LIKE 'break_glass.review' ORDER BY seq",
     );
     expect(actions).toEqual([
+      { action: 'break_glass.review', outcome: 'allowed' },
       { action: 'break_glass.review', outcome: 'allowed' },
       { action: 'break_glass.review', outcome: 'denied' },
       { action: 'break_glass.review', outcome: 'allowed' },

@@ -65,6 +65,18 @@ describe.each(DRIVERS)('the space a database belongs to, on %s', (driver) => {
       });
       const formats = await elsewhere.db.query<{ wrap_format: number }>('SELECT DISTINCT wrap_format FROM ward_keys');
       expect(formats).toEqual([{ wrap_format: 2 }]);
+      // Nor with other collections declared (the stored keys are all checked, not only the configured ones).
+      const other = EXAMPLE_CONFIG.replaceAll('local-dev', 'staging')
+        .replace('\n  patients:\n', '\n  people:\n')
+        .replaceAll('[patients]', '[people]');
+      await expect(openVault(exampleConfig(other), { env, db: elsewhere.db })).rejects.toMatchObject({ code: 'space_mismatch' });
+      // The application may only bind a key, never change one otherwise: a format-2 key cannot go back to 1 or be overwritten.
+      for (const sql of [
+        'UPDATE ward_keys SET wrap_format = 1',
+        "UPDATE ward_keys SET wrapped = '\\x00'",
+        "UPDATE ward_keys SET version = version + 10 WHERE purpose = 'data'",
+      ])
+        await expect(elsewhere.db.query(sql), sql).rejects.toBeDefined();
     } finally {
       for (const c of copies) await c.dispose();
       await t.dispose();
@@ -77,13 +89,15 @@ describe.each(DRIVERS)('the space a database belongs to, on %s', (driver) => {
     try {
       const v = await openVault(exampleConfig(), { env, db: t.db, migrations: 'auto' });
       const { id } = await v.create('patients', { mrn: 'MRN-BOUND-2', name: 'Older Person', plan: 'gold' });
-      // Rewrap every key the way Ward did before wrap format 2 (no space in the associated data).
+      // Rewrap every key the way Ward did before wrap format 2 (no space in the associated data),
+      // past the guard that otherwise forbids it (as the database's owner could).
       const master = loadMasterKey({ provider: 'env' }, env);
+      await t.db.query('ALTER TABLE ward_keys DISABLE TRIGGER ward_keys_guard');
       const rows = await t.db.query<{ collection: string; purpose: string; version: number; wrapped: Buffer }>(
         'SELECT collection, purpose, version, wrapped FROM ward_keys',
       );
       for (const r of rows) {
-        const key = master.unwrap(Buffer.from(r.wrapped), `ward/key/v2/local-dev/${r.collection}/${r.purpose}/${r.version}`);
+        const key = master.unwrap(Buffer.from(r.wrapped), `ward/key/v2/local-dev/nonproduction/${r.collection}/${r.purpose}/${r.version}`);
         await t.db.query('UPDATE ward_keys SET wrapped = $1, wrap_format = 1 WHERE collection = $2 AND purpose = $3 AND version = $4', [
           master.wrap(key, `ward/key/v1/${r.collection}/${r.purpose}/${r.version}`),
           r.collection,
@@ -91,6 +105,7 @@ describe.each(DRIVERS)('the space a database belongs to, on %s', (driver) => {
           r.version,
         ]);
       }
+      await t.db.query('ALTER TABLE ward_keys ENABLE TRIGGER ward_keys_guard');
       const again = await openVault(exampleConfig(), { env, db: t.db });
       expect((await again.get('patients', id)).fields.name).toBe('Older Person');
       expect((await again.search('patients', { mrn: 'MRN-BOUND-2' })).length).toBe(1);
