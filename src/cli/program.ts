@@ -13,6 +13,7 @@ import { registerEvents } from './events.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerRecords } from './records.js';
+import { registerRetention } from './retention.js';
 import { Cli, type CliIo, report } from './run.js';
 import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     registerAudit,
     registerEvents,
     registerBaa,
+    registerRetention,
     registerDemo,
     registerScan,
   ])

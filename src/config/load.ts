@@ -48,6 +48,8 @@ export interface WardConfig {
   alerts: { url: string; secret_env: string } | undefined;
   /** Log drains (see egress/drains): each one's name, URL and delivery interval. */
   logging: { drains: { name: string; url: string; flushMs: number }[] };
+  /** The purge job: archive grace, interval (null: off), batch size (see vault/retention). */
+  retention: { archiveGraceMs: number; everyMs: number | null; batch: number };
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -143,6 +145,11 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     egress,
     ingressAllow: raw.network.ingress.allow,
     alerts: raw.alerts,
+    retention: {
+      archiveGraceMs: raw.retention.archive_grace === '0' ? 0 : (intervalMs(raw.retention.archive_grace) ?? 0),
+      everyMs: intervalMs(raw.retention.every),
+      batch: raw.retention.batch,
+    },
     logging: { drains: raw.logging.drains.map((d) => ({ name: d.name, url: d.url, flushMs: intervalMs(d.flush_every) ?? 2000 })) },
   };
 }

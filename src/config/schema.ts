@@ -257,6 +257,20 @@ export const alertsSchema = z.strictObject({
   secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'must be an environment variable name such as WARD_ALERT_SECRET'),
 });
 
+/**
+ * The purge job (see vault/retention): how long purged records stay restorable, how often
+ * `ward serve` runs it, and how many records each batch moves.
+ */
+export const retentionSchema = z
+  .strictObject({
+    archive_grace: z.union([z.literal('0'), span('30d or 12h')]).default('30d'),
+    every: z
+      .union([z.literal('off'), span('1h or 10m').refine((d) => !SPAN.test(d) || (intervalMs(d) ?? 0) >= 10_000, 'must be at least 10s')])
+      .default('1h'),
+    batch: z.number().int().min(1).max(10_000).default(500),
+  })
+  .default({ archive_grace: '30d', every: '1h', batch: 500 });
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -281,6 +295,7 @@ export const configSchema = z.strictObject({
   network: networkSchema,
   alerts: alertsSchema.optional(),
   logging: loggingSchema,
+  retention: retentionSchema,
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;

@@ -196,6 +196,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
               ),
         verifyFailed: (e) => app.log.error({ code: code(e) }, 'audit log verification could not run'),
         relayFailed: (e) => app.log.error({ code: code(e) }, 'event relay round failed; retrying with backoff'),
+        retentionFailed: (e) => app.log.error({ code: code(e) }, 'retention purge failed; retrying at the next interval'),
       },
     );
   } catch (e) {

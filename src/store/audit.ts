@@ -4,7 +4,7 @@
  */
 import type { Queryable } from './db.js';
 
-export type Outcome = 'allowed' | 'denied' | 'not_found' | 'failed' | 'unauthenticated';
+export type Outcome = 'allowed' | 'denied' | 'not_found' | 'expired' | 'failed' | 'unauthenticated';
 
 /** One audit event as stored: who, what, why, outcome, when. Never values. */
 export interface AuditRow {
@@ -43,15 +43,31 @@ export const AUDIT_PARAMS = 11;
  * parameters follow: the outcome and record ids to write when that CTE is empty. With
  * `disclosedBy` (a CTE of the records an operation returns), their ids are the row's record ids.
  */
-export function auditInsert(from: number, o: { ifMissingOf?: string; disclosedBy?: string } = {}): string {
+export function auditInsert(
+  from: number,
+  o: { ifMissingOf?: string; disclosedBy?: string; gone?: { test: string; id: string } } = {},
+): string {
   const p = (i: number, type: string) => `$${from + i}::${type}`;
-  const pick = (found: string, missing: string) =>
-    o.ifMissingOf ? `CASE WHEN EXISTS (SELECT 1 FROM ${o.ifMissingOf}) THEN ${found} ELSE ${missing} END` : found;
+  // A record that retention took (see `goneTest`) is `expired`, naming it; else the caller's row for a missing one.
+  const missing = (expired: string, other: string) => (o.gone ? `CASE WHEN ${o.gone.test} THEN ${expired} ELSE ${other} END` : other);
+  const pick = (found: string, notFound: string) =>
+    o.ifMissingOf ? `CASE WHEN EXISTS (SELECT 1 FROM ${o.ifMissingOf}) THEN ${found} ELSE ${notFound} END` : found;
   const ids = o.disclosedBy ? `ARRAY(SELECT id FROM ${o.disclosedBy}) || ${p(4, 'uuid[]')}` : p(4, 'uuid[]');
   return `INSERT INTO ward_audit_events (${AUDIT_COLUMNS}) SELECT ${p(0, 'text')}, ${p(1, 'text')}, ${p(2, 'text')}, ${p(3, 'text')},
-    ${pick(ids, p(12, 'uuid[]'))}, ${p(5, 'text[]')}, ${p(6, 'text')}, ${pick(p(7, 'text'), p(11, 'text'))},
-    ${p(8, 'text')}, ${p(9, 'text')}, ${p(10, 'text')}`;
+    ${pick(ids, missing(`ARRAY[${o.gone?.id}]::uuid[]`, p(12, 'uuid[]')))}, ${p(5, 'text[]')}, ${p(6, 'text')},
+    ${pick(p(7, 'text'), missing("'expired'", p(11, 'text')))}, ${p(8, 'text')}, ${p(9, 'text')}, ${p(10, 'text')}`;
 }
+
+/**
+ * Whether the record `id` of `collection` (SQL expressions) is one retention took: past its
+ * expiry and not yet purged, or purged (its id kept in ward_gone).
+ */
+export const goneTest = (id: string, collection: string) =>
+  `(EXISTS (SELECT 1 FROM ward_records x WHERE x.id = ${id} AND x.collection = ${collection} AND x.expires_at <= now())
+    OR EXISTS (SELECT 1 FROM ward_gone g WHERE g.id = ${id} AND g.collection = ${collection}))`;
+
+/** Records served: none past its expiry (SQL condition on a ward_records alias). */
+export const LIVE = (alias = 'ward_records') => `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
 
 /** The parameters of `auditInsert` (13 with `ifMissing`: an operation on a record that may not exist). */
 export function auditParams(e: AuditRow, ifMissing = false): unknown[] {

@@ -4,7 +4,7 @@
  * fail-closed on the audit write, and one round trip. No business rules here: the caller
  * decides every row written, including the audit row for a record that turns out missing.
  */
-import { AUDIT_COLUMNS, AUDIT_PARAMS, AUDIT_PARAMS_IF_MISSING, type AuditRow, auditInsert, auditParams } from './audit.js';
+import { AUDIT_COLUMNS, AUDIT_PARAMS, AUDIT_PARAMS_IF_MISSING, type AuditRow, auditInsert, auditParams, goneTest, LIVE } from './audit.js';
 import { type Queryable, type Statement, statement } from './db.js';
 import { type OutboxRow, outboxInsert, outboxParam } from './events.js';
 
@@ -117,7 +117,11 @@ const INSERT_MANY = variants('ward_insert_records', (_u, events) =>
 );
 const SELECT_SQL = `SELECT ${COLUMNS} FROM ward_records WHERE id = $1 AND collection = $2`;
 /** A read and its audit row: the row the caller chose for a missing record when there is none. */
-const GET = statement('ward_get_record', `WITH r AS (${SELECT_SQL}), a AS (${auditInsert(3, { ifMissingOf: 'r' })}) SELECT * FROM r`);
+const GET = statement(
+  'ward_get_record',
+  `WITH r AS (${SELECT_SQL} AND ${LIVE()}),
+   a AS (${auditInsert(3, { ifMissingOf: 'r', gone: { test: goneTest('$1::uuid', '$2::text'), id: '$1::uuid' } })}) SELECT * FROM r`,
+);
 /**
  * Statements for several single-record operations at once (see util/coalesce): the operations'
  * audit rows arrive as parallel arrays, one element per operation (its fields, and its record
@@ -140,11 +144,12 @@ const GET_MANY = statement(
   `WITH q AS (${AUDIT_EACH(1, AUDIT_PARAMS_IF_MISSING)}),
    r AS (SELECT q.ord, ${COLUMNS.split(', ')
      .map((c) => `w.${c}`)
-     .join(', ')} FROM q JOIN ward_records w ON w.id = q.id AND w.collection = q.collection),
+     .join(', ')} FROM q JOIN ward_records w ON w.id = q.id AND w.collection = q.collection AND ${LIVE('w')}),
    a AS (${auditEachInsert(
      'q LEFT JOIN (SELECT ord FROM r) AS f ON f.ord = q.ord',
-     'CASE WHEN f.ord IS NULL THEN q.missing_outcome ELSE q.outcome END',
-     'CASE WHEN f.ord IS NULL THEN ARRAY(SELECT jsonb_array_elements_text(q.missing_ids::jsonb))::uuid[] ELSE ARRAY[q.id] END',
+     `CASE WHEN f.ord IS NOT NULL THEN q.outcome WHEN ${goneTest('q.id', 'q.collection')} THEN 'expired' ELSE q.missing_outcome END`,
+     `CASE WHEN f.ord IS NOT NULL OR ${goneTest('q.id', 'q.collection')} THEN ARRAY[q.id]
+           ELSE ARRAY(SELECT jsonb_array_elements_text(q.missing_ids::jsonb))::uuid[] END`,
    )})
    SELECT * FROM r`,
 );
@@ -156,7 +161,7 @@ const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT_SQL} FO
 /** A search and its audit row, which lists the records disclosed. */
 const SEARCH = statement(
   'ward_search',
-  `WITH r AS (SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] ORDER BY id LIMIT $3),
+  `WITH r AS (SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND lookup @> $2::bytea[] AND ${LIVE()} ORDER BY id LIMIT $3),
    a AS (${auditInsert(4, { disclosedBy: 'r' })})
    SELECT * FROM r ORDER BY id`,
 );
@@ -164,9 +169,10 @@ const SEARCH = statement(
 const TOKEN_HOLDERS = statement(
   'ward_token_holders',
   `SELECT t.ord, h.record_id::text AS record_id, h.collection, h.field FROM unnest($1::bytea[]) WITH ORDINALITY AS t(token, ord)
-   CROSS JOIN LATERAL (SELECT record_id, collection, field FROM ward_tokens WHERE token = t.token LIMIT 1) AS h`,
+   CROSS JOIN LATERAL (SELECT k.record_id, k.collection, k.field FROM ward_tokens k JOIN ward_records w ON w.id = k.record_id
+                       WHERE k.token = t.token AND ${LIVE('w')} LIMIT 1) AS h`,
 );
-const BY_IDS = statement('ward_records_by_ids', `SELECT ${COLUMNS} FROM ward_records WHERE id = ANY($1::uuid[])`);
+const BY_IDS = statement('ward_records_by_ids', `SELECT ${COLUMNS} FROM ward_records WHERE id = ANY($1::uuid[]) AND ${LIVE()}`);
 /** A delete, its audit row (the caller's row for a missing record when there is none) and, given, its events. */
 const DELETE = variants(
   'ward_delete_record',
@@ -394,7 +400,13 @@ export async function tokenHolders(q: Queryable, tokens: readonly string[]): Pro
   return out;
 }
 
-/** Records by id (the caller audits the disclosure). */
+/** Whether retention took the record (past its expiry, or purged): it answers as gone, not as never there. */
+export async function isGone(q: Queryable, collection: string, id: string): Promise<boolean> {
+  const [row] = await q.query<{ gone: boolean }>(`SELECT ${goneTest('$1::uuid', '$2::text')} AS gone`, [id, collection]);
+  return row?.gone === true;
+}
+
+/** Records by id, none past its expiry (the caller audits the disclosure). */
 export async function selectByIds(q: Queryable, ids: readonly string[]): Promise<RecordRow[]> {
   return (await q.query(BY_IDS, [ids])).map(toRecordRow);
 }

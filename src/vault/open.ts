@@ -172,6 +172,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
       crypto: fieldCrypto(options.cryptoThreads),
       egress: { allowPrivate: cfg.egress.allow_private, ca: caFile(cfg.egress.ca_file) },
       alerts: alertSettings(cfg, options.env ?? process.env),
+      retention: cfg.retention,
     });
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});

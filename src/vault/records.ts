@@ -22,7 +22,7 @@ import {
 } from '../schema/collection.js';
 import { applyMask } from '../schema/mask.js';
 import type { FieldValue } from '../schema/types.js';
-import type { Db } from '../store/db.js';
+import type { Db, Queryable } from '../store/db.js';
 import { insertOutbox } from '../store/events.js';
 import * as records from '../store/records.js';
 import { Coalescer } from '../util/coalesce.js';
@@ -186,7 +186,7 @@ export class Records {
       found: await this.trail.committing(1, () => this.reads.run({ collection: c.name, id: rid, audit })),
       grant,
     }));
-    if (!found) throw notFound(c);
+    if (!found) throw await this.missing(c, rid);
     return this.view(c, found, fields, grant, options.masked ?? false);
   }
 
@@ -213,8 +213,10 @@ export class Records {
       const out = await this.trail.transaction(async (tx, writeAudit) => {
         const current = await records.lockRecord(tx, c.name, rid);
         // A record that is not there is not_found before the patch is judged: its id, only what
-        // the caller sent, is then not kept in the audit row (see AuditTrail.run).
-        if (!current) throw notFound(c);
+        // the caller sent, is then not kept in the audit row (see AuditTrail.run). One retention
+        // took is gone (record_expired), and may not be brought back by an update.
+        if (!current) throw await this.missing(c, rid, tx);
+        if (current.expiresAt && current.expiresAt.getTime() <= Date.now()) throw expired(c);
         const { values: changes, removed } = validateRecord(c, patch, 'partial');
         const values = await this.codec.open(c, current, [...c.fields.values()], tx);
         for (const name of removed) values.delete(name);
@@ -276,7 +278,12 @@ export class Records {
           });
       }),
     );
-    if (!found) throw notFound(c);
+    if (!found) throw await this.missing(c, rid);
+  }
+
+  /** Why a record is not there: retention took it (record_expired, 410) or it never was (not_found). */
+  private async missing(c: Collection, id: string, q: Queryable = this.db): Promise<WardError> {
+    return (await records.isGone(q, c.name, id)) ? expired(c) : notFound(c);
   }
 
   /** Equality search on searchable fields, through their blind indexes. */
@@ -392,3 +399,5 @@ export function checkId(id: string): string {
 }
 
 const notFound = (c: Collection) => new WardError('not_found', `no such record in collection ${c.name}`);
+const expired = (c: Collection) =>
+  new WardError('record_expired', `this record of ${c.name} has passed its retention period and is no longer served`);

@@ -33,6 +33,7 @@ import { RecordCodec } from './codec.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
 import { LoginGuard } from './logins.js';
 import { type ReadOptions, Records, type RecordView, type SearchOptions } from './records.js';
+import { type Hold, type PurgeReport, Retention, type RetentionSettings } from './retention.js';
 import { Tokens } from './tokens.js';
 import { type AuditObserver, AuditTrail } from './trail.js';
 
@@ -60,6 +61,8 @@ export interface VaultParts {
   egress?: { allowPrivate: boolean; ca?: string | undefined };
   /** Where alerts go (see vault/alerts); none when undefined. */
   alerts?: AlertSettings | undefined;
+  /** The purge job (see vault/retention); default a 30-day archive grace, hourly, 500 per batch. */
+  retention?: RetentionSettings;
 }
 
 export class Vault {
@@ -77,6 +80,7 @@ export class Vault {
   private readonly callers: Callers;
   private readonly agreements: Agreements;
   private readonly breakGlass: BreakGlass;
+  private readonly retention: Retention;
   readonly events: EventsService;
 
   constructor(parts: VaultParts) {
@@ -113,6 +117,12 @@ export class Vault {
     this.alerts = new Alerts(parts.alerts, parts.events.space, () => this.egress());
     this.breakGlass = new BreakGlass(db, policy, this.trail, (a) => this.alerts.raise(a));
     this.callers = new Callers(policy, this.trail, this.keys, this.logins, this.breakGlass);
+    this.retention = new Retention(
+      db,
+      this.trail,
+      collections,
+      parts.retention ?? { archiveGraceMs: 30 * 86_400_000, everyMs: 3_600_000, batch: 500 },
+    );
     // A lockout starting is an alert: the client address or the key's prefix, the count, the end.
     this.logins.onLockoutStarted((l) =>
       this.alerts.raise({
@@ -202,16 +212,42 @@ export class Vault {
   /** Seals and verifies the audit log in the background, and relays change events (see EventsService.start). */
   async startBackground(
     o: { sealEveryMs: number | null; verifyEveryMs: number | null },
-    on: UpkeepHandlers & Parameters<EventsService['start']>[0],
+    on: UpkeepHandlers & Parameters<EventsService['start']>[0] & { retentionFailed?: (e: unknown) => void },
   ): Promise<void> {
     this.audit.startUpkeep(o.sealEveryMs, o.verifyEveryMs, on);
     await this.events.start(on);
+    this.retention.start(on.retentionFailed ?? (() => {}));
   }
 
   /** Stops the background work; seals what the last requests wrote. */
   async stopBackground(): Promise<void> {
+    await this.retention.stop();
     await this.events.stop();
     await this.audit.stopUpkeep();
+  }
+
+  // --- retention and legal holds (see vault/retention) ----------------------------------------
+
+  /** One purge now (`ward retention run`); `dryRun` reports what would go. */
+  runRetention(o: { dryRun?: boolean } = {}): Promise<PurgeReport> {
+    return this.retention.run(o);
+  }
+
+  /** Puts an archived record back under a legal hold (operator only; audited). */
+  restoreRecord(collection: string, id: string, reason: string, ctx: RequestContext = OPERATOR): Promise<Hold> {
+    return this.retention.restore(collection, id, reason, ctx);
+  }
+
+  addHold(collection: string, id: string, reason: string, ctx: RequestContext = OPERATOR): Promise<Hold> {
+    return this.retention.addHold(collection, id, reason, ctx);
+  }
+
+  holds(ctx: RequestContext = OPERATOR): Promise<Hold[]> {
+    return this.retention.holds(ctx);
+  }
+
+  removeHold(id: string, ctx: RequestContext = OPERATOR): Promise<void> {
+    return this.retention.removeHold(id, ctx);
   }
 
   // --- collections and records ---------------------------------------------------------------

@@ -23,7 +23,7 @@ function counting(db: Db) {
     async query<R extends Row = Row>(sql: string | Statement, params?: readonly unknown[]) {
       const rows = await db.query<R>(sql, params);
       const text = sqlText(sql);
-      if (text.includes('FROM ward_tokens WHERE token')) await race?.();
+      if (text.includes('FROM ward_tokens k JOIN ward_records')) await race?.();
       if (/ward_records|ward_tokens/.test(text) && !/^\s*(WITH|INSERT|UPDATE|DELETE)/i.test(text)) {
         seen.rows += rows.length;
         seen.statements.push(text.slice(0, 60));
