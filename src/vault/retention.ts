@@ -111,8 +111,8 @@ export class Retention {
     for (const [collection, days] of await this.changedRetention()) reapplied.push(await this.reapply(collection, days));
     const totals = new Map<string, { collection: string; archived: number; removed: number; held: number }>();
     const total = (c: string) => {
-      let t = totals.get(c);
-      if (!t) totals.set(c, (t = { collection: c, archived: 0, removed: 0, held: 0 }));
+      const t = totals.get(c) ?? { collection: c, archived: 0, removed: 0, held: 0 };
+      totals.set(c, t);
       return t;
     };
     for (;;) {
