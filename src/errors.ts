@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   not_searchable: { status: 422, title: 'Field is not searchable' },
   not_found: { status: 404, title: 'Record not found' },
   record_expired: { status: 410, title: 'The record has passed its retention period and is no longer served' },
+  key_in_use: { status: 409, title: 'Records still use this data key version' },
   unique_violation: { status: 409, title: 'Unique field already holds this value' },
   invalid_token: { status: 422, title: 'Token is malformed or unknown' },
   invalid_request: { status: 400, title: 'Request is malformed' },

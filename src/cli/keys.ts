@@ -1,9 +1,11 @@
 /** `ward migrate` and `ward keys ...`. */
+
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import { migrate } from '../store/migrate.js';
 import { assertSameSpace, openDb } from '../vault/open.js';
-import type { Cli } from './run.js';
+import { type Cli, integer } from './run.js';
 
 export function registerKeys(program: Command, cli: Cli): void {
   program
@@ -40,6 +42,53 @@ export function registerKeys(program: Command, cli: Cli): void {
         const rotated: Record<string, number> = {};
         for (const name of names) rotated[name] = await v.rotateKey(name);
         await cli.printJson({ rotated });
+      }),
+    );
+
+  keys
+    .command('rewrap [collection]')
+    .description('re-encrypt records to the active data key version, in batches, online; resumes where it stopped')
+    .option('--all', 'every collection')
+    .option('--batch <n>', 'records per batch (one transaction each)', (v) => integer(v, '--batch', 1, 10_000), 200)
+    .option('--rate <n>', 'at most this many records a second', (v) => integer(v, '--rate', 1, 1_000_000))
+    .action((collection: string | undefined, o: { all?: boolean; batch: number; rate?: number }) =>
+      cli.withVault(async (v) => {
+        const names = o.all ? v.collectionList().map((c) => c.name) : collection ? [v.collection(collection).name] : [];
+        if (!names.length) throw new WardError('invalid_request', 'name a collection to rewrap, or pass --all');
+        const tty = cli.io.stderr.isTTY === true;
+        for (const name of names) {
+          const bar = tty
+            ? new cliProgress.SingleBar(
+                { stream: cli.io.stderr, format: `rewrapping ${name} {bar} {value}/{total} records`, hideCursor: true },
+                cliProgress.Presets.shades_classic,
+              )
+            : undefined;
+          let started = false;
+          const last = await v
+            .rewrapKeys(name, {
+              batch: o.batch,
+              ...(o.rate ? { rate: o.rate } : {}),
+              onProgress: (p) => {
+                if (bar) {
+                  if (!started) bar.start(p.total, 0);
+                  started = true;
+                  bar.update(p.done);
+                } else cli.io.stderr.write(`${JSON.stringify(p)}\n`);
+              },
+            })
+            .finally(() => bar?.stop());
+          await cli.printJson({ collection: name, version: last.version, rewrapped: last.done });
+        }
+      }),
+    );
+
+  keys
+    .command('retire <collection> <version>')
+    .description('destroy a data key version no record uses (refused while any does, and for the active one)')
+    .action((collection: string, version: string) =>
+      cli.withVault(async (v) => {
+        await v.retireKey(collection, integer(version, 'version', 1, 1_000_000));
+        await cli.printJson({ retired: { collection, version: Number(version) } });
       }),
     );
 }

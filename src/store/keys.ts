@@ -77,6 +77,34 @@ export async function rewrapKey(q: Queryable, row: KeyRow, wrapped: Buffer): Pro
   return done.length === 1;
 }
 
+/** Records (served or archived) of a collection not on `version`. */
+export async function countNotOn(q: Queryable, collection: string, version: number): Promise<number> {
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_records WHERE collection = $1 AND key_version <> $2', [
+    collection,
+    version,
+  ]);
+  return row?.n ?? 0;
+}
+
+/** Records, served or archived, that a data key version protects. */
+export async function countOnVersion(q: Queryable, collection: string, version: number): Promise<number> {
+  const [row] = await q.query<{ n: number }>(
+    `SELECT (SELECT count(*) FROM ward_records WHERE collection = $1 AND key_version = $2)
+          + (SELECT count(*) FROM ward_records_archive WHERE collection = $1 AND key_version = $2) AS n`,
+    [collection, version],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Destroys a data key version (its wrapped key): true when there was one. */
+export async function deleteDataKey(q: Queryable, collection: string, version: number): Promise<boolean> {
+  const rows = await q.query(
+    "DELETE FROM ward_keys WHERE collection = $1 AND purpose = 'data' AND version = $2 AND NOT active RETURNING version",
+    [collection, version],
+  );
+  return rows.length > 0;
+}
+
 /** Locks a collection's data keys and returns the highest version (inside a transaction). */
 export async function lockDataKeys(q: Queryable, collection: string): Promise<number> {
   const rows = await q.query<{ version: number }>(

@@ -410,3 +410,34 @@ export async function isGone(q: Queryable, collection: string, id: string): Prom
 export async function selectByIds(q: Queryable, ids: readonly string[]): Promise<RecordRow[]> {
   return (await q.query(BY_IDS, [ids])).map(toRecordRow);
 }
+
+/**
+ * Up to `limit` records of a collection not on key `version`, after `after` in id order, locked
+ * (rows another transaction holds are skipped: a concurrent rewrap or update has them).
+ */
+export async function selectForRewrap(
+  q: Queryable,
+  collection: string,
+  version: number,
+  after: string,
+  limit: number,
+): Promise<RecordRow[]> {
+  const rows = await q.query(
+    `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND id > $3::uuid AND key_version <> $2 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`,
+    [collection, version, after, limit],
+  );
+  return rows.map(toRecordRow);
+}
+
+/** Sets the ciphertexts and key version of records (rewrap): their values, tokens and lookups are unchanged. */
+export async function rewrapRecords(
+  q: Queryable,
+  version: number,
+  rows: readonly { id: string; sealed: Record<string, string> }[],
+): Promise<void> {
+  await q.query(
+    `UPDATE ward_records w SET key_version = $2, sealed = v.sealed::json
+     FROM unnest($1::uuid[], $3::text[]) AS v(id, sealed) WHERE w.id = v.id`,
+    [rows.map((r) => r.id), version, rows.map((r) => JSON.stringify(r.sealed))],
+  );
+}

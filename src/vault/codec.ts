@@ -70,6 +70,26 @@ export class RecordCodec {
     return out;
   }
 
+  /** A row's ciphertexts sealed again under `key` (rewrap): nothing else of the record changes. */
+  async reseal(c: Collection, row: RecordRow, key: DataKey, q?: Queryable): Promise<Record<string, string>> {
+    const values = await this.open(
+      c,
+      row,
+      [...c.fields.values()].filter((f) => f.encrypted),
+      q,
+    );
+    const names = [...values.keys()];
+    const job: SealJob = {
+      op: 'seal',
+      key: key.key,
+      version: key.version,
+      seal: names.map((n) => [fieldAad(c.name, row.id, n, key.version), JSON.stringify(values.get(n))]),
+      macs: [],
+    };
+    const done = await this.crypto.run(job);
+    return Object.fromEntries(names.map((n, i) => [n, done.sealed[i] as string]));
+  }
+
   /**
    * Decrypts the requested fields of a row; any mismatch is one opaque integrity error. `q` is
    * where a key not yet in memory is read: the caller's transaction, when it holds one.

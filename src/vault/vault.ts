@@ -34,6 +34,7 @@ import { type ConsumerReport, type EventRead, type EventsOptions, EventsService 
 import { LoginGuard } from './logins.js';
 import { type ReadOptions, Records, type RecordView, type SearchOptions } from './records.js';
 import { type Hold, type PurgeReport, Retention, type RetentionSettings } from './retention.js';
+import { Rewrap, type RewrapOptions, type RewrapProgress } from './rewrap.js';
 import { Tokens } from './tokens.js';
 import { type AuditObserver, AuditTrail } from './trail.js';
 
@@ -81,6 +82,7 @@ export class Vault {
   private readonly agreements: Agreements;
   private readonly breakGlass: BreakGlass;
   private readonly retention: Retention;
+  private readonly rewrap: Rewrap;
   readonly events: EventsService;
 
   constructor(parts: VaultParts) {
@@ -117,6 +119,7 @@ export class Vault {
     this.alerts = new Alerts(parts.alerts, parts.events.space, () => this.egress());
     this.breakGlass = new BreakGlass(db, policy, this.trail, (a) => this.alerts.raise(a));
     this.callers = new Callers(policy, this.trail, this.keys, this.logins, this.breakGlass);
+    this.rewrap = new Rewrap(db, keyring, this.codec, this.trail);
     this.retention = new Retention(
       db,
       this.trail,
@@ -361,6 +364,16 @@ export class Vault {
   }
 
   /** Adds a version of the key that signs audit checkpoints. */
+  /** Re-encrypts a collection's records to its active data key version, in batches, online (operator only). */
+  rewrapKeys(collection: string, o: RewrapOptions = {}, ctx: RequestContext = OPERATOR): Promise<RewrapProgress> {
+    return this.rewrap.run(this.collection(collection), ctx, o);
+  }
+
+  /** Destroys a data key version no record uses (operator only; audited). */
+  retireKey(collection: string, version: number, ctx: RequestContext = OPERATOR): Promise<void> {
+    return this.rewrap.retire(this.collection(collection), version, ctx);
+  }
+
   rotateAuditSigningKey(): Promise<number> {
     return this.audit.rotateSigningKey();
   }

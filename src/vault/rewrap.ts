@@ -1,0 +1,123 @@
+/**
+ * Re-encryption to the active key version (`ward keys rewrap`) and retirement of a version no
+ * record uses (`ward keys retire`). A rewrap runs online, in batches: each batch locks its records
+ * (skipping any another transaction holds), seals their fields again under the active key, and
+ * commits them with one audit row naming them. It resumes by itself: killed mid-batch, the batch
+ * rolls back with its audit row, and the next run picks up every record not yet on the active
+ * version, so none is lost, skipped or re-encrypted twice.
+ */
+import type { RequestContext } from '../access/actions.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { WardError } from '../errors.js';
+import type { Collection } from '../schema/collection.js';
+import type { Db } from '../store/db.js';
+import * as keys from '../store/keys.js';
+import * as records from '../store/records.js';
+import type { RecordCodec } from './codec.js';
+import type { AuditTrail } from './trail.js';
+
+const FIRST_ID = '00000000-0000-0000-0000-000000000000';
+
+export interface RewrapProgress {
+  collection: string;
+  version: number;
+  /** Records rewrapped so far in this run. */
+  done: number;
+  /** Records not on the active version when the run started. */
+  total: number;
+}
+
+export interface RewrapOptions {
+  /** Records per batch (one transaction each); default 200. */
+  batch?: number;
+  /** At most this many records a second; default unlimited. */
+  rate?: number;
+  onProgress?: (p: RewrapProgress) => void;
+}
+
+export class Rewrap {
+  constructor(
+    private readonly db: Db,
+    private readonly keyring: Keyring,
+    private readonly codec: RecordCodec,
+    private readonly trail: AuditTrail,
+  ) {}
+
+  /** Re-encrypts a collection's records to its active key version (operator only). */
+  async run(c: Collection, ctx: RequestContext, o: RewrapOptions = {}): Promise<RewrapProgress> {
+    await this.requireOperator(ctx, 'keys.rewrap', c);
+    const batch = o.batch ?? 200;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) throw new WardError('invalid_request', '--batch must be from 1 to 10000');
+    if (o.rate !== undefined && !(o.rate > 0))
+      throw new WardError('invalid_request', '--rate must be a number of records a second above 0');
+    const key = await this.keyring.activeDataKey(c.name);
+    const progress: RewrapProgress = {
+      collection: c.name,
+      version: key.version,
+      done: 0,
+      total: await keys.countNotOn(this.db, c.name, key.version),
+    };
+    o.onProgress?.({ ...progress });
+    const started = Date.now();
+    let after = FIRST_ID;
+    for (;;) {
+      const moved = await this.trail.transaction(async (tx, audit) => {
+        const rows = await records.selectForRewrap(tx, c.name, key.version, after, batch);
+        if (!rows.length) return rows;
+        const resealed = [];
+        for (const row of rows) resealed.push({ id: row.id, sealed: await this.codec.reseal(c, row, key, tx) });
+        await records.rewrapRecords(tx, key.version, resealed);
+        await audit({
+          ...this.trail.row(
+            ctx,
+            'keys.rewrap',
+            c.name,
+            rows.map((r) => r.id),
+            [],
+          ),
+          detail: `${rows.length} record(s) re-encrypted to data key version ${key.version}`,
+        });
+        return rows;
+      });
+      if (!moved.length) break;
+      after = (moved.at(-1) as { id: string }).id;
+      progress.done += moved.length;
+      o.onProgress?.({ ...progress });
+      if (o.rate) {
+        const due = started + (progress.done / o.rate) * 1000;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+    }
+    return progress;
+  }
+
+  /**
+   * Destroys a data key version no record uses, served or archived (operator only): ciphertexts in
+   * backups under it can no longer be read. The active version cannot be retired.
+   */
+  async retire(c: Collection, version: number, ctx: RequestContext): Promise<void> {
+    await this.requireOperator(ctx, 'keys.retire', c);
+    if (!Number.isInteger(version) || version < 1) throw new WardError('invalid_request', 'a key version is a whole number from 1');
+    const active = await this.keyring.activeDataKey(c.name);
+    if (version === active.version)
+      throw new WardError('invalid_request', `version ${version} is ${c.name}'s active data key: rotate, rewrap, then retire it`);
+    const using = await keys.countOnVersion(this.db, c.name, version);
+    if (using > 0)
+      throw new WardError(
+        'key_in_use',
+        `${using} record(s) of ${c.name} still use data key version ${version}: run ward keys rewrap ${c.name} first`,
+      );
+    await this.trail.run(this.trail.row(ctx, 'keys.retire', c.name, [], []), (row) =>
+      this.trail.transaction(async (tx, audit) => {
+        if (!(await keys.deleteDataKey(tx, c.name, version)))
+          throw new WardError('not_found', `${c.name} has no data key version ${version} to retire`);
+        await audit({ ...row, detail: `data key version ${version} destroyed` });
+      }),
+    );
+  }
+
+  private async requireOperator(ctx: RequestContext, action: string, c: Collection): Promise<void> {
+    if (ctx.principal.operator) return;
+    await this.trail.refuse(ctx, action, [], new WardError('forbidden', `keys of ${c.name} are managed by the operator (ward keys)`));
+  }
+}
