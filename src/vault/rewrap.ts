@@ -60,6 +60,7 @@ export class Rewrap {
     o.onProgress?.({ ...progress });
     const started = Date.now();
     let after = FIRST_ID;
+    let movedThisPass = 0;
     for (;;) {
       const moved = await this.trail.transaction(async (tx, audit) => {
         const rows = await records.selectForRewrap(tx, c.name, key.version, after, batch);
@@ -79,7 +80,14 @@ export class Rewrap {
         });
         return rows;
       });
-      if (!moved.length) break;
+      if (!moved.length) {
+        // Rows another transaction held were skipped: while a pass moves any, look again from the start.
+        if (!movedThisPass || !(await keys.countNotOn(this.db, c.name, key.version))) break;
+        after = FIRST_ID;
+        movedThisPass = 0;
+        continue;
+      }
+      movedThisPass += moved.length;
       after = (moved.at(-1) as { id: string }).id;
       progress.done += moved.length;
       o.onProgress?.({ ...progress });
