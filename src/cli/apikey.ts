@@ -45,8 +45,26 @@ export function registerApiKey(program: Command, cli: Cli): void {
 
   apikey
     .command('list')
-    .description('list API keys (never the keys themselves)')
+    .description('list API keys (never the keys themselves); expiringSoon flags active keys ending within 14 days')
     .action(() => withKeys(cli, async (v) => cli.printJson({ keys: await v.listApiKeys() })));
+
+  apikey
+    .command('rotate <idOrPrefix>')
+    .description('issue a successor key for the same role (shown once); the old key ends after the overlap')
+    .option('--overlap <duration>', 'how long the old key keeps working: 12h, 7d, 2w', '7d')
+    .option('--json', 'print {"id": ..., "key": ..., "replaces": ..., "oldExpiresAt": ...}')
+    .action(async (idOrPrefix: string, o: { overlap: string; json?: boolean }) => {
+      const overlap = lifetimeMs(o.overlap, '--overlap');
+      await withKeys(cli, async (v) => {
+        const { old, successor } = await v.rotateApiKey(idOrPrefix, overlap);
+        if (o.json) await cli.printJson({ id: successor.id, key: successor.key, replaces: old.id, oldExpiresAt: old.expiresAt });
+        else
+          await cli.write(
+            `API key for role ${successor.role} (id ${successor.id}${successor.expiresAt ? `, expires ${successor.expiresAt}` : ''}), replacing ${old.id}:\n\n` +
+              `  ${successor.key}\n\nIt is shown only now: store it in your secret manager. The old key stops working at ${old.expiresAt}.\n`,
+          );
+      });
+    });
 
   apikey
     .command('revoke <idOrPrefix>')

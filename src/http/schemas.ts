@@ -80,8 +80,9 @@ export const apiKeySchema = {
     expiresAt: { type: ['string', 'null'] },
     revokedAt: { type: ['string', 'null'] },
     lastUsedAt: { type: ['string', 'null'] },
+    expiringSoon: { type: 'boolean', description: 'active and ending within 14 days: rotate it' },
   },
-  required: ['id', 'name', 'role', 'prefix', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt'],
+  required: ['id', 'name', 'role', 'prefix', 'createdAt', 'expiresAt', 'revokedAt', 'lastUsedAt', 'expiringSoon'],
 } as const;
 
 export const SHARED_SCHEMAS = [problemSchema, recordSchema, auditEventSchema, apiKeySchema];

@@ -75,3 +75,18 @@ export async function revokeApiKey(q: Queryable, idOrPrefix: string): Promise<{ 
   const r = rows[0];
   return r && { id: r.id as string, prefix: r.prefix as string };
 }
+
+/**
+ * Ends an active key at `until` at the latest (an earlier expiry stays) and returns it as it was;
+ * undefined when there is no such active key. The change notifies every server's cache (trigger).
+ */
+export async function expireBy(q: Queryable, idOrPrefix: string, until: Date): Promise<ApiKeyRow | undefined> {
+  const rows = await q.query(
+    `WITH before AS (SELECT * FROM ward_api_keys WHERE (id::text = $1 OR prefix = $1) AND revoked_at IS NULL
+                      AND (expires_at IS NULL OR expires_at > now()) FOR UPDATE),
+     u AS (UPDATE ward_api_keys k SET expires_at = LEAST(coalesce(k.expires_at, $2), $2) FROM before WHERE k.id = before.id)
+     SELECT * FROM before`,
+    [idOrPrefix, until],
+  );
+  return rows[0] && toRow(rows[0]);
+}

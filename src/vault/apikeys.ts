@@ -46,7 +46,12 @@ export interface ApiKeyInfo {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  /** Active and expiring within EXPIRING_DAYS: rotate it (ward apikey rotate). */
+  expiringSoon: boolean;
 }
+
+/** A key expiring within this many days is flagged in the listing. */
+export const EXPIRING_DAYS = 14;
 
 const hash = (secret: string) => digest('sha256', secret, 'buffer');
 
@@ -64,9 +69,9 @@ export class AuthFailure extends WardError {
 }
 
 /** Milliseconds in a duration such as `90d`, `12h`, `2w` or `1y`. */
-export function lifetimeMs(duration: string): number {
+export function lifetimeMs(duration: string, flag = '--expires'): number {
   const m = DURATION.exec(duration);
-  if (!m) throw new WardError('invalid_request', '--expires must be a duration such as 12h, 90d, 2w or 1y');
+  if (!m) throw new WardError('invalid_request', `${flag} must be a duration such as 12h, 90d, 2w or 1y`);
   const hours = { h: 1, d: 24, w: 168, y: 8760 }[m[2] as 'h' | 'd' | 'w' | 'y'];
   return Number(m[1]) * hours * 3_600_000;
 }
@@ -85,6 +90,8 @@ const info = (r: store.ApiKeyRow): ApiKeyInfo => ({
   expiresAt: r.expiresAt?.toISOString() ?? null,
   revokedAt: r.revokedAt?.toISOString() ?? null,
   lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
+  expiringSoon:
+    !r.revokedAt && !!r.expiresAt && r.expiresAt.getTime() > Date.now() && r.expiresAt.getTime() - Date.now() < EXPIRING_DAYS * 86_400_000,
 });
 
 export class ApiKeys {
@@ -167,6 +174,27 @@ export class ApiKeys {
     const id = newRecordId();
     await store.insertApiKey(q, { id, name, role, prefix, secretHash: hash(secret), expiresAt });
     return { id, key: `ward_${prefix}_${secret}`, prefix };
+  }
+
+  /**
+   * Rotates a key (through `q`, a transaction): a successor for the same role, with the old key's
+   * lifetime if it had one, and the old key ending after `overlapMs` (or sooner if it already
+   * would). Returns both; the successor's key itself only here.
+   */
+  async rotate(
+    idOrPrefix: string,
+    overlapMs: number,
+    q: Queryable,
+  ): Promise<{ old: ApiKeyInfo; successor: { id: string; key: string; prefix: string; expiresAt: Date | null } }> {
+    const old = await store.expireBy(q, idOrPrefix, new Date(Date.now() + overlapMs));
+    if (!old) throw new WardError('not_found', 'no such active API key');
+    const lifetime = old.expiresAt ? old.expiresAt.getTime() - old.createdAt.getTime() : undefined;
+    const expiresAt = lifetime === undefined ? null : new Date(Date.now() + lifetime);
+    const name = old.name.endsWith(' (rotated)') ? old.name : `${old.name.slice(0, 190)} (rotated)`;
+    const created = await this.create(old.role, name, expiresAt, q);
+    this.evict(old.prefix);
+    const ended = new Date(Math.min(old.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY, Date.now() + overlapMs));
+    return { old: info({ ...old, expiresAt: ended }), successor: { ...created, expiresAt } };
   }
 
   async list(): Promise<ApiKeyInfo[]> {

@@ -113,6 +113,21 @@ export class Callers {
     });
   }
 
+  /**
+   * Rotates an API key: a successor for the same role (its key shown once, here), the old key
+   * ending after the overlap. Operator and admin roles; audited with both ids.
+   */
+  async rotateKey(idOrPrefix: string, overlapMs: number, ctx: RequestContext): Promise<{ old: ApiKeyInfo; successor: CreatedApiKey }> {
+    await this.requireAdmin(ctx, 'apikey.rotate');
+    return this.trail.run(this.trail.row(ctx, 'apikey.rotate', null, [], []), (audit) =>
+      this.trail.transaction(async (tx, writeAudit) => {
+        const { old, successor } = await this.apiKeys.rotate(idOrPrefix, overlapMs, tx);
+        await writeAudit({ ...audit, recordIds: [old.id, successor.id] });
+        return { old, successor: { ...successor, role: old.role, expiresAt: successor.expiresAt?.toISOString() ?? null } };
+      }),
+    );
+  }
+
   /** Revokes an API key by id (or, for the operator, its prefix); effective on its next request. */
   async revokeKey(idOrPrefix: string, ctx: RequestContext): Promise<void> {
     await this.requireAdmin(ctx, 'apikey.revoke');

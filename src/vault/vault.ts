@@ -389,6 +389,11 @@ export class Vault {
   }
 
   /** Revokes an API key by id (or, for the operator, its prefix); effective on its next request. */
+  /** A successor key for the same role; the old one ends after `overlapMs` (operator and admin roles; audited). */
+  rotateApiKey(idOrPrefix: string, overlapMs: number, ctx: RequestContext = OPERATOR): ReturnType<Callers['rotateKey']> {
+    return this.callers.rotateKey(idOrPrefix, overlapMs, ctx);
+  }
+
   revokeApiKey(idOrPrefix: string, ctx: RequestContext = OPERATOR): Promise<void> {
     return this.callers.revokeKey(idOrPrefix, ctx);
   }

@@ -226,6 +226,7 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       '/v1/audit/break-glass/{id}/review': ['post'],
       '/v1/admin/api-keys': ['get', 'post'],
       '/v1/admin/api-keys/{id}': ['delete'],
+      '/v1/admin/api-keys/{id}/rotate': ['post'],
     });
     const get = doc.paths['/v1/collections/{c}/records/{id}'].get;
     expect(get.security).toEqual([{ apiKey: [] }]);

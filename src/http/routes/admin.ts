@@ -55,6 +55,45 @@ export function adminRoutes({ plain, json }: Scopes, vault: Vault): void {
     async (request) => ({ keys: await vault.listApiKeys(ctxOf(request)) }),
   );
 
+  json.post<{ Params: { id: string }; Body: { overlap?: string } }>(
+    '/v1/admin/api-keys/:id/rotate',
+    {
+      schema: {
+        summary: 'Rotate an API key: a successor for the same role (the key in this answer only); the old key ends after the overlap',
+        tags,
+        security,
+        params: apiKeyParams,
+        body: {
+          type: 'object',
+          properties: {
+            overlap: { type: 'string', pattern: '^[0-9]{1,5}[hdwy]$', description: 'how long the old key keeps working (default 7d)' },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              id: { type: 'string', format: 'uuid' },
+              key: { type: 'string', description: 'the whole successor key: store it now, it is not shown again' },
+              prefix: { type: 'string' },
+              role: { type: 'string' },
+              expiresAt: { type: ['string', 'null'] },
+              replaces: { type: 'string', format: 'uuid' },
+              oldExpiresAt: { type: ['string', 'null'] },
+            },
+          },
+          ...problems(400, 404, 413, 415),
+        },
+      },
+    },
+    async (request, reply) => {
+      const overlap = lifetimeMs(request.body?.overlap ?? '7d', 'overlap');
+      const { old, successor } = await vault.rotateApiKey(request.params.id, overlap, ctxOf(request));
+      return reply.code(201).send({ ...successor, replaces: old.id, oldExpiresAt: old.expiresAt });
+    },
+  );
+
   plain.delete<{ Params: { id: string } }>(
     '/v1/admin/api-keys/:id',
     {
