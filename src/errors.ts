@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   validation_failed: { status: 422, title: 'Validation failed' },
   not_searchable: { status: 422, title: 'Field is not searchable' },
   not_found: { status: 404, title: 'Record not found' },
+  record_held: { status: 409, title: 'The record is under a legal hold' },
   record_expired: { status: 410, title: 'The record has passed its retention period and is no longer served' },
   key_in_use: { status: 409, title: 'Records still use this data key version' },
   unique_violation: { status: 409, title: 'Unique field already holds this value' },

@@ -58,7 +58,7 @@ export const auditEventSchema = {
     recordIds: { type: 'array', items: str },
     fields: { type: 'array', items: str },
     purpose: { type: ['string', 'null'] },
-    outcome: { type: 'string', enum: ['allowed', 'denied', 'not_found', 'failed', 'unauthenticated'] },
+    outcome: { type: 'string', enum: ['allowed', 'denied', 'not_found', 'expired', 'failed', 'unauthenticated'] },
     reason: { type: ['string', 'null'] },
     requestId: { type: ['string', 'null'] },
     client: { type: ['string', 'null'] },

@@ -77,9 +77,9 @@ export async function rewrapKey(q: Queryable, row: KeyRow, wrapped: Buffer): Pro
   return done.length === 1;
 }
 
-/** Records (served or archived) of a collection not on `version`. */
+/** Records of a collection on a key version older than `version`. */
 export async function countNotOn(q: Queryable, collection: string, version: number): Promise<number> {
-  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_records WHERE collection = $1 AND key_version <> $2', [
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_records WHERE collection = $1 AND key_version < $2', [
     collection,
     version,
   ]);
@@ -94,6 +94,15 @@ export async function countOnVersion(q: Queryable, collection: string, version: 
     [collection, version],
   );
   return Number(row?.n ?? 0);
+}
+
+/** When a collection's active data key version was made active (its creation). */
+export async function activeSince(q: Queryable, collection: string): Promise<Date | undefined> {
+  const [row] = await q.query<{ created_at: Date }>(
+    "SELECT created_at FROM ward_keys WHERE collection = $1 AND purpose = 'data' AND active",
+    [collection],
+  );
+  return row?.created_at;
 }
 
 /** Destroys a data key version (its wrapped key): true when there was one. */

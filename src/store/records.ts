@@ -157,7 +157,10 @@ const GET_MANY = statement(
 const INSERT_EACH = variants('ward_insert_each', (_u, events) =>
   insertRecordset(auditEachInsert('q'), `q AS (${AUDIT_EACH(3)}),\n  `, eventsCte(events, 3 + AUDIT_PARAMS)),
 );
-const SELECT_FOR_UPDATE = statement('ward_select_record_lock', `${SELECT_SQL} FOR UPDATE`);
+const SELECT_FOR_UPDATE = statement(
+  'ward_select_record_lock',
+  `SELECT ${COLUMNS}, NOT ${LIVE()} AS expired FROM ward_records WHERE id = $1 AND collection = $2 FOR UPDATE`,
+);
 /** A search and its audit row, which lists the records disclosed. */
 const SEARCH = statement(
   'ward_search',
@@ -176,10 +179,10 @@ const BY_IDS = statement('ward_records_by_ids', `SELECT ${COLUMNS} FROM ward_rec
 /** A delete, its audit row (the caller's row for a missing record when there is none) and, given, its events. */
 const DELETE = variants(
   'ward_delete_record',
-  (_u, events) => `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 RETURNING id, tokens),
+  (_u, events) => `WITH r AS (DELETE FROM ward_records WHERE id = $1 AND collection = $2 AND ${LIVE()} RETURNING id, tokens),
    u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM r)),
    t AS (${TOKENS_GONE}),
-   a AS (${auditInsert(3, { ifMissingOf: 'r' })})${eventsCte(events, 3 + AUDIT_PARAMS_IF_MISSING)}
+   a AS (${auditInsert(3, { ifMissingOf: 'r', gone: { test: goneTest('$1::uuid', '$2::text'), id: '$1::uuid' } })})${eventsCte(events, 3 + AUDIT_PARAMS_IF_MISSING)}
    SELECT count(*)::int AS n FROM r`,
 );
 
@@ -318,9 +321,10 @@ export async function insertEach(q: Queryable, writes: readonly Write[]): Promis
 }
 
 /** Reads and locks a record inside the caller's transaction (no audit: the caller writes it). */
-export async function lockRecord(q: Queryable, collection: string, id: string): Promise<RecordRow | undefined> {
+/** A record locked for the caller's transaction, and whether it is past its expiry (by the database's clock). */
+export async function lockRecord(q: Queryable, collection: string, id: string): Promise<(RecordRow & { expired: boolean }) | undefined> {
   const [row] = await q.query(SELECT_FOR_UPDATE, [id, collection]);
-  return row && toRecordRow(row);
+  return row && { ...toRecordRow(row), expired: row.expired === true };
 }
 
 /** Rewrites a record locked by the caller's transaction; returns its new version. */
@@ -412,7 +416,7 @@ export async function selectByIds(q: Queryable, ids: readonly string[]): Promise
 }
 
 /**
- * Up to `limit` records of a collection not on key `version`, after `after` in id order, locked
+ * Up to `limit` records of a collection on a key version older than `version`, after `after` in id order, locked
  * (rows another transaction holds are skipped: a concurrent rewrap or update has them).
  */
 export async function selectForRewrap(
@@ -423,7 +427,7 @@ export async function selectForRewrap(
   limit: number,
 ): Promise<RecordRow[]> {
   const rows = await q.query(
-    `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND id > $3::uuid AND key_version <> $2 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`,
+    `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND id > $3::uuid AND key_version < $2 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED`,
     [collection, version, after, limit],
   );
   return rows.map(toRecordRow);

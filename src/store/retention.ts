@@ -33,6 +33,7 @@ export async function reapplyBatch(
     `WITH b AS (SELECT id FROM ward_records WHERE collection = $1 AND id > $2::uuid ORDER BY id LIMIT $4),
      u AS (UPDATE ward_records w SET expires_at = CASE WHEN $3::int IS NULL THEN NULL ELSE w.created_at + make_interval(days => $3::int) END
            FROM b WHERE w.id = b.id
+             AND NOT (w.expires_at IS NULL AND ${HELD('w.id')})
              AND w.expires_at IS DISTINCT FROM (CASE WHEN $3::int IS NULL THEN NULL ELSE w.created_at + make_interval(days => $3::int) END)
            RETURNING w.id)
      SELECT (SELECT id::text FROM b ORDER BY id DESC LIMIT 1) AS last, (SELECT count(*)::int FROM u) AS changed`,
@@ -66,15 +67,13 @@ export async function archiveExpired(q: Queryable, limit: number, graceSeconds: 
   return q.query(
     `WITH v AS (SELECT id FROM ward_records r WHERE expires_at <= now() AND NOT ${HELD('r.id')}
                 ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),
-     u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM v) RETURNING record_id, field, value),
      d AS (DELETE FROM ward_records r USING v WHERE r.id = v.id
            RETURNING r.id, r.collection, r.version, r.key_version, r.public, r.sealed, r.tokens, r.lookup, r.created_at, r.updated_at, r.expires_at),
      t AS (DELETE FROM ward_tokens k USING d, json_each_text(d.tokens) AS j WHERE k.record_id = d.id AND k.token = convert_to(j.value, 'UTF8')),
      x AS (INSERT INTO ward_records_archive (id, collection, version, key_version, public, sealed, tokens, lookup, created_at, updated_at,
                                             expires_at, unique_entries, purge_after)
            SELECT d.id, d.collection, d.version, d.key_version, d.public, d.sealed, d.tokens, d.lookup, d.created_at, d.updated_at, d.expires_at,
-                  coalesce((SELECT jsonb_agg(jsonb_build_object('field', u.field, 'value', encode(u.value, 'hex'))) FROM u WHERE u.record_id = d.id), '[]'),
-                  now() + make_interval(secs => $2::double precision)
+                  '[]', now() + make_interval(secs => $2::double precision)
            FROM d),
      g AS (INSERT INTO ward_gone (id, collection) SELECT id, collection FROM d ON CONFLICT (id) DO NOTHING)
      SELECT id::text AS id, collection FROM d ORDER BY collection, id`,
@@ -82,27 +81,27 @@ export async function archiveExpired(q: Queryable, limit: number, graceSeconds: 
   );
 }
 
-/** Removes for good up to `limit` archived records past their grace that no hold keeps. */
+/** Removes for good up to `limit` archived records past their grace that no hold keeps, and the unique values they kept. */
 export async function removeArchived(q: Queryable, limit: number): Promise<{ id: string; collection: string }[]> {
   return q.query(
-    `DELETE FROM ward_records_archive WHERE id IN (
+    `WITH d AS (DELETE FROM ward_records_archive WHERE id IN (
        SELECT id FROM ward_records_archive a WHERE purge_after <= now() AND NOT ${HELD('a.id')}
        ORDER BY purge_after LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING id::text AS id, collection`,
+     RETURNING id, collection),
+     u AS (DELETE FROM ward_unique WHERE record_id IN (SELECT id FROM d))
+     SELECT id::text AS id, collection FROM d`,
     [limit],
   );
 }
 
-/** Puts an archived record back, its expiry cleared (a hold keeps it), with its tokens and unique entries; its collection, or undefined. */
+/** Puts an archived record back (within its grace), its expiry cleared (a hold keeps it), with its tokens; its collection, or undefined. */
 export async function restoreArchived(q: Queryable, id: string): Promise<string | undefined> {
   const [row] = await q.query<{ collection: string }>(
-    `WITH a AS (DELETE FROM ward_records_archive WHERE id = $1 RETURNING *),
+    `WITH a AS (DELETE FROM ward_records_archive WHERE id = $1 AND purge_after > now() RETURNING *),
      r AS (INSERT INTO ward_records (id, collection, version, key_version, public, sealed, tokens, lookup, created_at, updated_at, expires_at)
            SELECT id, collection, version, key_version, public, sealed, tokens, lookup, created_at, now(), NULL FROM a
            RETURNING id, collection, tokens),
      t AS (${TOKENS_OF('r')}),
-     u AS (INSERT INTO ward_unique (collection, field, value, record_id)
-           SELECT a.collection, e->>'field', decode(e->>'value', 'hex'), a.id FROM a, jsonb_array_elements(a.unique_entries) AS e),
      g AS (DELETE FROM ward_gone WHERE id = $1)
      SELECT collection FROM a`,
     [id],
@@ -110,14 +109,23 @@ export async function restoreArchived(q: Queryable, id: string): Promise<string 
   return row?.collection;
 }
 
-/** Where a record is: served (live or expired), archived, or nowhere. */
-export async function recordPlace(q: Queryable, collection: string, id: string): Promise<'records' | 'archive' | undefined> {
-  const [row] = await q.query<{ place: string | null }>(
-    `SELECT CASE WHEN EXISTS (SELECT 1 FROM ward_records WHERE id = $1 AND collection = $2) THEN 'records'
-                 WHEN EXISTS (SELECT 1 FROM ward_records_archive WHERE id = $1 AND collection = $2) THEN 'archive' END AS place`,
-    [id, collection],
-  );
-  return (row?.place as 'records' | 'archive' | null) ?? undefined;
+/**
+ * Where a record is: served (live or expired), archived (within its grace), or nowhere. Inside a
+ * transaction, `lock` keeps the purge (which skips locked rows) from moving it until commit.
+ */
+export async function recordPlace(q: Queryable, collection: string, id: string, lock = false): Promise<'records' | 'archive' | undefined> {
+  const how = lock ? ' FOR KEY SHARE' : '';
+  if ((await q.query(`SELECT 1 FROM ward_records WHERE id = $1 AND collection = $2${how}`, [id, collection])).length) return 'records';
+  const archived = await q.query(`SELECT 1 FROM ward_records_archive WHERE id = $1 AND collection = $2 AND purge_after > now()${how}`, [
+    id,
+    collection,
+  ]);
+  return archived.length ? 'archive' : undefined;
+}
+
+/** Whether a hold keeps the record. */
+export async function isHeld(q: Queryable, id: string): Promise<boolean> {
+  return (await q.query(`SELECT 1 WHERE ${HELD('$1::uuid')}`, [id])).length > 0;
 }
 
 export interface HoldRow {

@@ -70,20 +70,27 @@ export class RecordCodec {
     return out;
   }
 
-  /** A row's ciphertexts sealed again under `key` (rewrap): nothing else of the record changes. */
+  /**
+   * A row's ciphertexts sealed again under `key` (rewrap), every one it holds, whether or not the
+   * configuration still declares its field: nothing else of the record changes.
+   */
   async reseal(c: Collection, row: RecordRow, key: DataKey, q?: Queryable): Promise<Record<string, string>> {
-    const values = await this.open(
-      c,
-      row,
-      [...c.fields.values()].filter((f) => f.encrypted),
-      q,
-    );
-    const names = [...values.keys()];
+    const names = Object.keys(row.sealed);
+    if (!names.length) return {};
+    const old = await this.keyring.dataKey(c.name, row.keyVersion, q);
+    if (!old) throw integrityError();
+    const opened = await this.crypto.run({
+      op: 'open',
+      key: old,
+      version: row.keyVersion,
+      open: names.map((n) => [fieldAad(c.name, row.id, n, row.keyVersion), row.sealed[n] as string]),
+    } satisfies OpenJob);
+    if (opened.some((t) => t === null)) throw integrityError();
     const job: SealJob = {
       op: 'seal',
       key: key.key,
       version: key.version,
-      seal: names.map((n) => [fieldAad(c.name, row.id, n, key.version), JSON.stringify(values.get(n))]),
+      seal: names.map((n, i) => [fieldAad(c.name, row.id, n, key.version), opened[i] as string]),
       macs: [],
     };
     const done = await this.crypto.run(job);

@@ -25,6 +25,7 @@ import type { FieldValue } from '../schema/types.js';
 import type { Db, Queryable } from '../store/db.js';
 import { insertOutbox } from '../store/events.js';
 import * as records from '../store/records.js';
+import { isHeld } from '../store/retention.js';
 import { Coalescer } from '../util/coalesce.js';
 import type { RecordCodec } from './codec.js';
 import type { AuditTrail } from './trail.js';
@@ -216,7 +217,7 @@ export class Records {
         // the caller sent, is then not kept in the audit row (see AuditTrail.run). One retention
         // took is gone (record_expired), and may not be brought back by an update.
         if (!current) throw await this.missing(c, rid, tx);
-        if (current.expiresAt && current.expiresAt.getTime() <= Date.now()) throw expired(c);
+        if (current.expired) throw expired(c);
         const { values: changes, removed } = validateRecord(c, patch, 'partial');
         const values = await this.codec.open(c, current, [...c.fields.values()], tx);
         for (const name of removed) values.delete(name);
@@ -253,22 +254,26 @@ export class Records {
     };
     const found = await this.trail.operation(op, (audit) =>
       this.trail.committing(1, async () => {
+        // A legal hold keeps the record from any deletion, retention's or a caller's.
+        if (await isHeld(this.db, rid)) throw new WardError('record_held', `this record of ${c.name} is under a legal hold`);
         if (!this.events.carries(c.name, 'delete')) return records.deleteRecord(this.db, c.name, rid, audit);
         // Its events need what the record held (tokens of key fields, public values, its version).
         return this.db
           .transaction(async (tx) => {
             const current = await records.lockRecord(tx, c.name, rid);
-            const events = current
-              ? this.events.rows({
-                  collection: c,
-                  action: 'delete',
-                  recordId: rid,
-                  version: current.version + 1,
-                  fields: [],
-                  tokens: current.tokens,
-                  public: current.public,
-                })
-              : [];
+            // An expired record is retention's to remove (the statement leaves it): no event for it.
+            const events =
+              current && !current.expired
+                ? this.events.rows({
+                    collection: c,
+                    action: 'delete',
+                    recordId: rid,
+                    version: current.version + 1,
+                    fields: [],
+                    tokens: current.tokens,
+                    public: current.public,
+                  })
+                : [];
             const found = await records.deleteRecord(tx, c.name, rid, audit, events);
             return { found, events };
           })

@@ -77,11 +77,15 @@ export class Retention {
     };
     this.timer = setInterval(tick, this.settings.everyMs);
     this.timer.unref();
-    setTimeout(tick, 1_000).unref();
+    this.first = setTimeout(tick, 1_000);
+    this.first.unref();
   }
+
+  private first: NodeJS.Timeout | undefined;
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.first);
     this.timer = undefined;
     await this.running;
     await this.leader.resign();
@@ -205,6 +209,8 @@ export class Retention {
     const hold = { id: newRecordId(), collection: c.name, recordId: rid, reason: why, by: ctx.principal.id };
     await this.trail.run(this.trail.row(ctx, 'hold.add', c.name, [rid], []), (row) =>
       this.trail.transaction(async (tx, audit) => {
+        // Locked until the hold commits: the purge skips it meanwhile, and sees the hold after.
+        if (!(await store.recordPlace(tx, c.name, rid, true))) throw new WardError('not_found', `no record of ${c.name} has this id`);
         await store.insertHold(tx, hold);
         await audit(row);
       }),

@@ -17,6 +17,8 @@ import type { RecordCodec } from './codec.js';
 import type { AuditTrail } from './trail.js';
 
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
+/** How long a version must have been active before an older one may be destroyed. */
+const RETIRE_AFTER_MS = 60_000;
 
 export interface RewrapProgress {
   collection: string;
@@ -103,22 +105,42 @@ export class Rewrap {
    * Destroys a data key version no record uses, served or archived (operator only): ciphertexts in
    * backups under it can no longer be read. The active version cannot be retired.
    */
-  async retire(c: Collection, version: number, ctx: RequestContext): Promise<void> {
+  async retire(c: Collection, version: number, ctx: RequestContext, settleMs = RETIRE_AFTER_MS): Promise<void> {
     await this.requireOperator(ctx, 'keys.retire', c);
     if (!Number.isInteger(version) || version < 1) throw new WardError('invalid_request', 'a key version is a whole number from 1');
     const active = await this.keyring.activeDataKey(c.name);
     if (version === active.version)
       throw new WardError('invalid_request', `version ${version} is ${c.name}'s active data key: rotate, rewrap, then retire it`);
-    const using = await keys.countOnVersion(this.db, c.name, version);
-    if (using > 0)
+    // Every server re-reads the active version within seconds of a rotation; until all surely
+    // have, one may still write under an older version.
+    const since = await keys.activeSince(this.db, c.name);
+    if (since && Date.now() - since.getTime() < settleMs)
       throw new WardError(
-        'key_in_use',
-        `${using} record(s) of ${c.name} still use data key version ${version}: run ward keys rewrap ${c.name} first`,
+        'invalid_request',
+        `${c.name}'s active data key is less than a minute old: retire older versions a minute after rotating`,
       );
     await this.trail.run(this.trail.row(ctx, 'keys.retire', c.name, [], []), (row) =>
       this.trail.transaction(async (tx, audit) => {
-        if (!(await keys.deleteDataKey(tx, c.name, version)))
-          throw new WardError('not_found', `${c.name} has no data key version ${version} to retire`);
+        // Counted and destroyed under the collection's key lock (as a rotation takes it).
+        await keys.lockDataKeys(tx, c.name);
+        const using = await keys.countOnVersion(tx, c.name, version);
+        if (using > 0)
+          throw new WardError(
+            'key_in_use',
+            `${using} record(s) of ${c.name} still use data key version ${version}: run ward keys rewrap ${c.name} first`,
+          );
+        let deleted: boolean;
+        try {
+          deleted = await keys.deleteDataKey(tx, c.name, version);
+        } catch (e) {
+          if (String((e as Error).message).includes('42501'))
+            throw new WardError(
+              'forbidden',
+              "retiring a data key needs the database owner's login: the application role may not destroy keys",
+            );
+          throw e;
+        }
+        if (!deleted) throw new WardError('not_found', `${c.name} has no data key version ${version} to retire`);
         await audit({ ...row, detail: `data key version ${version} destroyed` });
       }),
     );

@@ -159,8 +159,10 @@ export class AuditTrail {
       if (isWardError(e, 'audit_failed')) throw e;
       const reason = isWardError(e) ? e.code : 'internal_error';
       const { ifMissing: _, ...failed } = row;
-      // A record that is not there: its id is only what the client sent, and is not kept.
-      await this.write({ ...failed, outcome: 'failed', reason, ...(reason === 'not_found' ? { recordIds: [] } : {}) });
+      // A record that is not there: its id is only what the client sent, and is not kept. One
+      // retention took existed: its row says so (outcome expired), naming it.
+      const outcome = reason === 'record_expired' ? 'expired' : 'failed';
+      await this.write({ ...failed, outcome, reason, ...(reason === 'not_found' ? { recordIds: [] } : {}) });
       throw e;
     }
   }

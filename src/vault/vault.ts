@@ -370,8 +370,8 @@ export class Vault {
   }
 
   /** Destroys a data key version no record uses (operator only; audited). */
-  retireKey(collection: string, version: number, ctx: RequestContext = OPERATOR): Promise<void> {
-    return this.rewrap.retire(this.collection(collection), version, ctx);
+  retireKey(collection: string, version: number, o: { settleMs?: number } = {}, ctx: RequestContext = OPERATOR): Promise<void> {
+    return this.rewrap.retire(this.collection(collection), version, ctx, o.settleMs);
   }
 
   rotateAuditSigningKey(): Promise<number> {

@@ -68,8 +68,15 @@ describe.each(DRIVERS)('retention on %s', (driver) => {
       );
       expect(rows.map((r) => r.outcome).sort()).toEqual(['allowed', 'expired', 'expired']);
       expect(await v.search('patients', { mrn: 'MRN-RET-1' })).toEqual([]);
+      expect((await v.search('patients', { mrn: 'MRN-RET-2' })).map((r) => r.id)).toEqual([live.id]);
       await expect(v.detokenize([a.tokens?.ssn])).rejects.toMatchObject({ code: 'invalid_token' });
+      expect(await v.detokenize([live.tokens?.ssn])).toEqual({ [live.tokens?.ssn as string]: '219-09-1002' });
       expect(await code(v.update('patients', a.id, { plan: 'silver' }))).toBe('record_expired');
+      expect(await lastAudit(t)).toEqual({ action: 'update', outcome: 'expired', record_ids: [a.id] });
+      // Nor deleted by a caller: retention removes it (archived, restorable).
+      expect(await code(v.delete('patients', a.id))).toBe('record_expired');
+      expect(await lastAudit(t)).toEqual({ action: 'delete', outcome: 'expired', record_ids: [a.id] });
+      expect((await t.db.query('SELECT 1 FROM ward_records WHERE id = $1', [a.id])).length).toBe(1);
       // Never there at all is something else.
       expect(await code(v.get('patients', '01a21781-981b-7347-b11b-0d5987c3b3a4'))).toBe('not_found');
     });
@@ -82,6 +89,10 @@ describe.each(DRIVERS)('retention on %s', (driver) => {
       const [held, a, b, c, keep] = ids as [string, string, string, string, string];
       await expire(t, [held, a, b, c]);
       const hold = await v.addHold('patients', held, 'Matter 2026-114, litigation hold');
+      // A hold keeps a live record from a caller's delete too.
+      const liveHold = await v.addHold('patients', keep, 'Matter 2026-115');
+      expect(await code(v.delete('patients', keep))).toBe('record_held');
+      await v.removeHold(liveHold.id);
       const dry = await v.runRetention({ dryRun: true });
       expect(dry.collections).toEqual([expect.objectContaining({ collection: 'patients', expired: 3, held: 1, archiveDue: 0 })]);
       expect((await t.db.query('SELECT id FROM ward_records')).length).toBe(5);
@@ -100,6 +111,8 @@ describe.each(DRIVERS)('retention on %s', (driver) => {
       expect(await code(v.get('patients', a))).toBe('record_expired');
       expect(await code(v.get('patients', held))).toBe('record_expired'); // held: kept, still not served
 
+      // Its unique MRN stays reserved while it is archived, so a restore never finds it taken.
+      await expect(v.create('patients', patient(1))).rejects.toMatchObject({ code: 'unique_violation' });
       // Restored within its grace: served again, under a hold, its unique MRN and tokens back.
       const restored = await v.restoreRecord('patients', a, 'Needed for the appeal');
       expect(restored.recordId).toBe(a);
@@ -118,6 +131,8 @@ describe.each(DRIVERS)('retention on %s', (driver) => {
         "SELECT record_ids FROM ward_audit_events WHERE action = 'retention.remove'",
       );
       expect(gone?.record_ids.sort()).toEqual([b, c].sort());
+      // Removed for good, their unique values are free again.
+      expect((await v.create('patients', patient(2))).id).toBeDefined();
 
       // Ending a hold lets retention take the record at the next purge.
       await v.removeHold(hold.id);

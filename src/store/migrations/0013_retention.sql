@@ -1,7 +1,8 @@
 -- Retention and legal hold. A record past its expires_at is no longer served (it answers as gone,
 -- outcome `expired` in the audit trail); the purge job moves expired records that no hold keeps
 -- into ward_records_archive (restorable by an operator until purge_after), then removes them for
--- good. ward_gone keeps the id of every record retention took (an id, never a value), so a later
+-- good. An archived record keeps its unique entries (ward_unique) until then, so a restore never
+-- finds its unique values taken. ward_gone keeps the id of every record retention took (an id, never a value), so a later
 -- request for it is told it is gone rather than never existed.
 CREATE INDEX ward_records_expiry ON ward_records (expires_at) WHERE expires_at IS NOT NULL;
 
@@ -56,7 +57,8 @@ BEGIN
     RETURN;
   END IF;
   GRANT SELECT, INSERT, DELETE ON ward_records_archive TO ward_app;
-  GRANT SELECT, INSERT ON ward_gone TO ward_app;
+  GRANT UPDATE (purge_after) ON ward_records_archive TO ward_app; -- the purge locks the rows it removes
+  GRANT SELECT, INSERT, DELETE ON ward_gone TO ward_app;
   GRANT SELECT, INSERT ON ward_holds TO ward_app;
   GRANT UPDATE (removed_at, removed_by) ON ward_holds TO ward_app;
   GRANT SELECT, INSERT, UPDATE ON ward_retention TO ward_app;
