@@ -104,6 +104,23 @@ describe('sealing on PostgreSQL', () => {
       expect((await vault.events.backlog())[0]?.depth).toBe(0);
       expect(await vault.events.expire()).toBe(0);
       expect((await vault.events.consumerReport(86_400_000)).map((c) => c.consumer)).toEqual(['billing_sync']);
+      // Retention and holds run under the role too: archive, restore under a hold, remove for good.
+      const olds = [(await vault.create('patients', canaryPatient())).id, (await vault.create('patients', canaryPatient())).id];
+      await t.db.query(
+        "UPDATE ward_records SET created_at = now() - make_interval(days => 2556), expires_at = now() - interval '1 day' WHERE id = ANY($1::uuid[])",
+        [olds],
+      );
+      expect((await vault.runRetention()).collections).toEqual([expect.objectContaining({ archived: 2 })]);
+      await vault.restoreRecord('patients', olds[0] as string, 'restored as ward_app');
+      await t.db.query("UPDATE ward_records_archive SET purge_after = now() - interval '1 second'");
+      expect((await vault.runRetention()).collections).toEqual([expect.objectContaining({ removed: 1 })]);
+      // Rewrapping runs under the role; destroying a key version needs the owner.
+      await vault.rotateKey('patients');
+      await vault.rewrapKeys('patients');
+      await expect(vault.retireKey('patients', 1, { settleMs: 0 })).rejects.toMatchObject({
+        code: 'forbidden',
+        message: expect.stringContaining("database owner's login"),
+      });
       for (const sql of ['DELETE FROM ward_outbox', 'UPDATE ward_events SET topic = topic'])
         await expect(appDb.query(sql), sql).rejects.toMatchObject({ message: expect.stringContaining('SQLSTATE 42501') });
       for (const sql of [
