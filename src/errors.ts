@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   unknown_topic: { status: 404, title: 'Unknown event topic' },
   after_out_of_range: { status: 400, title: 'The position to read after is out of range' },
   broker_unavailable: { status: 503, title: 'The event broker cannot be reached' },
+  space_destroyed: { status: 410, title: 'This space was destroyed (ward destroy); its data cannot be read' },
   space_mismatch: { status: 500, title: 'The database belongs to another space or tier' },
   ingress_denied: { status: 403, title: 'Requests from this address are not accepted' },
   egress_denied: {

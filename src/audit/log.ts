@@ -111,6 +111,18 @@ export class AuditLog {
     await this.verifying;
   }
 
+  /** Signs a statement (a destruction certificate) with the newest audit signing key; its version and public half too. */
+  async signStatement(message: Buffer): Promise<{ version: number; signature: Buffer; publicKey: Buffer }> {
+    const { version, signature } = await this.keys.sign(this.db, message);
+    return { version, signature, publicKey: this.keys.publicKey(version) as Buffer };
+  }
+
+  /** The public halves of the audit signing keys (to check a signed statement against). */
+  async publicKeys(): Promise<Buffer[]> {
+    await this.keys.refresh();
+    return this.keys.list().map((k) => Buffer.from(k.publicKey, 'base64'));
+  }
+
   /** The newest full verification on record (genuinely signed), if any. */
   async lastFull(): Promise<LastFull | undefined> {
     const rows = await record.recentVerifications(this.db, 20, 'full');

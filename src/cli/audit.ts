@@ -10,6 +10,8 @@ import type { VerifyReport } from '../audit/verify.js';
 import { WardError } from '../errors.js';
 import type { AuditFilter, DisclosureFilter, StoredAuditEvent } from '../store/audit.js';
 import type { BreakGlassUse } from '../vault/break-glass.js';
+import { verifyCertificate } from '../vault/destroy.js';
+import { openAuditOnly } from '../vault/open.js';
 import { type Cli, integer, textTable } from './run.js';
 
 const PAGE = 1000;
@@ -159,9 +161,11 @@ export function registerAudit(program: Command, cli: Cli): void {
     .command('verify')
     .description('recompute the sealed log, check every signed checkpoint; exit 1 and name the first bad event on failure')
     .option('--since <file>', 'also prove the log still extends this exported checkpoint (ward audit checkpoint --export)')
+    .option('--certificate <file>', 'check a destruction certificate (ward destroy) instead: its signature, its checkpoint, the keys gone')
     .option('--json', 'print the report as JSON')
-    .action((o: { since?: string; json?: boolean }) =>
-      cli.withVault(async (v) => {
+    .action(async (o: { since?: string; certificate?: string; json?: boolean }) => {
+      if (o.certificate) return verifyDestruction(cli, o.certificate, o.json === true);
+      return cli.withVault(async (v) => {
         let text: string | undefined;
         if (o.since) {
           try {
@@ -174,8 +178,8 @@ export function registerAudit(program: Command, cli: Cli): void {
         if (o.json) await cli.printJson(report);
         else await cli.write(describeReport(report));
         if (!report.ok) cli.exitCode = 1;
-      }),
-    );
+      });
+    });
 
   audit
     .command('checkpoint')
@@ -232,4 +236,28 @@ function breakGlassTable(uses: readonly BreakGlassUse[], unreviewed: boolean): s
     u.reason,
   ]);
   return textTable(head, body);
+}
+
+/** `ward audit verify --certificate FILE`: on a destroyed space, without opening any key. */
+async function verifyDestruction(cli: Cli, file: string, json: boolean): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(cli.path(file), 'utf8');
+  } catch {
+    throw new WardError('invalid_request', `--certificate: cannot read ${file}`);
+  }
+  const { db, log } = await openAuditOnly(cli.config(), cli.io.env);
+  try {
+    const report = await verifyCertificate(db, log, text, '--certificate');
+    if (json) await cli.printJson(report);
+    else
+      await cli.write(
+        report.ok
+          ? `certificate ok: space ${report.space} destroyed ${report.destroyedAt}, ${report.keysDestroyed} key version(s); signed by this database's audit key, its checkpoint extended by the log\n`
+          : `CERTIFICATE FAILED: ${report.problem}\n`,
+      );
+    if (!report.ok) cli.exitCode = 1;
+  } finally {
+    await db.close();
+  }
 }

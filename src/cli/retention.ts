@@ -1,4 +1,5 @@
 /** `ward retention run | restore` and `ward hold add | list | remove`: the purge job and legal holds, at the command line. */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Hold, PurgeReport } from '../vault/retention.js';
 import { type Cli, textTable } from './run.js';
@@ -29,6 +30,24 @@ export function registerRetention(program: Command, cli: Cli): void {
         const hold = await v.restoreRecord(collection, id, o.reason);
         if (o.json) return cli.printJson(hold);
         await cli.write(`restored ${hold.recordId} under hold ${hold.id} (ward hold remove ${hold.id} lets retention take it again)\n`);
+      }),
+    );
+
+  program
+    .command('destroy')
+    .description(
+      'end the space: destroy every data and index key (nothing encrypted can be read again, backups included) and write a signed certificate',
+    )
+    .requiredOption('--certificate <file>', 'where to write the destruction certificate (mode 0600)')
+    .requiredOption('--confirm <space>', 'the space name, repeated: this cannot be undone')
+    .action((o: { certificate: string; confirm: string }) =>
+      cli.withVault(async (v) => {
+        const cert = await v.destroySpace(o.confirm);
+        writeFileSync(cli.path(o.certificate), `${JSON.stringify(cert, null, 2)}\n`, { mode: 0o600 });
+        await cli.write(
+          `space ${cert.body.space} destroyed: ${cert.body.keys.length} key version(s); certificate in ${o.certificate} ` +
+            '(check it with ward audit verify --certificate)\n',
+        );
       }),
     );
 

@@ -18,6 +18,7 @@ import { NatsBroker } from '../events/nats.js';
 import { type CompiledEvents, compileEvents } from '../events/topics.js';
 import { type Collection, compileCollection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
+import { destroyedAt } from '../store/destroy.js';
 import { migrate, pending } from '../store/migrate.js';
 import { pgDb } from '../store/pg.js';
 import { pgliteDb } from '../store/pglite.js';
@@ -117,6 +118,33 @@ export async function assertSameSpace(db: Db, cfg: WardConfig): Promise<void> {
   );
 }
 
+/** A destroyed space is not served: opening its keyring would make new keys over unreadable data. */
+async function assertNotDestroyed(db: Db): Promise<void> {
+  const at = await destroyedAt(db);
+  if (at)
+    throw new WardError(
+      'space_destroyed',
+      `this space was destroyed on ${at.toISOString()} (ward destroy); its audit trail can still be checked: ward audit verify --certificate FILE`,
+    );
+}
+
+/**
+ * The database and its sealed audit log only, for checking a destroyed space's certificate: the
+ * master key and the space are checked, no key is opened. The caller closes the database.
+ */
+export async function openAuditOnly(cfg: WardConfig, env: NodeJS.ProcessEnv = process.env): Promise<{ db: Db; log: AuditLog }> {
+  const master = loadMasterKey(cfg.keys, env);
+  const db = await openDb(cfg);
+  try {
+    await Keyring.checkMaster(db, master);
+    await assertSameSpace(db, cfg);
+    return { db, log: await AuditLog.open(db, master) };
+  } catch (e) {
+    await db.close().catch(() => {});
+    throw e;
+  }
+}
+
 /** Where alerts go, with the signing secret from the environment (start-up refuses a missing one). */
 function alertSettings(cfg: WardConfig, env: NodeJS.ProcessEnv): { url: string; secret: string } | undefined {
   if (!cfg.alerts) return undefined;
@@ -159,6 +187,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
     // then the space, then the keys, which are bound to it.
     assertProductionSafe(cfg, master, await Keyring.checkMaster(db, master));
     await assertSameSpace(db, cfg);
+    await assertNotDestroyed(db);
     const keyring = await Keyring.open(db, master, [...collections.keys()], spaceBinding(cfg.space.name, cfg.space.tier));
     const auditLog = await AuditLog.open(db, master);
     return new Vault({
@@ -173,6 +202,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
       egress: { allowPrivate: cfg.egress.allow_private, ca: caFile(cfg.egress.ca_file) },
       alerts: alertSettings(cfg, options.env ?? process.env),
       retention: cfg.retention,
+      space: { name: cfg.space.name, tier: cfg.space.tier },
     });
   } catch (e) {
     if (!options.db) await db.close().catch(() => {});

@@ -30,6 +30,7 @@ import { type Agreement, type AgreementInput, Agreements } from './baa.js';
 import { BreakGlass, type BreakGlassUse } from './break-glass.js';
 import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
+import { type Certificate, destroySpace } from './destroy.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
 import { LoginGuard } from './logins.js';
 import { type ReadOptions, Records, type RecordView, type SearchOptions } from './records.js';
@@ -64,6 +65,8 @@ export interface VaultParts {
   alerts?: AlertSettings | undefined;
   /** The purge job (see vault/retention); default a 30-day archive grace, hourly, 500 per batch. */
   retention?: RetentionSettings;
+  /** The space's name and tier (for a destruction certificate). */
+  space?: { name: string; tier: string };
 }
 
 export class Vault {
@@ -83,6 +86,8 @@ export class Vault {
   private readonly breakGlass: BreakGlass;
   private readonly retention: Retention;
   private readonly rewrap: Rewrap;
+  private readonly auditLog: AuditLog;
+  private readonly space: { name: string; tier: string };
   readonly events: EventsService;
 
   constructor(parts: VaultParts) {
@@ -120,6 +125,8 @@ export class Vault {
     this.breakGlass = new BreakGlass(db, policy, this.trail, (a) => this.alerts.raise(a));
     this.callers = new Callers(policy, this.trail, this.keys, this.logins, this.breakGlass);
     this.rewrap = new Rewrap(db, keyring, this.codec, this.trail);
+    this.auditLog = parts.auditLog;
+    this.space = parts.space ?? { name: parts.events.space, tier: 'nonproduction' };
     this.retention = new Retention(
       db,
       this.trail,
@@ -364,6 +371,17 @@ export class Vault {
   }
 
   /** Adds a version of the key that signs audit checkpoints. */
+  /**
+   * Destroys the space (operator only): every data and index key, so nothing encrypted can be
+   * read again; returns the signed certificate. `confirm` must be the space's name.
+   */
+  async destroySpace(confirm: string, ctx: RequestContext = OPERATOR): Promise<Certificate> {
+    if (confirm !== this.space.name)
+      throw new WardError('invalid_request', '--confirm must repeat the space name exactly: destroying a space cannot be undone');
+    await this.stopBackground();
+    return destroySpace(this.db, this.trail, this.auditLog, this.space, ctx);
+  }
+
   /** Re-encrypts a collection's records to its active data key version, in batches, online (operator only). */
   rewrapKeys(collection: string, o: RewrapOptions = {}, ctx: RequestContext = OPERATOR): Promise<RewrapProgress> {
     return this.rewrap.run(this.collection(collection), ctx, o);
