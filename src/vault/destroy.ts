@@ -16,7 +16,7 @@ import { verifySignature } from '../audit/signing.js';
 import { WardError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/destroy.js';
-import type { AuditTrail } from './trail.js';
+import { type AuditTrail, asOwner } from './trail.js';
 
 export const CERTIFICATE_FORMAT = 'ward-destruction-certificate/v1';
 
@@ -55,17 +55,7 @@ export async function destroySpace(
   const masterKeyCheck = await store.masterCheck(db);
   const { keys, at } = await trail.run(trail.row(ctx, 'space.destroy', null, [], []), (row) =>
     trail.transaction(async (tx, audit) => {
-      let keys: Awaited<ReturnType<typeof store.destroyKeys>>;
-      try {
-        keys = await store.destroyKeys(tx);
-      } catch (e) {
-        if (String((e as Error).message).includes('42501'))
-          throw new WardError(
-            'forbidden',
-            "destroying a space needs the database owner's login: the application role may not destroy keys",
-          );
-        throw e;
-      }
+      const keys = await asOwner('destroying a space', () => store.destroyKeys(tx));
       const at = await store.markDestroyed(tx);
       const total = records.reduce((n, r) => n + r.records + r.archived, 0);
       await audit({ ...row, detail: `${keys.length} key version(s) destroyed; ${total} record(s) unreadable` });

@@ -14,7 +14,7 @@ import type { Db } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import * as records from '../store/records.js';
 import type { RecordCodec } from './codec.js';
-import type { AuditTrail } from './trail.js';
+import { type AuditTrail, asOwner } from './trail.js';
 
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 /** How long a version must have been active before an older one may be destroyed. */
@@ -129,17 +129,7 @@ export class Rewrap {
             'key_in_use',
             `${using} record(s) of ${c.name} still use data key version ${version}: run ward keys rewrap ${c.name} first`,
           );
-        let deleted: boolean;
-        try {
-          deleted = await keys.deleteDataKey(tx, c.name, version);
-        } catch (e) {
-          if (String((e as Error).message).includes('42501'))
-            throw new WardError(
-              'forbidden',
-              "retiring a data key needs the database owner's login: the application role may not destroy keys",
-            );
-          throw e;
-        }
+        const deleted = await asOwner('retiring a data key', () => keys.deleteDataKey(tx, c.name, version));
         if (!deleted) throw new WardError('not_found', `${c.name} has no data key version ${version} to retire`);
         await audit({ ...row, detail: `data key version ${version} destroyed` });
       }),

@@ -186,3 +186,17 @@ export async function failClosed<T>(write: () => Promise<T>): Promise<T> {
     throw new WardError('audit_failed');
   }
 }
+
+/**
+ * Runs `destroy`, which only the database's owner may do (destroying keys): the application
+ * role's refusal (SQLSTATE 42501) becomes `forbidden`, saying that `what` needs the owner's login.
+ */
+export async function asOwner<T>(what: string, destroy: () => Promise<T>): Promise<T> {
+  try {
+    return await destroy();
+  } catch (e) {
+    if (String((e as Error).message).includes('42501'))
+      throw new WardError('forbidden', `${what} needs the database owner's login: the application role may not destroy keys`);
+    throw e;
+  }
+}
