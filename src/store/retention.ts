@@ -42,19 +42,29 @@ export async function reapplyBatch(
   return { last: row?.last ?? undefined, changed: row?.changed ?? 0 };
 }
 
-/** What a purge would do now: expired records (held or not) and archived records past their grace. */
+/**
+ * What a purge would do now: expired records (held or not) and archived records past their grace.
+ * `changed` (collection, days) are retentions about to be applied: their records' expiry is
+ * forecast from their creation time instead of what is stored.
+ */
 export async function purgeForecast(
   q: Queryable,
+  changed: readonly [string, number | null][] = [],
 ): Promise<{ collection: string; expired: number; held: number; archiveDue: number; archived: number }[]> {
+  const expiry = `CASE WHEN c.collection IS NULL THEN r.expires_at
+                       WHEN c.days IS NULL THEN NULL ELSE r.created_at + make_interval(days => c.days) END`;
   return q.query(
-    `WITH e AS (SELECT collection, count(*) FILTER (WHERE NOT ${HELD('r.id')})::int AS expired,
+    `WITH c AS (SELECT * FROM unnest($1::text[], $2::int[]) AS c(collection, days)),
+          e AS (SELECT r.collection, count(*) FILTER (WHERE NOT ${HELD('r.id')})::int AS expired,
                        count(*) FILTER (WHERE ${HELD('r.id')})::int AS held
-                FROM ward_records r WHERE expires_at <= now() GROUP BY collection),
+                FROM ward_records r LEFT JOIN c ON c.collection = r.collection
+                WHERE ${expiry} <= now() AND NOT (r.expires_at IS NULL AND ${HELD('r.id')}) GROUP BY r.collection),
           a AS (SELECT collection, count(*) FILTER (WHERE purge_after <= now() AND NOT ${HELD('a.id')})::int AS due, count(*)::int AS archived
                 FROM ward_records_archive a GROUP BY collection)
      SELECT coalesce(e.collection, a.collection) AS collection, coalesce(e.expired, 0) AS expired, coalesce(e.held, 0) AS held,
             coalesce(a.due, 0) AS "archiveDue", coalesce(a.archived, 0) AS archived
      FROM e FULL JOIN a ON a.collection = e.collection ORDER BY 1`,
+    [changed.map(([c]) => c), changed.map(([, d]) => d)],
   );
 }
 

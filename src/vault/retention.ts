@@ -67,9 +67,7 @@ export class Retention {
   start(onError: (e: unknown) => void): void {
     if (this.settings.everyMs === null || this.timer) return;
     const tick = () => {
-      this.running ??= this.leader
-        .lead()
-        .then((lead) => (lead ? this.run() : undefined))
+      this.running ??= this.exclusive(() => this.purge())
         .catch(onError)
         .finally(() => {
           this.running = undefined;
@@ -97,10 +95,11 @@ export class Retention {
    */
   async run(o: { dryRun?: boolean } = {}): Promise<PurgeReport> {
     if (o.dryRun) {
-      const forecast = await store.purgeForecast(this.db);
+      const changed = await this.changedRetention();
+      const forecast = await store.purgeForecast(this.db, changed);
       return {
         dryRun: true,
-        reapplied: (await this.changedRetention()).map(([collection, days]) => ({ collection, days, records: 0 })),
+        reapplied: changed.map(([collection, days]) => ({ collection, days, records: 0 })),
         collections: forecast.map((f) => ({
           collection: f.collection,
           archived: 0,
@@ -111,6 +110,26 @@ export class Retention {
         })),
       };
     }
+    const report = await this.exclusive(() => this.purge());
+    if (!report)
+      throw new WardError(
+        'invalid_request',
+        'a purge is running in another process (ward serve runs one every retention.every); try again when it has finished',
+      );
+    return report;
+  }
+
+  /** Runs `fn` while holding the purge's lock (one purge at a time across processes and servers), or returns undefined. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    if (!(await this.leader.lead())) return undefined;
+    try {
+      return await fn();
+    } finally {
+      await this.leader.resign();
+    }
+  }
+
+  private async purge(): Promise<PurgeReport> {
     const reapplied = [];
     for (const [collection, days] of await this.changedRetention()) reapplied.push(await this.reapply(collection, days));
     const totals = new Map<string, { collection: string; archived: number; removed: number; held: number }>();

@@ -156,6 +156,10 @@ describe.each(DRIVERS)('retention on %s', (driver) => {
       await v.runRetention();
       await t.db.query("UPDATE ward_records SET created_at = now() - interval '60 days' WHERE id = $1", [old.id]);
       const shorter = await reopen(EXAMPLE_CONFIG.replace('retention: 7y', 'retention: 30d') + RETENTION);
+      // A dry run forecasts with the retention about to be applied.
+      const dry = await shorter.runRetention({ dryRun: true });
+      expect(dry.reapplied).toEqual([{ collection: 'patients', days: 30, records: 0 }]);
+      expect(dry.collections).toEqual([expect.objectContaining({ collection: 'patients', expired: 1, held: 0 })]);
       const run = await shorter.runRetention();
       expect(run.reapplied).toEqual([{ collection: 'patients', days: 30, records: 2 }]);
       expect(run.collections).toEqual([expect.objectContaining({ collection: 'patients', archived: 1 })]);
