@@ -51,6 +51,20 @@ export function registerRetention(program: Command, cli: Cli): void {
       }),
     );
 
+  program
+    .command('deid')
+    .description('the de-identified copy for analysts (ward_deid schema)')
+    .command('refresh')
+    .description('rebuild ward_deid.<collection> for every collection: Safe Harbor, as the de-identified view (audited)')
+    .option('--json', 'print what was written as JSON')
+    .action((o: { json?: boolean }) =>
+      cli.withVault(async (v) => {
+        const report = await v.refreshDeidentified();
+        if (o.json) return cli.printJson(report);
+        await cli.write(report.map((r) => `${r.table}: ${r.records} record(s); columns ${r.columns.join(', ')}\n`).join(''));
+      }),
+    );
+
   const hold = program.command('hold').description('legal holds: a held record is never purged');
   hold
     .command('add <collection> <record-id>')

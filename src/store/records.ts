@@ -445,3 +445,12 @@ export async function rewrapRecords(
     [rows.map((r) => r.id), version, rows.map((r) => JSON.stringify(r.sealed))],
   );
 }
+
+/** Up to `limit` live records of a collection after `after`, in id order (a full pass in pages). */
+export async function selectPage(q: Queryable, collection: string, after: string, limit: number): Promise<RecordRow[]> {
+  const rows = await q.query(
+    `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND id > $2::uuid AND ${LIVE()} ORDER BY id LIMIT $3`,
+    [collection, after, limit],
+  );
+  return rows.map(toRecordRow);
+}

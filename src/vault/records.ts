@@ -5,7 +5,7 @@
  * name and rule, never by value.
  */
 import type { RequestContext } from '../access/actions.js';
-import type { FieldView, Grant } from '../access/policy.js';
+import { deidentified, type FieldView, type Grant } from '../access/policy.js';
 import { newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { type FieldIssue, WardError } from '../errors.js';
@@ -340,6 +340,23 @@ export class Records {
     return terms;
   }
 
+  /**
+   * A page of a collection's live records as the de-identified view shows them (Safe Harbor, as
+   * for a role with view: deidentified), for `ward deid refresh`; the caller audits. Through `q`.
+   */
+  async deidentifiedPage(c: Collection, after: string, limit: number, q: Queryable): Promise<{ views: RecordView[]; last?: string }> {
+    const grant = deidentifiedGrant(c);
+    const rows = await records.selectPage(q, c.name, after, limit);
+    const fields = [...c.fields.values()].filter((f) => grant.has(f.name));
+    const views = await Promise.all(rows.map((r) => this.view(c, r, fields, grant, false)));
+    return { views, ...(rows.length ? { last: (rows.at(-1) as records.RecordRow).id } : {}) };
+  }
+
+  /** The fields a de-identified copy of `c` holds. */
+  deidentifiedColumns(c: Collection): string[] {
+    return [...deidentifiedGrant(c).keys()];
+  }
+
   private async view(c: Collection, row: records.RecordRow, fields: Field[], grant: Grant, masked: boolean): Promise<RecordView> {
     const values = await this.codec.open(c, row, fields);
     const out: Record<string, FieldValue> = {};
@@ -406,3 +423,13 @@ export function checkId(id: string): string {
 const notFound = (c: Collection) => new WardError('not_found', `no such record in collection ${c.name}`);
 const expired = (c: Collection) =>
   new WardError('record_expired', `this record of ${c.name} has passed its retention period and is no longer served`);
+
+/** The grant of a de-identified view of every field Safe Harbor lets through (see access/policy `deidentified`). */
+export function deidentifiedGrant(c: Collection): Grant {
+  const fields = new Map<string, FieldView>();
+  for (const f of c.fields.values()) {
+    const view = deidentified(f);
+    if (view) fields.set(f.name, view);
+  }
+  return Object.assign(fields, { deidentified: true });
+}

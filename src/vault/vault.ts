@@ -30,6 +30,7 @@ import { type Agreement, type AgreementInput, Agreements } from './baa.js';
 import { BreakGlass, type BreakGlassUse } from './break-glass.js';
 import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
+import { type DeidReport, refreshDeidentified } from './deid.js';
 import { type Certificate, destroySpace } from './destroy.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
 import { LoginGuard } from './logins.js';
@@ -371,6 +372,11 @@ export class Vault {
   }
 
   /** Adds a version of the key that signs audit checkpoints. */
+  /** Rebuilds the de-identified copy of every collection in the ward_deid schema (operator only; audited). */
+  refreshDeidentified(ctx: RequestContext = OPERATOR): Promise<DeidReport[]> {
+    return refreshDeidentified(this.db, this.trail, this.records, [...this.collections.values()], ctx);
+  }
+
   /**
    * Destroys the space (operator only): every data and index key, so nothing encrypted can be
    * read again; returns the signed certificate. `confirm` must be the space's name.
