@@ -9,7 +9,7 @@
 import type { RequestContext } from '../access/actions.js';
 import { WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
-import type { Db, Queryable } from '../store/db.js';
+import type { Queryable } from '../store/db.js';
 import type { Records } from './records.js';
 import type { AuditTrail } from './trail.js';
 
@@ -32,7 +32,6 @@ export interface DeidReport {
 }
 
 export async function refreshDeidentified(
-  db: Db,
   trail: AuditTrail,
   records: Records,
   collections: readonly Collection[],
@@ -79,7 +78,7 @@ async function rebuild(tx: Queryable, records: Records, c: Collection): Promise<
       const cols: unknown[][] = columns.map(() => []);
       for (const v of page.views) {
         const row = [v.id, v.version, v.createdAt, ...fields.map((f) => (v.fields[f] === undefined ? null : String(v.fields[f])))];
-        row.forEach((x, i) => cols[i]?.push(x));
+        for (const [i, x] of row.entries()) cols[i]?.push(x);
       }
       await tx.query(
         `INSERT INTO ${next} (${columns.map(ident).join(', ')}) SELECT * FROM unnest(${columns

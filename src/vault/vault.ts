@@ -374,7 +374,7 @@ export class Vault {
   /** Adds a version of the key that signs audit checkpoints. */
   /** Rebuilds the de-identified copy of every collection in the ward_deid schema (operator only; audited). */
   refreshDeidentified(ctx: RequestContext = OPERATOR): Promise<DeidReport[]> {
-    return refreshDeidentified(this.db, this.trail, this.records, [...this.collections.values()], ctx);
+    return refreshDeidentified(this.trail, this.records, [...this.collections.values()], ctx);
   }
 
   /**
