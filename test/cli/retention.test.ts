@@ -43,6 +43,10 @@ describe('ward retention and ward hold', () => {
     expect(json(await ward(dir, ['retention', 'run', '--json'])).collections).toEqual([
       { collection: 'patients', archived: 1, removed: 0, held: 0 },
     ]);
+    // The de-identified copy holds the records still served: the restored one, still held.
+    expect(json(await ward(dir, ['deid', 'refresh', '--json']))).toEqual([
+      expect.objectContaining({ collection: 'patients', table: 'ward_deid.patients', records: 1 }),
+    ]);
     const bad = await ward(dir, ['hold', 'add', 'patients', old, '--reason', '']);
     expect(bad).toMatchObject({ code: 1, stderr: 'ward: --reason must give the reason in 1 to 500 characters [invalid_request]\n' });
   });
