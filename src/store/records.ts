@@ -61,6 +61,9 @@ function toRecordRow(r: Record<string, unknown>): RecordRow {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/** Below every record id: where a pass over records in id order starts. */
+export const FIRST_ID = '00000000-0000-0000-0000-000000000000';
+
 /**
  * A statement deleting the ward_tokens rows of the record(s) `r` (id, tokens): found through the
  * primary key (token, record id), from the tokens the record holds; no other index is kept.
@@ -68,7 +71,7 @@ const hex = (b: Buffer) => b.toString('hex');
 const TOKENS_GONE = `DELETE FROM ward_tokens w USING r, json_each_text(r.tokens) AS k
     WHERE w.record_id = r.id AND w.token = convert_to(k.value, 'UTF8')`;
 /** A CTE body writing the tokens of the records CTE `r` (id, collection, tokens) to ward_tokens. */
-const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, collection, field)
+export const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, collection, field)
     SELECT convert_to(k.value, 'UTF8'), ${r}.id, ${r}.collection, k.key FROM ${r}, json_each_text(${r}.tokens) AS k`;
 const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
   VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int)) RETURNING id, collection, tokens`;

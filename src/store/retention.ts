@@ -1,9 +1,7 @@
 /** SQL for retention, the archive and legal holds. No business rules here: see vault/retention. */
 import type { Queryable } from './db.js';
+import { TOKENS_OF } from './records.js';
 
-/** A CTE body writing the ward_tokens rows of records CTE `r` (id, collection, tokens). */
-const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, collection, field)
-    SELECT convert_to(k.value, 'UTF8'), ${r}.id, ${r}.collection, k.key FROM ${r}, json_each_text(${r}.tokens) AS k`;
 const HELD = (id: string) => `EXISTS (SELECT 1 FROM ward_holds h WHERE h.record_id = ${id} AND h.removed_at IS NULL)`;
 
 export async function recordedRetention(q: Queryable): Promise<Map<string, number | null>> {

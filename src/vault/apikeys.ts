@@ -56,7 +56,7 @@ export const EXPIRING_DAYS = 14;
 const hash = (secret: string) => digest('sha256', secret, 'buffer');
 
 /** Control characters (NUL among them) and unpaired surrogates: PostgreSQL refuses some, and none belongs in a name. */
-const NOT_TEXT = /[\p{Cc}\p{Cs}]/u;
+export const NOT_TEXT = /[\p{Cc}\p{Cs}]/u;
 
 /** A refused key; `knownPrefix` when it named a key that exists (so the attempt can be counted against that key). */
 export class AuthFailure extends WardError {

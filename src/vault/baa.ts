@@ -12,13 +12,13 @@ import { WardError } from '../errors.js';
 import { type AgreementRow, agreementExists, insertAgreement, revokeAgreement, selectAgreements } from '../store/baa.js';
 import type { Db } from '../store/db.js';
 import { hostMatches, normalHost } from '../util/hosts.js';
+import { UUID } from './records.js';
 import type { AuditTrail } from './trail.js';
 
 export type Scope = 'phi' | 'no-phi';
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY = 86_400_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AgreementInput {
   name: string;

@@ -16,11 +16,12 @@ import { WardError } from '../errors.js';
 import * as store from '../store/break-glass.js';
 import type { Db } from '../store/db.js';
 import type { Alert } from './alerts.js';
+import { NOT_TEXT } from './apikeys.js';
+import { UUID } from './records.js';
 import type { AuditTrail } from './trail.js';
 
 export const REASON_MIN = 20;
 export const REASON_MAX = 500;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A use as an auditor sees it. */
 export interface BreakGlassUse {
@@ -47,20 +48,18 @@ const describe = (r: store.BreakGlassRow): BreakGlassUse => ({
   reviewed: r.reviewedAt ? { at: r.reviewedAt.toISOString(), by: r.reviewedBy ?? '', note: r.reviewNote } : null,
 });
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters (C0, DEL, C1) are what this refuses
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** Stored text at most (the detector's masks can make a reason longer than it was). */
 const STORED_MAX = 1000;
 /** How long this process trusts its copy of an open use before asking the database again. */
 const CACHE_MS = 30_000;
 
-/** Text as stored: PHI the detector finds masked, cut to what the column holds. */
-const stored = (text: string) => scrub(text).slice(0, STORED_MAX);
+/** Text an operator or caller wrote, as kept (reasons, notes): PHI the detector finds masked, cut to what the column holds. */
+export const storedText = (text: string) => scrub(text).slice(0, STORED_MAX);
 
 /** A stated reason: printable, trimmed, 20 to 500 characters; else `break_glass_reason_invalid` (never echoing it). */
 export function checkedReason(raw: string): string {
   const reason = raw.trim();
-  if (reason.length < REASON_MIN || reason.length > REASON_MAX || CONTROL.test(reason))
+  if (reason.length < REASON_MIN || reason.length > REASON_MAX || NOT_TEXT.test(reason))
     throw new WardError(
       'break_glass_reason_invalid',
       `Ward-Break-Glass must state the reason for emergency access in ${REASON_MIN} to ${REASON_MAX} printable characters`,
@@ -109,7 +108,13 @@ export class BreakGlass {
       if (current) return { id: current.id, endsAt: current.endsAt, isNew: false };
       if ((await store.countUnreviewed(tx, actor)) >= spec.maxUnreviewed) return undefined;
       const id = newRecordId();
-      const endsAt = await store.insertUse(tx, { id, actor, role: ctx.principal.role, reason: stored(reason), windowMs: spec.windowMs });
+      const endsAt = await store.insertUse(tx, {
+        id,
+        actor,
+        role: ctx.principal.role,
+        reason: storedText(reason),
+        windowMs: spec.windowMs,
+      });
       await writeAudit({
         ...this.trail.row(ctx, 'break_glass.open', null, [id], []),
         detail: `window ends ${endsAt.toISOString()}`,
@@ -152,7 +157,7 @@ export class BreakGlass {
   async review(ctx: RequestContext, id: string, note?: string): Promise<BreakGlassUse> {
     await this.requireAuditor(ctx, 'break_glass.review');
     if (!UUID.test(id)) throw new WardError('invalid_request', 'a break-glass use id is a UUID');
-    if (note !== undefined && (typeof note !== 'string' || note.length > REASON_MAX || CONTROL.test(note)))
+    if (note !== undefined && (typeof note !== 'string' || note.length > REASON_MAX || NOT_TEXT.test(note)))
       throw new WardError('invalid_request', `note must be at most ${REASON_MAX} printable characters`);
     const rid = id.toLowerCase();
     const [use] = await store.selectUses(this.db, { id: rid, limit: 1 });
@@ -166,7 +171,7 @@ export class BreakGlass {
       );
     await this.trail.run(this.trail.row(ctx, 'break_glass.review', null, [rid], []), (audit) =>
       this.trail.transaction(async (tx, writeAudit) => {
-        if (!(await store.markReviewed(tx, rid, ctx.principal.id, note?.trim() ? stored(note.trim()) : null)))
+        if (!(await store.markReviewed(tx, rid, ctx.principal.id, note?.trim() ? storedText(note.trim()) : null)))
           throw new WardError('invalid_request', 'this break-glass use was reviewed already');
         await writeAudit(audit);
       }),

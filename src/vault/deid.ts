@@ -10,11 +10,11 @@ import type { RequestContext } from '../access/actions.js';
 import { WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
 import type { Queryable } from '../store/db.js';
+import { FIRST_ID } from '../store/records.js';
 import type { Records } from './records.js';
 import type { AuditTrail } from './trail.js';
 
 const PAGE = 1000;
-const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 export const DEID_SCHEMA = 'ward_deid';
 export const ANALYTICS_ROLE = 'ward_analytics';
 

@@ -32,7 +32,7 @@ import type { AuditTrail } from './trail.js';
 
 export const MAX_BATCH = 1000;
 export const MAX_SEARCH_LIMIT = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RecordView {
   id: string;

@@ -9,12 +9,13 @@
  */
 import type { RequestContext } from '../access/actions.js';
 import { newRecordId } from '../crypto/derive.js';
-import { scrub } from '../detect/index.js';
 import { WardError } from '../errors.js';
 import { Leader } from '../events/leader.js';
 import type { Collection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
+import { FIRST_ID } from '../store/records.js';
 import * as store from '../store/retention.js';
+import { storedText } from './break-glass.js';
 import { checkId } from './records.js';
 import type { AuditTrail } from './trail.js';
 
@@ -181,7 +182,7 @@ export class Retention {
 
   /** Recomputes the expiry of a collection's records for its retention now, in batches; audited with the count. */
   private async reapply(collection: string, days: number | null): Promise<{ collection: string; days: number | null; records: number }> {
-    let after = '00000000-0000-0000-0000-000000000000';
+    let after = FIRST_ID;
     let records = 0;
     for (;;) {
       const { last, changed } = await store.reapplyBatch(this.db, collection, days, after, REAPPLY_BATCH);
@@ -284,7 +285,7 @@ export class Retention {
 function holdReason(reason: string): string {
   const r = typeof reason === 'string' ? reason.trim() : '';
   if (!r || r.length > 500) throw new WardError('invalid_request', '--reason must give the reason in 1 to 500 characters');
-  return scrub(r).slice(0, 1000);
+  return storedText(r);
 }
 
 const describeHold = (h: store.HoldRow): Hold => ({

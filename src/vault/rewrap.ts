@@ -13,10 +13,10 @@ import type { Collection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import * as records from '../store/records.js';
+import { FIRST_ID } from '../store/records.js';
 import type { RecordCodec } from './codec.js';
 import { type AuditTrail, asOwner } from './trail.js';
 
-const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 /** How long a version must have been active before an older one may be destroyed. */
 const RETIRE_AFTER_MS = 60_000;
 
