@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, title: 'Record not found' },
   record_held: { status: 409, title: 'The record is under a legal hold' },
   record_expired: { status: 410, title: 'The record has passed its retention period and is no longer served' },
+  subject_shredded: { status: 410, title: "The record's subject was crypto-shredded: its data can no longer be read" },
   key_in_use: { status: 409, title: 'Records still use this data key version' },
   unique_violation: { status: 409, title: 'Unique field already holds this value' },
   invalid_token: { status: 422, title: 'Token is malformed or unknown' },

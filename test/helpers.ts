@@ -7,6 +7,7 @@ import { AuditLog } from '../src/audit/log.js';
 import { EXAMPLE_CONFIG } from '../src/config/example.js';
 import { parseConfig, type WardConfig } from '../src/config/load.js';
 import { loadMasterKey } from '../src/crypto/master-key.js';
+import { MasterRing } from '../src/crypto/masters.js';
 import type { Db } from '../src/store/db.js';
 import { pgDb } from '../src/store/pg.js';
 import { pgliteDb } from '../src/store/pglite.js';
@@ -130,7 +131,8 @@ export async function testVault(
  * tests that drive the sealer round by round.
  */
 export async function auditLogOf(t: TestVault): Promise<AuditLog> {
-  return AuditLog.open(t.db, loadMasterKey(t.cfg.keys, { WARD_MASTER_KEY: t.masterKey }));
+  const ring = await MasterRing.open(t.db, { current: await loadMasterKey(t.cfg.keys, { WARD_MASTER_KEY: t.masterKey }) });
+  return AuditLog.open(t.db, ring);
 }
 
 /** A vault for the tests of one describe block: opened before them, closed after them. */

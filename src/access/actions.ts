@@ -1,5 +1,8 @@
-/** The actions a role can be granted on a collection's records. */
-export const ACTIONS = ['create', 'read', 'update', 'delete', 'search', 'detokenize'] as const;
+/**
+ * The actions a role can be granted on a collection's records. `shred` destroys a subject's key
+ * and with it every record of the subject (see vault/subjects).
+ */
+export const ACTIONS = ['create', 'read', 'update', 'delete', 'search', 'detokenize', 'shred'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Who is asking: an API key's id and role, or the operator at the command line. */

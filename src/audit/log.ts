@@ -3,7 +3,7 @@
  * checkpoints an auditor exports. Every verification is recorded, signed, so the next incremental
  * one starts where a sound one ended, and a full one runs at most once at a time across processes.
  */
-import type { MasterKey } from '../crypto/master-key.js';
+import type { MasterRing } from '../crypto/masters.js';
 import { WardError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as store from '../store/seal.js';
@@ -42,7 +42,7 @@ export class AuditLog {
     this.sealer = new Sealer(db, keys);
   }
 
-  static async open(db: Db, master: MasterKey): Promise<AuditLog> {
+  static async open(db: Db, master: MasterRing): Promise<AuditLog> {
     return new AuditLog(db, await SigningKeys.open(db, master));
   }
 

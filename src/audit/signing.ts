@@ -1,11 +1,12 @@
 /**
  * Ed25519 keys that sign audit checkpoints, managed like the data keys: random, wrapped by the
  * master key (bound to their version and public key), versioned, rotated by adding a version.
+ * The table is append-only: a master rotation appends each seed wrapped under the new master key.
  * The highest version signs; every version stays to verify what it signed. A key row someone
  * forged in the database does not unwrap with the master key, and verification says so.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import type { MasterKey } from '../crypto/master-key.js';
+import type { MasterRing } from '../crypto/masters.js';
 import { WardError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 import * as store from '../store/seal.js';
@@ -47,12 +48,12 @@ export class SigningKeys {
 
   private constructor(
     private readonly db: Db,
-    private readonly master: MasterKey,
+    private readonly master: MasterRing,
     private rows: store.SigningKeyRow[],
   ) {}
 
   /** Loads the signing keys, creating version 1 on first use. */
-  static async open(db: Db, master: MasterKey): Promise<SigningKeys> {
+  static async open(db: Db, master: MasterRing): Promise<SigningKeys> {
     const keys = new SigningKeys(db, master, await store.selectSigningKeys(db));
     if (!keys.rows.length) await keys.add(1);
     return keys;
@@ -92,7 +93,7 @@ export class SigningKeys {
     for (const row of [...this.rows].reverse()) {
       let key: KeyObject;
       try {
-        key = this.privateKey(row);
+        key = await this.privateKey(row);
         if (!rawPublic(key).equals(row.publicKey)) continue;
       } catch {
         continue;
@@ -111,8 +112,7 @@ export class SigningKeys {
     const bad: number[] = [];
     for (const row of this.rows) {
       try {
-        const seed = this.master.unwrap(row.wrapped, wrapAad(row.version, row.publicKey));
-        if (!rawPublic(privateFromSeed(seed)).equals(row.publicKey)) bad.push(row.version);
+        if (!rawPublic(privateFromSeed(await this.seed(row))).equals(row.publicKey)) bad.push(row.version);
       } catch {
         bad.push(row.version);
       }
@@ -123,7 +123,8 @@ export class SigningKeys {
   private async add(version: number): Promise<boolean> {
     const seed = randomBytes(32);
     const publicKey = rawPublic(privateFromSeed(seed));
-    const added = await store.insertSigningKey(this.db, version, publicKey, this.master.wrap(seed, wrapAad(version, publicKey)));
+    const wrapped = await this.master.current.wrap(seed, wrapAad(version, publicKey));
+    const added = await store.insertSigningKey(this.db, version, publicKey, wrapped, this.master.epoch);
     await this.reload();
     return added;
   }
@@ -132,10 +133,44 @@ export class SigningKeys {
     this.rows = await store.selectSigningKeys(q);
   }
 
-  private privateKey(row: store.SigningKeyRow): KeyObject {
+  /**
+   * Appends every version's seed wrapped under the current master key where it has none (a
+   * master rotation's step); returns how many it wrote.
+   */
+  async rewrapMaster(): Promise<number> {
+    await this.reload();
+    let wrote = 0;
+    for (const row of this.rows) {
+      if (row.masterEpoch === this.master.epoch || row.rewrapped.has(this.master.epoch)) continue;
+      const wrapped = await this.master.current.wrap(await this.seed(row), wrapAad(row.version, row.publicKey));
+      await store.insertSigningWrap(this.db, row.version, this.master.epoch, wrapped);
+      wrote++;
+    }
+    await this.reload();
+    return wrote;
+  }
+
+  /** Versions whose seed is not yet wrapped under the current master key. */
+  async behind(): Promise<number> {
+    await this.reload();
+    return this.rows.filter((r) => r.masterEpoch !== this.master.epoch && !r.rewrapped.has(this.master.epoch)).length;
+  }
+
+  /** A version's seed, from its wrapping under the current master epoch, else under keys.previous's. */
+  private seed(row: store.SigningKeyRow): Promise<Buffer> {
+    const aad = wrapAad(row.version, row.publicKey);
+    const wrappings = new Map(row.rewrapped).set(row.masterEpoch, row.wrapped);
+    for (const epoch of [this.master.epoch, this.master.previousEpoch]) {
+      const wrapped = epoch === undefined ? undefined : wrappings.get(epoch);
+      if (epoch !== undefined && wrapped) return this.master.forEpoch(epoch).unwrap(wrapped, aad);
+    }
+    return this.master.forEpoch(row.masterEpoch).unwrap(row.wrapped, aad); // refuses: that master is not configured
+  }
+
+  private async privateKey(row: store.SigningKeyRow): Promise<KeyObject> {
     let key = this.privates.get(row.version);
     if (!key) {
-      key = privateFromSeed(this.master.unwrap(row.wrapped, wrapAad(row.version, row.publicKey)));
+      key = privateFromSeed(await this.seed(row));
       this.privates.set(row.version, key);
     }
     return key;

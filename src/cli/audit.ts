@@ -246,7 +246,7 @@ async function verifyDestruction(cli: Cli, file: string, json: boolean): Promise
   } catch {
     throw new WardError('invalid_request', `--certificate: cannot read ${file}`);
   }
-  const { db, log } = await openAuditOnly(cli.config(), cli.io.env);
+  const { db, log, close } = await openAuditOnly(cli.config(), cli.io.env);
   try {
     const report = await verifyCertificate(db, log, text, '--certificate');
     if (json) await cli.printJson(report);
@@ -258,6 +258,6 @@ async function verifyDestruction(cli: Cli, file: string, json: boolean): Promise
       );
     if (!report.ok) cli.exitCode = 1;
   } finally {
-    await db.close();
+    await close();
   }
 }

@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import { migrate } from '../store/migrate.js';
-import { assertSameSpace, openDb } from '../vault/open.js';
+import { assertSameSpace, beginMasterRotation, openDb } from '../vault/open.js';
 import { type Cli, integer } from './run.js';
 
 export function registerKeys(program: Command, cli: Cli): void {
@@ -34,16 +34,19 @@ export function registerKeys(program: Command, cli: Cli): void {
     .description('add a new data key version; new writes use it, older records stay readable')
     .option('--all', 'rotate every collection')
     .option('--audit-signing', 'rotate the Ed25519 key that signs audit checkpoints instead')
-    .action((collection: string | undefined, o: { all?: boolean; auditSigning?: boolean }) =>
-      cli.withVault(async (v) => {
+    .option('--master', 'rewrap every key under the master key named by keys (keys.previous: the one before); resumable')
+    .option('--batch <n>', 'with --master: keys per batch', (v) => integer(v, '--batch', 1, 10_000), 100)
+    .action(async (collection: string | undefined, o: { all?: boolean; auditSigning?: boolean; master?: boolean; batch: number }) => {
+      if (o.master) return rotateMaster(cli, o.batch);
+      return cli.withVault(async (v) => {
         if (o.auditSigning) return cli.printJson({ auditSigning: await v.rotateAuditSigningKey() });
         const names = o.all ? v.collectionList().map((c) => c.name) : collection ? [v.collection(collection).name] : [];
         if (!names.length) throw new WardError('invalid_request', 'name a collection to rotate, or pass --all');
         const rotated: Record<string, number> = {};
         for (const name of names) rotated[name] = await v.rotateKey(name);
         await cli.printJson({ rotated });
-      }),
-    );
+      });
+    });
 
   keys
     .command('rewrap [collection]')
@@ -91,4 +94,35 @@ export function registerKeys(program: Command, cli: Cli): void {
         await cli.printJson({ retired: { collection, version: Number(version) } });
       }),
     );
+}
+
+/**
+ * `ward keys rotate --master`: records the new master key, then rewraps every key under it with a
+ * progress bar on a terminal (JSON lines otherwise). Run again after an interruption: it resumes.
+ */
+async function rotateMaster(cli: Cli, batch: number): Promise<void> {
+  await beginMasterRotation(cli.config(), cli.io.env);
+  await cli.withVault(async (v) => {
+    const bar = cli.io.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { stream: cli.io.stderr, format: 'rewrapping keys under the new master key {bar} {value}/{total}', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    let started = false;
+    const done = await v
+      .rotateMaster({
+        batch,
+        onProgress: (p) => {
+          if (!bar) return void cli.io.stderr.write(`${JSON.stringify(p)}\n`);
+          if (!started) bar.start(p.total, 0);
+          started = true;
+          bar.update(p.done);
+        },
+      })
+      .finally(() => bar?.stop());
+    await cli.printJson({ master: done });
+    if (done.complete)
+      await cli.write('every key is wrapped under the new master key: remove keys.previous from ward.yaml\n', cli.io.stderr);
+  });
 }

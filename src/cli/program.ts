@@ -8,8 +8,10 @@ import { Command, CommanderError } from 'commander';
 import { registerApiKey } from './apikey.js';
 import { registerAudit } from './audit.js';
 import { registerBaa } from './baa.js';
+import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
 import { registerEvents } from './events.js';
+import { hsmCommands } from './hsm.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerRecords } from './records.js';
@@ -36,6 +38,8 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
   for (const register of [
     registerInit,
     registerKeys,
+    hsmCommands,
+    registerDb,
     registerRecords,
     registerServe,
     registerApiKey,

@@ -34,6 +34,22 @@ export function registerRetention(program: Command, cli: Cli): void {
     );
 
   program
+    .command('subjects')
+    .description("a collection's subjects (its subject field): crypto-shredding")
+    .command('shred <collection> <record-id>')
+    .description(
+      "destroy the subject key of this record's subject: every record of the subject is deleted here and unreadable in any backup or replica",
+    )
+    .option('--json', 'print the result as JSON')
+    .action((collection: string, recordId: string, o: { json?: boolean }) =>
+      cli.withVault(async (v) => {
+        const done = await v.shredSubject(collection, recordId);
+        if (o.json) return cli.printJson(done);
+        await cli.write(`subject shredded: its key destroyed, ${done.shredded.length} record(s) of ${collection} deleted\n`);
+      }),
+    );
+
+  program
     .command('destroy')
     .description(
       'end the space: destroy every data and index key (nothing encrypted can be read again, backups included) and write a signed certificate',

@@ -21,7 +21,7 @@ database:
 keys:
   # The master key wraps the per-collection data keys stored in the database.
   # WARD_MASTER_KEY (base64 of 32 bytes) wins when set.
-  provider: file             # file | env
+  provider: file             # file | env | pkcs11 | aws-kms (see README, "Master key providers")
   file: ${EXAMPLE_KEY_FILE}   # written by \`ward init\`: a development key, refused in production
 
 collections:

@@ -14,6 +14,7 @@ import {
   type EventsConfig,
   fieldRules,
   intervalMs,
+  type MasterConfig,
   type RawConfig,
   type RoleConfig,
   roleRules,
@@ -26,6 +27,14 @@ export interface AuthLimits {
   lockoutMs: number;
 }
 
+/** A master key's settings (crypto/master-key takes them as they are). */
+export interface MasterSettings {
+  provider: MasterConfig['provider'];
+  file?: string;
+  pkcs11?: NonNullable<MasterConfig['pkcs11']>;
+  aws_kms?: { key_id: string; region: string; endpoint?: string };
+}
+
 export type DatabaseSetting = { kind: 'url'; url: string; source: 'DATABASE_URL' | 'ward.yaml' } | { kind: 'embedded'; dir: string };
 
 export interface WardConfig {
@@ -33,7 +42,7 @@ export interface WardConfig {
   file: string;
   space: RawConfig['space'];
   database: DatabaseSetting;
-  keys: { provider: 'file' | 'env'; file?: string };
+  keys: MasterSettings & { previous?: MasterSettings };
   collections: Record<string, CollectionConfig>;
   roles: Record<string, RoleConfig>;
   audit: { retentionDays: number; sealEveryMs: number | null; verifyEveryMs: number | null };
@@ -50,10 +59,13 @@ export interface WardConfig {
   logging: { drains: { name: string; url: string; flushMs: number }[] };
   /** The purge job: archive grace, interval (null: off), batch size (see vault/retention). */
   retention: { archiveGraceMs: number; everyMs: number | null; batch: number };
+  /** The subject key store (see vault/subjects), when a collection names a subject field. */
+  subjectKeys: DatabaseSetting | undefined;
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
 export const DEFAULT_EMBEDDED_DIR = '.ward/pgdata';
+export const DEFAULT_SUBJECT_KEYS_DIR = '.ward/subject-keys';
 
 /** The config path from the flag, then WARD_CONFIG, then ./ward.yaml, relative to `cwd`. */
 export function configPath(flag?: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -78,10 +90,50 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     Object.entries(col.fields).flatMap(([f, spec]) => fieldRules(spec).map((r) => `collections.${c}.fields.${f}.${r.key}: ${r.message}`)),
   );
   rules.push(...roleRules(parsed.data));
-  if (parsed.data.keys.provider === 'file' && !parsed.data.keys.file)
-    rules.push('keys.file: is required when keys.provider is file: name the master key file');
+  rules.push(...masterRules(parsed.data.keys, 'keys'));
+  rules.push(...subjectRules(parsed.data));
+  if (parsed.data.keys.previous) rules.push(...masterRules(parsed.data.keys.previous, 'keys.previous'));
   if (rules.length) throw new WardError('config_invalid', `${file}:\n  ${rules.join('\n  ')}`);
   return resolveConfig(parsed.data, file, env);
+}
+
+/**
+ * Where subject keys live when a collection names a subject: WARD_SUBJECT_KEYS_URL, else
+ * subjects.keystore.url, else a PGlite directory (subjects.keystore.embedded, by default
+ * .ward/subject-keys) beside an embedded database. A server database needs a server key store.
+ */
+function subjectKeystore(raw: RawConfig, database: DatabaseSetting, dir: string, env: NodeJS.ProcessEnv): DatabaseSetting | undefined {
+  if (!Object.values(raw.collections).some((c) => c.subject)) return undefined;
+  const url = env.WARD_SUBJECT_KEYS_URL?.trim();
+  if (url) return { kind: 'url', url, source: 'DATABASE_URL' };
+  if (raw.subjects.keystore.url) return { kind: 'url', url: raw.subjects.keystore.url, source: 'ward.yaml' };
+  if (raw.subjects.keystore.embedded || database.kind === 'embedded')
+    return { kind: 'embedded', dir: resolve(dir, raw.subjects.keystore.embedded ?? DEFAULT_SUBJECT_KEYS_DIR) };
+  return undefined;
+}
+
+/** A subject field must be a declared, encrypted, required field. */
+function subjectRules(raw: RawConfig): string[] {
+  const out: string[] = [];
+  for (const [name, c] of Object.entries(raw.collections)) {
+    if (!c.subject) continue;
+    const f = c.fields[c.subject];
+    const at = `collections.${name}.subject`;
+    if (!f) out.push(`${at}: names no field of ${name}; name the field that identifies the record's subject (e.g. mrn)`);
+    else if (f.class === 'public') out.push(`${at}: names a public field; a subject field identifies a person and must be encrypted`);
+    else if (!f.required) out.push(`${at}: ${c.subject} must be required (every record needs a subject to be shredded with)`);
+  }
+  return out;
+}
+
+/** What each master key provider needs beside its name. */
+function masterRules(m: MasterConfig, path: string): string[] {
+  if (m.provider === 'file' && !m.file) return [`${path}.file: is required when ${path}.provider is file: name the master key file`];
+  if (m.provider === 'pkcs11' && !m.pkcs11)
+    return [`${path}.pkcs11: is required when ${path}.provider is pkcs11: name the module, token, key label and pin_env`];
+  if (m.provider === 'aws-kms' && !m.aws_kms)
+    return [`${path}.aws_kms: is required when ${path}.provider is aws-kms: name key_id and region`];
+  return [];
 }
 
 function parseYaml(text: string, file: string): unknown {
@@ -118,8 +170,16 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
     : raw.database.url
       ? { kind: 'url', url: raw.database.url, source: 'ward.yaml' }
       : { kind: 'embedded', dir: resolve(dir, raw.database.embedded ?? DEFAULT_EMBEDDED_DIR) };
-  const keys: WardConfig['keys'] = { provider: raw.keys.provider };
-  if (raw.keys.file) keys.file = resolve(dir, raw.keys.file);
+  const master = (m: MasterConfig): MasterSettings => {
+    const out: MasterSettings = { provider: m.provider };
+    if (m.file) out.file = resolve(dir, m.file);
+    if (m.pkcs11) out.pkcs11 = { ...m.pkcs11, module: resolve(dir, m.pkcs11.module) };
+    if (m.aws_kms)
+      out.aws_kms = { key_id: m.aws_kms.key_id, region: m.aws_kms.region, ...(m.aws_kms.endpoint ? { endpoint: m.aws_kms.endpoint } : {}) };
+    return out;
+  };
+  const keys: WardConfig['keys'] = master(raw.keys);
+  if (raw.keys.previous) keys.previous = master(raw.keys.previous);
   const audit = {
     retentionDays: Math.round(auditRetentionDays(raw.audit.retention)),
     sealEveryMs: intervalMs(raw.audit.seal_every),
@@ -133,6 +193,7 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
   const egress: WardConfig['egress'] = { allow_private: raw.egress.allow_private };
   if (raw.egress.ca_file) egress.ca_file = resolve(dir, raw.egress.ca_file);
   return {
+    subjectKeys: subjectKeystore(raw, database, dir, env),
     file,
     space: raw.space,
     database,

@@ -33,6 +33,8 @@ export const fieldSchema = z.strictObject({
 export const collectionSchema = z.strictObject({
   description: z.string().optional(),
   retention: z.string().regex(DURATION, 'must be a duration such as 90d, 12w, 18m or 7y').optional(),
+  /** The field naming whose record this is (e.g. mrn): its records are sealed under a per-subject key (crypto-shredding). */
+  subject: z.string().regex(IDENT, identMessage).optional(),
   fields: z.record(z.string().regex(IDENT, identMessage), fieldSchema).refine((f) => Object.keys(f).length > 0, {
     message: 'must declare at least one field',
   }),
@@ -271,6 +273,38 @@ export const retentionSchema = z
   })
   .default({ archive_grace: '30d', every: '1h', batch: 500 });
 
+const PROVIDERS = ['file', 'env', 'pkcs11', 'aws-kms'] as const;
+
+/** A master key: a file or environment variable, a key inside a PKCS#11 token, or an AWS KMS key. */
+const masterSchema = z.strictObject({
+  provider: z.enum(PROVIDERS, oneOf(PROVIDERS)),
+  file: z.string().min(1).optional(),
+  pkcs11: z
+    .strictObject({
+      /** The token's PKCS#11 module (SoftHSM2: /usr/lib/softhsm/libsofthsm2.so). */
+      module: z.string().min(1),
+      /** The token's label. */
+      token: z.string().min(1),
+      /** The label of the AES key inside the token. */
+      key: z.string().min(1),
+      /** The environment variable holding the user PIN (never the PIN itself). */
+      pin_env: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable')
+        .default('WARD_PKCS11_PIN'),
+    })
+    .optional(),
+  aws_kms: z
+    .strictObject({
+      /** The KMS key's id or ARN (a symmetric encryption key). */
+      key_id: z.string().min(1),
+      region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
+      /** Another KMS endpoint (a VPC endpoint, or a test server); https only. */
+      endpoint: z.string().url().optional(),
+    })
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   space: z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -282,10 +316,7 @@ export const configSchema = z.strictObject({
       embedded: z.string().min(1).optional(),
     })
     .default({}),
-  keys: z.strictObject({
-    provider: z.enum(['file', 'env'], oneOf(['file', 'env'])),
-    file: z.string().min(1).optional(),
-  }),
+  keys: masterSchema.extend({ previous: masterSchema.optional() }),
   collections: z.record(z.string().regex(IDENT, identMessage), collectionSchema),
   roles: z.record(z.string().regex(IDENT, identMessage), roleSchema).default({}),
   audit: auditSchema,
@@ -296,9 +327,19 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.optional(),
   logging: loggingSchema,
   retention: retentionSchema,
+  subjects: z
+    .strictObject({
+      /**
+       * Where per-subject keys live: a database other than Ward's own (its backups must not hold
+       * them). `url` (or WARD_SUBJECT_KEYS_URL) for PostgreSQL; `embedded` for a PGlite directory.
+       */
+      keystore: z.strictObject({ url: z.string().min(1).optional(), embedded: z.string().min(1).optional() }).default({}),
+    })
+    .default({ keystore: {} }),
 });
 
 export type FieldConfig = z.infer<typeof fieldSchema>;
+export type MasterConfig = z.infer<typeof masterSchema>;
 export type CollectionConfig = z.infer<typeof collectionSchema>;
 export type RawConfig = z.infer<typeof configSchema>;
 export type RoleConfig = z.infer<typeof roleSchema>;

@@ -7,7 +7,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { randomView } from './random.js';
 
-export type DerivedPurpose = 'blind-index' | 'token' | 'pseudonym';
+export type DerivedPurpose = 'blind-index' | 'token' | 'pseudonym' | 'subject';
 
 export function fieldKey(root: Buffer, purpose: DerivedPurpose, field: string): Buffer {
   return Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), `ward/${purpose}/v1/${field}`, 32));

@@ -4,12 +4,12 @@
  * open, before any data is read.
  */
 import { randomBytes } from 'node:crypto';
-import { WardError } from '../errors.js';
+import { isWardError, WardError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import { SharedReads } from '../util/coalesce.js';
-import { constantTimeEqual, type DerivedPurpose, fieldKey } from './derive.js';
-import type { MasterKey } from './master-key.js';
+import { type DerivedPurpose, fieldKey } from './derive.js';
+import type { MasterRing } from './masters.js';
 
 export interface DataKey {
   version: number;
@@ -51,46 +51,53 @@ export class Keyring {
 
   private constructor(
     private readonly db: Db,
-    private readonly master: MasterKey,
+    private readonly masters: MasterRing,
     /** The space the keys are bound to. */
     private readonly space: string,
-    /** True when the database's keys were first wrapped by a development master key. */
-    readonly createdWithDevKey: boolean,
   ) {}
 
-  /**
-   * Checks the master key against the database's key check value (recording it on a new
-   * database); returns whether the database's keys were first wrapped by a development key.
-   */
-  static async checkMaster(db: Db, master: MasterKey): Promise<boolean> {
-    const check = master.checkValue();
-    await keys.insertMasterCheck(db, check, master.dev);
-    const stored = await keys.readMasterCheck(db);
-    if (!stored || !constantTimeEqual(stored.checkValue, check))
-      throw new WardError(
-        'master_key_mismatch',
-        `the master key from ${master.source} is not the key this database's keys were wrapped with; set the right WARD_MASTER_KEY or keys.file`,
-      );
-    return stored.dev;
+  /** The master epoch new keys are wrapped under. */
+  get masterEpoch(): number {
+    return this.masters.epoch;
+  }
+
+  /** True when the database's keys were first wrapped by a development master key. */
+  get createdWithDevKey(): boolean {
+    return this.masters.createdWithDevKey;
   }
 
   /**
-   * Checks the master key against the database, binds keys from before spaces were bound to
-   * `space` (see spaceBinding), unwraps every stored key, then makes sure each collection has
-   * keys. The caller has checked that the database belongs to the space (vault/open assertSameSpace).
+   * Binds keys from before spaces were bound to `space` (see spaceBinding), unwraps every stored
+   * key, then makes sure each collection has keys. The caller has checked the master key(s)
+   * (MasterRing.open) and that the database belongs to the space (vault/open assertSameSpace).
    */
-  static async open(db: Db, master: MasterKey, collections: readonly string[], space: string): Promise<Keyring> {
-    const ring = new Keyring(db, master, space, await Keyring.checkMaster(db, master));
+  static async open(db: Db, masters: MasterRing, collections: readonly string[], space: string): Promise<Keyring> {
+    const ring = new Keyring(db, masters, space);
     await ring.bindToSpace();
     // Every stored key must unwrap here, not only those of the configured collections: a copy
     // opened in another space with other collections declared is refused all the same.
-    for (const row of await keys.selectKeys(db)) ring.unwrap(row);
+    for (const row of await keys.selectKeys(db)) await ring.unwrap(row);
     for (const c of collections) {
       for (const purpose of ['data', 'index'] as const)
-        await keys.insertFirstKey(db, c, purpose, master.wrap(randomBytes(32), wrapAad(space, c, purpose, 1)));
+        await keys.insertFirstKey(db, c, purpose, await ring.wrap(randomBytes(32), c, purpose, 1), masters.epoch);
       await ring.loadIndexRoot(c);
     }
     return ring;
+  }
+
+  /**
+   * Moves up to `limit` keys still wrapped under an earlier master key to the current one (a
+   * master rotation's step; each key row is rewrapped on its own, so an interrupted run resumes).
+   * Returns how many it found (another run may have moved some first); 0 when none is left.
+   */
+  async rewrapMaster(limit: number): Promise<number> {
+    const rows = await keys.selectKeysBefore(this.db, this.masters.epoch, limit);
+    for (const row of rows) {
+      const key = await this.unwrap(row);
+      const aad = wrapAad(this.space, row.collection, row.purpose, row.version, row.wrapFormat);
+      await keys.rewrapToEpoch(this.db, row, await this.masters.current.wrap(key, aad), this.masters.epoch);
+    }
+    return rows.length;
   }
 
   /**
@@ -118,7 +125,7 @@ export class Keyring {
     const generation = this.generation;
     const row = await keys.selectActiveKey(this.db, collection, 'data');
     if (!row) throw new WardError('unknown_collection', `collection ${collection} has no data key`);
-    const key = { version: row.version, key: this.unwrap(row) };
+    const key = { version: row.version, key: await this.unwrap(row) };
     // A read that started before this process rotated may have seen the old key: not cached.
     if (generation === this.generation) this.active.set(collection, { key, at: Date.now() });
     return key;
@@ -133,7 +140,7 @@ export class Keyring {
     const cached = this.unwrapped.get(`${collection}/data/${version}`);
     if (cached) return cached;
     const row = await keys.selectKey(q, collection, 'data', version);
-    return row && this.unwrap(row);
+    return row && (await this.unwrap(row));
   }
 
   /** The per-field key for blind indexes or deterministic tokens. */
@@ -158,7 +165,8 @@ export class Keyring {
         tx,
         collection,
         max + 1,
-        this.master.wrap(randomBytes(32), wrapAad(this.space, collection, 'data', max + 1)),
+        await this.wrap(randomBytes(32), collection, 'data', max + 1),
+        this.masters.epoch,
       );
       return max + 1;
     });
@@ -188,24 +196,33 @@ export class Keyring {
     if (!unbound.length) return;
     await this.db.transaction(async (tx) => {
       for (const row of unbound) {
-        const key = this.unwrap(row);
-        await keys.rewrapKey(tx, row, this.master.wrap(key, wrapAad(this.space, row.collection, row.purpose, row.version)));
+        const key = await this.unwrap(row);
+        const master = this.masters.forEpoch(row.masterEpoch);
+        await keys.rewrapKey(tx, row, await master.wrap(key, wrapAad(this.space, row.collection, row.purpose, row.version)));
       }
     });
   }
 
   private async loadIndexRoot(collection: string): Promise<void> {
     const row = await keys.selectKey(this.db, collection, 'index', 1);
-    if (row) this.unwrap(row);
+    if (row) await this.unwrap(row);
   }
 
-  private unwrap(row: keys.KeyRow): Buffer {
+  /** A new key wrapped under the current master key, bound to its place. */
+  private wrap(key: Buffer, collection: string, purpose: keys.KeyPurpose, version: number): Promise<Buffer> {
+    return this.masters.current.wrap(key, wrapAad(this.space, collection, purpose, version));
+  }
+
+  private async unwrap(row: keys.KeyRow): Promise<Buffer> {
     const id = `${row.collection}/${row.purpose}/${row.version}`;
     let key = this.unwrapped.get(id);
     if (!key) {
+      const master = this.masters.forEpoch(row.masterEpoch);
       try {
-        key = this.master.unwrap(row.wrapped, wrapAad(this.space, row.collection, row.purpose, row.version, row.wrapFormat));
-      } catch {
+        key = await master.unwrap(row.wrapped, wrapAad(this.space, row.collection, row.purpose, row.version, row.wrapFormat));
+      } catch (e) {
+        // A provider that could not be asked (a token gone, KMS refused or unreachable) says so itself.
+        if (isWardError(e) && e.code !== 'integrity_error') throw e;
         // The master key passed its check at open: what differs is the space (or the row was altered).
         throw new WardError(
           'space_mismatch',

@@ -40,9 +40,16 @@ export interface Collection {
   fields: ReadonlyMap<string, Field>;
   /** Days a record is kept after it is created; undefined keeps it until deleted. */
   retentionDays: number | undefined;
+  /** The field naming the record's subject: its records are sealed under a per-subject key. */
+  subject?: Field | undefined;
 }
 
-export function compileCollection(name: string, specs: Record<string, FieldSpec>, retentionDays: number | undefined): Collection {
+export function compileCollection(
+  name: string,
+  specs: Record<string, FieldSpec>,
+  retentionDays: number | undefined,
+  subject?: string,
+): Collection {
   const fields = new Map<string, Field>();
   for (const [fieldName, s] of Object.entries(specs)) {
     fields.set(fieldName, {
@@ -58,7 +65,7 @@ export function compileCollection(name: string, specs: Record<string, FieldSpec>
       encrypted: s.class !== 'public',
     });
   }
-  return { name, fields, retentionDays };
+  return { name, fields, retentionDays, subject: subject === undefined ? undefined : fields.get(subject) };
 }
 
 export type RecordValues = Map<string, FieldValue>;

@@ -141,7 +141,7 @@ export async function selectAudit(q: Queryable, f: AuditFilter): Promise<StoredA
        AND ($3::timestamptz IS NULL OR at >= $3)
        AND ($4::timestamptz IS NULL OR at < $4)
        AND ($5::bigint IS NULL OR seq > $5)
-       AND (NOT $7::boolean OR action IN ('create', 'read', 'update', 'delete', 'search', 'detokenize'))
+       AND (NOT $7::boolean OR action IN ('create', 'read', 'update', 'delete', 'search', 'detokenize', 'shred'))
      ORDER BY seq LIMIT $6`,
     [f.recordId ?? null, f.actor ?? null, f.since ?? null, f.until ?? null, f.after ?? null, f.limit, f.phiOnly === true],
   );

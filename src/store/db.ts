@@ -104,6 +104,7 @@ export function storeError(e: unknown): WardError {
   const code = typeof err.code === 'string' ? err.code : 'unknown';
   // Ward's own functions raise WAnnn with messages that name positions and counts, never values.
   const own = (e as { message?: unknown }).message;
+  if (code === 'WA410') return new WardError('subject_shredded', "the record's subject was shredded while it was written");
   if (/^WA\d{3}$/.test(code) && typeof own === 'string') return new WardError('integrity_error', own.replace(/^ward: /, ''));
   if (code === '23505' && typeof err.detail === 'string' && err.constraint === 'ward_unique_pkey') {
     return new UniqueViolation(/=\([^,]+, ([a-z][a-z0-9_]*),/.exec(err.detail)?.[1]);

@@ -12,6 +12,8 @@ export interface KeyRow {
   createdAt: Date;
   /** 1: wrapped without the space; 2: the space name takes part in the wrapping. */
   wrapFormat: number;
+  /** The master key (see ward_master_epochs) that wrapped it. */
+  masterEpoch: number;
 }
 
 const toKeyRow = (r: Record<string, unknown>): KeyRow => ({
@@ -22,6 +24,7 @@ const toKeyRow = (r: Record<string, unknown>): KeyRow => ({
   active: r.active as boolean,
   createdAt: r.created_at as Date,
   wrapFormat: r.wrap_format as number,
+  masterEpoch: (r.master_epoch as number | undefined) ?? 1,
 });
 
 export async function readMasterCheck(q: Queryable): Promise<{ checkValue: Buffer; dev: boolean } | undefined> {
@@ -34,11 +37,12 @@ export async function insertMasterCheck(q: Queryable, checkValue: Buffer, dev: b
 }
 
 /** Inserts a first (version 1, active) key unless the collection already has one. */
-export async function insertFirstKey(q: Queryable, collection: string, purpose: KeyPurpose, wrapped: Buffer): Promise<void> {
+export async function insertFirstKey(q: Queryable, collection: string, purpose: KeyPurpose, wrapped: Buffer, epoch: number): Promise<void> {
   await q.query(
-    `INSERT INTO ward_keys (collection, purpose, version, wrapped, active, wrap_format) VALUES ($1, $2, 1, $3, true, 2)
+    `INSERT INTO ward_keys (collection, purpose, version, wrapped, active, wrap_format, master_epoch)
+     SELECT $1, $2, 1, $3, true, 2, $4 WHERE NOT EXISTS (SELECT FROM ward_keys WHERE collection = $1 AND purpose = $2)
      ON CONFLICT DO NOTHING`,
-    [collection, purpose, wrapped],
+    [collection, purpose, wrapped, epoch],
   );
 }
 
@@ -123,13 +127,18 @@ export async function lockDataKeys(q: Queryable, collection: string): Promise<nu
   return rows.reduce((max, r) => Math.max(max, r.version), 0);
 }
 
-export async function insertActiveDataKey(q: Queryable, collection: string, version: number, wrapped: Buffer): Promise<void> {
+export async function insertActiveDataKey(
+  q: Queryable,
+  collection: string,
+  version: number,
+  wrapped: Buffer,
+  epoch: number,
+): Promise<void> {
   await q.query("UPDATE ward_keys SET active = false WHERE collection = $1 AND purpose = 'data' AND active", [collection]);
-  await q.query("INSERT INTO ward_keys (collection, purpose, version, wrapped, active, wrap_format) VALUES ($1, 'data', $2, $3, true, 2)", [
-    collection,
-    version,
-    wrapped,
-  ]);
+  await q.query(
+    "INSERT INTO ward_keys (collection, purpose, version, wrapped, active, wrap_format, master_epoch) VALUES ($1, 'data', $2, $3, true, 2, $4)",
+    [collection, version, wrapped, epoch],
+  );
 }
 
 export async function countRecordsByKeyVersion(q: Queryable): Promise<{ collection: string; keyVersion: number; count: number }[]> {
@@ -137,4 +146,74 @@ export async function countRecordsByKeyVersion(q: Queryable): Promise<{ collecti
     'SELECT collection, key_version, count(*)::int AS n FROM ward_records GROUP BY collection, key_version ORDER BY 1, 2',
   );
   return rows.map((r) => ({ collection: r.collection, keyVersion: r.key_version, count: r.n }));
+}
+
+/** A master key the database's keys have been wrapped under, in order of rotation. */
+export interface EpochRow {
+  epoch: number;
+  checkValue: Buffer;
+  dev: boolean;
+  provider: string;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export async function selectEpochs(q: Queryable): Promise<EpochRow[]> {
+  const rows = await q.query('SELECT * FROM ward_master_epochs ORDER BY epoch');
+  return rows.map((r) => ({
+    epoch: r.epoch as number,
+    checkValue: asBuffer(r.check_value),
+    dev: r.dev as boolean,
+    provider: r.provider as string,
+    createdAt: r.created_at as Date,
+    completedAt: (r.completed_at as Date | null) ?? null,
+  }));
+}
+
+/** Records the first master key of a new database (nothing when it has one). */
+export async function insertFirstEpoch(q: Queryable, checkValue: Buffer, dev: boolean, provider: string): Promise<void> {
+  await q.query(
+    `INSERT INTO ward_master_epochs (epoch, check_value, dev, provider, completed_at)
+     SELECT 1, $1, $2, $3, now() WHERE NOT EXISTS (SELECT FROM ward_master_epochs) ON CONFLICT DO NOTHING`,
+    [checkValue, dev, provider],
+  );
+}
+
+/** Adds epoch `after + 1` for a new master key unless another process added it first. */
+export async function insertNextEpoch(q: Queryable, after: number, checkValue: Buffer, dev: boolean, provider: string): Promise<void> {
+  await q.query(`INSERT INTO ward_master_epochs (epoch, check_value, dev, provider) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+    after + 1,
+    checkValue,
+    dev,
+    provider,
+  ]);
+}
+
+export async function completeEpoch(q: Queryable, epoch: number): Promise<void> {
+  await q.query('UPDATE ward_master_epochs SET completed_at = now() WHERE epoch = $1 AND completed_at IS NULL', [epoch]);
+}
+
+/** Keys still wrapped under an earlier master epoch than `epoch`, a batch at a time. */
+export async function selectKeysBefore(q: Queryable, epoch: number, limit: number): Promise<KeyRow[]> {
+  const rows = await q.query('SELECT * FROM ward_keys WHERE master_epoch < $1 ORDER BY collection, purpose, version LIMIT $2', [
+    epoch,
+    limit,
+  ]);
+  return rows.map(toKeyRow);
+}
+
+/** Moves one key to a later master epoch; false when another run moved it first. */
+export async function rewrapToEpoch(q: Queryable, row: KeyRow, wrapped: Buffer, epoch: number): Promise<boolean> {
+  const done = await q.query(
+    `UPDATE ward_keys SET wrapped = $4, master_epoch = $5
+     WHERE collection = $1 AND purpose = $2 AND version = $3 AND master_epoch = $6 RETURNING version`,
+    [row.collection, row.purpose, row.version, wrapped, epoch, row.masterEpoch],
+  );
+  return done.length === 1;
+}
+
+/** Keys still wrapped under a master epoch before `epoch`. */
+export async function countBefore(q: Queryable, epoch: number): Promise<number> {
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_keys WHERE master_epoch < $1', [epoch]);
+  return row?.n ?? 0;
 }

@@ -1,5 +1,7 @@
 /** The node-postgres driver: a pool, transactions on one checked-out client, a dedicated listening connection. */
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { WardError } from '../errors.js';
 import {
   CHANNEL,
   type Db,
@@ -15,6 +17,53 @@ import {
 export interface PgOptions {
   /** Pool size; default 10. */
   max?: number;
+  /**
+   * A file holding the database password alone (surrounding whitespace ignored), for a URL without
+   * one: read each time a connection logs in, so after `ward db rotate-password` new connections
+   * use the new password while open ones keep working. Default: `WARD_DATABASE_PASSWORD_FILE`;
+   * `''` for none. A URL with a password ignores it.
+   */
+  passwordFile?: string;
+}
+
+/** True when a connection string carries a password of its own (in the user part or as `?password=`). */
+function hasPassword(connectionString: string): boolean {
+  try {
+    const u = new URL(connectionString);
+    return u.password !== '' || u.searchParams.has('password');
+  } catch {
+    return true; // not a URL: leave it to node-postgres
+  }
+}
+
+/**
+ * node-postgres's Client, or with a password file one whose password is a function: node-postgres
+ * calls it for every connection it opens (pool, session, listener), so each login reads the file.
+ */
+function clientClass(connectionString: string, options: PgOptions): typeof pg.Client {
+  const file = options.passwordFile ?? process.env.WARD_DATABASE_PASSWORD_FILE ?? '';
+  if (!file || hasPassword(connectionString)) return pg.Client;
+  const password = async (): Promise<string> => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new WardError(
+        'database_error',
+        `cannot read the database password file (${(e as { code?: string }).code ?? 'error'}): check WARD_DATABASE_PASSWORD_FILE`,
+      );
+    }
+    const secret = text.trim();
+    if (!secret) throw new WardError('database_error', 'the database password file is empty: check WARD_DATABASE_PASSWORD_FILE');
+    return secret;
+  };
+  return class extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      // After the constructor: the connection string's empty password would replace the option.
+      (this as { password?: unknown }).password = password;
+    }
+  };
 }
 
 /** Wait before the first reconnect of a dropped listening connection; doubled up to `MAX_RETRY_MS`. */
@@ -22,7 +71,8 @@ const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 
 export function pgDb(connectionString: string, options: PgOptions = {}): Db {
-  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  const Client = clientClass(connectionString, options);
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, Client });
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const subscriptions = new Set<Subscription>();
@@ -65,7 +115,7 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
       }
     },
     async session(): Promise<Session> {
-      const c = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 });
+      const c = new Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 });
       let lost = false;
       c.on('error', () => {
         lost = true;
@@ -87,7 +137,7 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
       };
     },
     listen(channel, handlers) {
-      const s = listenOn(connectionString, channel, handlers, () => subscriptions.delete(s));
+      const s = listenOn(connectionString, channel, handlers, () => subscriptions.delete(s), Client);
       subscriptions.add(s);
       return s;
     },
@@ -104,7 +154,13 @@ export function pgDb(connectionString: string, options: PgOptions = {}): Db {
  * One connection that only listens. When it errors or ends, `down` is called and a new one is
  * made after a growing pause; `up` follows once its `LISTEN` is in place.
  */
-function listenOn(connectionString: string, channel: string, h: ListenHandlers, forget: () => void): Subscription {
+function listenOn(
+  connectionString: string,
+  channel: string,
+  h: ListenHandlers,
+  forget: () => void,
+  Client: typeof pg.Client = pg.Client,
+): Subscription {
   if (!CHANNEL.test(channel)) throw new TypeError(`not a channel name: ${channel}`);
   let closed = false;
   let client: pg.Client | undefined;
@@ -112,7 +168,7 @@ function listenOn(connectionString: string, channel: string, h: ListenHandlers, 
   let pause = FIRST_RETRY_MS;
 
   const connect = async () => {
-    const c = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 });
+    const c = new Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 10_000 });
     client = c;
     let lost = false;
     const drop = () => {

@@ -5,7 +5,7 @@
  * decides every row written, including the audit row for a record that turns out missing.
  */
 import { AUDIT_COLUMNS, AUDIT_PARAMS, AUDIT_PARAMS_IF_MISSING, type AuditRow, auditInsert, auditParams, goneTest, LIVE } from './audit.js';
-import { type Queryable, type Statement, statement } from './db.js';
+import { asBuffer, type Queryable, type Statement, statement } from './db.js';
 import { type OutboxRow, outboxInsert, outboxParam } from './events.js';
 
 /** A blind index of a `unique` field, enforced by ward_unique's primary key. */
@@ -23,6 +23,9 @@ export interface StoredRecord {
   /** blind indexes of searchable fields (tokens are kept in ward_tokens) */
   lookup: Buffer[];
   unique: UniqueEntry[];
+  /** The subject's MAC and the id of the subject key that sealed it (see vault/subjects). */
+  subject?: Buffer;
+  subjectKey?: Buffer;
 }
 
 export interface NewRecord extends StoredRecord {
@@ -40,9 +43,11 @@ export interface RecordRow {
   createdAt: Date;
   updatedAt: Date;
   expiresAt: Date | null;
+  subject: Buffer | null;
+  subjectKey: Buffer | null;
 }
 
-const COLUMNS = 'id, collection, version, key_version, public, sealed, tokens, created_at, updated_at, expires_at';
+const COLUMNS = 'id, collection, version, key_version, public, sealed, tokens, created_at, updated_at, expires_at, subject, subject_key';
 
 function toRecordRow(r: Record<string, unknown>): RecordRow {
   return {
@@ -56,6 +61,8 @@ function toRecordRow(r: Record<string, unknown>): RecordRow {
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
     expiresAt: (r.expires_at as Date | null) ?? null,
+    subject: r.subject ? asBuffer(r.subject) : null,
+    subjectKey: r.subject_key ? asBuffer(r.subject_key) : null,
   };
 }
 
@@ -73,8 +80,9 @@ const TOKENS_GONE = `DELETE FROM ward_tokens w USING r, json_each_text(r.tokens)
 /** A CTE body writing the tokens of the records CTE `r` (id, collection, tokens) to ward_tokens. */
 export const TOKENS_OF = (r: string) => `INSERT INTO ward_tokens (token, record_id, collection, field)
     SELECT convert_to(k.value, 'UTF8'), ${r}.id, ${r}.collection, k.key FROM ${r}, json_each_text(${r}.tokens) AS k`;
-const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
-  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int)) RETURNING id, collection, tokens`;
+const INSERT_SQL = `INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at, subject, subject_key)
+  VALUES ($1, $2, $3, $4::jsonb, $5::json, $6::json, $7::bytea[], now() + make_interval(days => $8::int), $9::bytea, $10::bytea)
+  RETURNING id, collection, tokens`;
 /** The CTE writing the outbox rows of parameter `$p`, when the statement carries events. */
 const eventsCte = (events: boolean, p: number) => (events ? `, o AS (${outboxInsert(p)})` : '');
 /** Statements in variants (with unique entries, with events), each prepared under its own name. */
@@ -90,12 +98,12 @@ function variants(name: string, make: (unique: boolean, events: boolean) => stri
     return st;
   };
 }
-/** One record: $1-$8 the record, then the audit row, its unique entries (if any), its events (if any). */
+/** One record: $1-$10 the record, then the audit row, its unique entries (if any), its events (if any). */
 const INSERT = variants('ward_insert_record', (unique, events) => {
-  const u = 9 + AUDIT_PARAMS;
+  const u = 11 + AUDIT_PARAMS;
   const uniqueInsert = `INSERT INTO ward_unique (collection, field, value, record_id)
    SELECT $2, u.field, u.value, r.id FROM r, unnest($${u}::text[], $${u + 1}::bytea[]) AS u(field, value)`;
-  return `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(9)})${eventsCte(events, unique ? u + 2 : u)}
+  return `WITH r AS (${INSERT_SQL}), t AS (${TOKENS_OF('r')}), a AS (${auditInsert(11)})${eventsCte(events, unique ? u + 2 : u)}
    ${unique ? uniqueInsert : 'SELECT 1'}`;
 });
 /**
@@ -103,12 +111,12 @@ const INSERT = variants('ward_insert_record', (unique, events) => {
  * and the unique entries of recordset $2, with the audit insert `audit`; `before` and `after` add CTEs.
  */
 const insertRecordset = (audit: string, before = '', after = '') => `WITH ${before}r AS (
-    INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at)
+    INSERT INTO ward_records (id, collection, key_version, public, sealed, tokens, lookup, expires_at, subject, subject_key)
     SELECT n.id, n.collection, n.key_version, n.public, n.sealed, n.tokens,
            ARRAY(SELECT decode(h, 'hex') FROM jsonb_array_elements_text(n.lookup) AS h),
-           now() + make_interval(days => n.retention)
+           now() + make_interval(days => n.retention), decode(n.subject, 'hex'), decode(n.subject_key, 'hex')
     FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, collection text, key_version int, public jsonb, sealed json, tokens json,
-                                           lookup jsonb, retention int)
+                                           lookup jsonb, retention int, subject text, subject_key text)
     RETURNING id, collection, tokens
   ), t AS (${TOKENS_OF('r')}), a AS (${audit})${after}
   INSERT INTO ward_unique (collection, field, value, record_id)
@@ -208,6 +216,8 @@ export async function insertRecord(
     JSON.stringify(r.tokens),
     r.lookup,
     retentionDays ?? null,
+    r.subject ?? null,
+    r.subjectKey ?? null,
     ...auditParams(audit),
   ];
   const unique = r.unique.length > 0;
@@ -231,6 +241,8 @@ function recordsets(writes: readonly Omit<Write, 'audit' | 'events'>[]): [string
     tokens: w.record.tokens,
     lookup: w.record.lookup.map(hex),
     retention: w.retentionDays ?? null,
+    subject: w.record.subject ? hex(w.record.subject) : null,
+    subject_key: w.record.subjectKey ? hex(w.record.subjectKey) : null,
   }));
   const unique = writes.flatMap((w) =>
     w.record.unique.map((u) => ({ record_id: w.record.id, collection: w.collection, field: u.field, value: hex(u.value) })),
@@ -342,9 +354,19 @@ export async function updateRecord(
 ): Promise<number> {
   const [row] = await q.query<{ version: number }>(
     `UPDATE ward_records SET version = version + 1, key_version = $3, public = $4::jsonb, sealed = $5::json,
-       tokens = $6::json, lookup = $7::bytea[], updated_at = now()
+       tokens = $6::json, lookup = $7::bytea[], updated_at = now(), subject = $8::bytea, subject_key = $9::bytea
      WHERE id = $1 AND collection = $2 RETURNING version`,
-    [id, collection, keyVersion, JSON.stringify(r.public), JSON.stringify(r.sealed), JSON.stringify(r.tokens), r.lookup],
+    [
+      id,
+      collection,
+      keyVersion,
+      JSON.stringify(r.public),
+      JSON.stringify(r.sealed),
+      JSON.stringify(r.tokens),
+      r.lookup,
+      r.subject ?? null,
+      r.subjectKey ?? null,
+    ],
   );
   // Unique entries and tokens are replaced in their own statements: within one, the insert's
   // uniqueness check would still see the rows the delete removes.

@@ -76,12 +76,13 @@ export async function archiveExpired(q: Queryable, limit: number, graceSeconds: 
     `WITH v AS (SELECT id FROM ward_records r WHERE expires_at <= now() AND NOT ${HELD('r.id')}
                 ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED),
      d AS (DELETE FROM ward_records r USING v WHERE r.id = v.id
-           RETURNING r.id, r.collection, r.version, r.key_version, r.public, r.sealed, r.tokens, r.lookup, r.created_at, r.updated_at, r.expires_at),
+           RETURNING r.id, r.collection, r.version, r.key_version, r.public, r.sealed, r.tokens, r.lookup, r.created_at, r.updated_at, r.expires_at,
+                     r.subject, r.subject_key),
      t AS (DELETE FROM ward_tokens k USING d, json_each_text(d.tokens) AS j WHERE k.record_id = d.id AND k.token = convert_to(j.value, 'UTF8')),
      x AS (INSERT INTO ward_records_archive (id, collection, version, key_version, public, sealed, tokens, lookup, created_at, updated_at,
-                                            expires_at, unique_entries, purge_after)
+                                            expires_at, unique_entries, purge_after, subject, subject_key)
            SELECT d.id, d.collection, d.version, d.key_version, d.public, d.sealed, d.tokens, d.lookup, d.created_at, d.updated_at, d.expires_at,
-                  '[]', now() + make_interval(secs => $2::double precision)
+                  '[]', now() + make_interval(secs => $2::double precision), d.subject, d.subject_key
            FROM d),
      g AS (INSERT INTO ward_gone (id, collection) SELECT id, collection FROM d ON CONFLICT (id) DO NOTHING)
      SELECT id::text AS id, collection FROM d ORDER BY collection, id`,
@@ -106,8 +107,9 @@ export async function removeArchived(q: Queryable, limit: number): Promise<{ id:
 export async function restoreArchived(q: Queryable, id: string): Promise<string | undefined> {
   const [row] = await q.query<{ collection: string }>(
     `WITH a AS (DELETE FROM ward_records_archive WHERE id = $1 AND purge_after > now() RETURNING *),
-     r AS (INSERT INTO ward_records (id, collection, version, key_version, public, sealed, tokens, lookup, created_at, updated_at, expires_at)
-           SELECT id, collection, version, key_version, public, sealed, tokens, lookup, created_at, now(), NULL FROM a
+     r AS (INSERT INTO ward_records (id, collection, version, key_version, public, sealed, tokens, lookup, created_at, updated_at, expires_at,
+                                    subject, subject_key)
+           SELECT id, collection, version, key_version, public, sealed, tokens, lookup, created_at, now(), NULL, subject, subject_key FROM a
            RETURNING id, collection, tokens),
      t AS (${TOKENS_OF('r')}),
      g AS (DELETE FROM ward_gone WHERE id = $1)

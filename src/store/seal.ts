@@ -287,25 +287,48 @@ export const SEAL_LOCK = 0x7761726c; // "warl"
 export interface SigningKeyRow {
   version: number;
   publicKey: Buffer;
+  /** The private half's seed as first wrapped, under master epoch `masterEpoch`. */
   wrapped: Buffer;
+  masterEpoch: number;
+  /** The same seed wrapped under later master epochs (master rotations), by epoch. */
+  rewrapped: Map<number, Buffer>;
   createdAt: Date;
 }
 
 export async function selectSigningKeys(q: Queryable): Promise<SigningKeyRow[]> {
-  const rows = await q.query('SELECT version, public_key, wrapped, created_at FROM ward_audit_signing_keys ORDER BY version');
+  const rows = await q.query('SELECT version, public_key, wrapped, master_epoch, created_at FROM ward_audit_signing_keys ORDER BY version');
+  const wraps = await q.query('SELECT version, epoch, wrapped FROM ward_audit_signing_wraps');
   return rows.map((r) => ({
     version: r.version as number,
     publicKey: asBuffer(r.public_key),
     wrapped: asBuffer(r.wrapped),
+    masterEpoch: r.master_epoch as number,
+    rewrapped: new Map(wraps.filter((w) => w.version === r.version).map((w) => [w.epoch as number, asBuffer(w.wrapped)])),
     createdAt: r.created_at as Date,
   }));
 }
 
+/** Appends a signing key's seed wrapped under a later master epoch (a master rotation). */
+export async function insertSigningWrap(q: Queryable, version: number, epoch: number, wrapped: Buffer): Promise<void> {
+  await q.query('INSERT INTO ward_audit_signing_wraps (version, epoch, wrapped) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+    version,
+    epoch,
+    wrapped,
+  ]);
+}
+
 /** Adds a signing key version; false when that version exists already (another process won). */
-export async function insertSigningKey(q: Queryable, version: number, publicKey: Buffer, wrapped: Buffer): Promise<boolean> {
+export async function insertSigningKey(
+  q: Queryable,
+  version: number,
+  publicKey: Buffer,
+  wrapped: Buffer,
+  masterEpoch: number,
+): Promise<boolean> {
   const rows = await q.query(
-    'INSERT INTO ward_audit_signing_keys (version, public_key, wrapped) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING RETURNING version',
-    [version, publicKey, wrapped],
+    `INSERT INTO ward_audit_signing_keys (version, public_key, wrapped, master_epoch) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (version) DO NOTHING RETURNING version`,
+    [version, publicKey, wrapped, masterEpoch],
   );
   return rows.length > 0;
 }

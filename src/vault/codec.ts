@@ -7,10 +7,12 @@ import { pseudonym, randomToken } from '../crypto/derive.js';
 import { type MacInput, type OpenJob, runMac, type SealJob } from '../crypto/jobs.js';
 import type { DataKey, Keyring } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
+import { WardError } from '../errors.js';
 import type { Collection, Field, RecordValues } from '../schema/collection.js';
 import type { FieldValue } from '../schema/types.js';
 import type { Queryable } from '../store/db.js';
 import type { RecordRow, StoredRecord } from '../store/records.js';
+import { type SubjectKeys, subjectShredded } from './subjects.js';
 
 /** Additional data binding a ciphertext to its collection, record, field and key version. */
 export function fieldAad(collection: string, id: string, field: string, keyVersion: number): string {
@@ -22,6 +24,8 @@ export class RecordCodec {
     private readonly keyring: Keyring,
     /** Where the AES-GCM and HMAC work runs: this thread or crypto threads. */
     readonly crypto: FieldCrypto = fieldCrypto(),
+    /** Per-subject keys, when a collection names a subject field (see vault/subjects). */
+    readonly subjects?: SubjectKeys,
   ) {}
 
   /**
@@ -35,9 +39,20 @@ export class RecordCodec {
     values: RecordValues,
     key: DataKey,
     heldTokens: Record<string, string> = {},
+    /** The caller's transaction, when it holds one (see Keyring.dataKey). */
+    q?: Queryable,
   ): Promise<StoredRecord> {
     const out: StoredRecord = { public: {}, sealed: {}, tokens: {}, lookup: [], unique: [] };
     const job: SealJob = { op: 'seal', key: key.key, version: key.version, seal: [], macs: [] };
+    const subjectValue = c.subject && values.get(c.subject.name);
+    if (c.subject && subjectValue !== undefined && subjectValue !== '') {
+      // The record is its subject's: sealed under the subject's key (wrapped by `key`), not `key` itself.
+      const subjects = this.requireSubjects(c);
+      out.subject = subjects.ref(c, c.subject, subjectValue);
+      const sk = await subjects.forWrite(c, out.subject, key, q);
+      out.subjectKey = sk.keyId;
+      job.key = sk.key;
+    }
     const sealed: string[] = [];
     const macFields: Field[] = [];
     const mac = (kind: MacInput['kind'], field: Field, value: FieldValue) => {
@@ -77,7 +92,9 @@ export class RecordCodec {
   async reseal(c: Collection, row: RecordRow, key: DataKey, q?: Queryable): Promise<Record<string, string>> {
     const names = Object.keys(row.sealed);
     if (!names.length) return {};
-    const old = await this.keyring.dataKey(c.name, row.keyVersion, q);
+    // A subject's record stays under its subject's key: only the version it names moves.
+    const subjectKey = await this.subjectKeyOf(c, row, q);
+    const old = subjectKey ?? (await this.keyring.dataKey(c.name, row.keyVersion, q));
     if (!old) throw integrityError();
     const opened = await this.crypto.run({
       op: 'open',
@@ -88,7 +105,7 @@ export class RecordCodec {
     if (opened.some((t) => t === null)) throw integrityError();
     const job: SealJob = {
       op: 'seal',
-      key: key.key,
+      key: subjectKey ?? key.key,
       version: key.version,
       seal: names.map((n, i) => [fieldAad(c.name, row.id, n, key.version), opened[i] as string]),
       macs: [],
@@ -105,7 +122,7 @@ export class RecordCodec {
     const sealed = fields.filter((f) => f.encrypted && row.sealed[f.name] !== undefined);
     const plain = new Map<string, string>();
     if (sealed.length) {
-      const key = await this.keyring.dataKey(c.name, row.keyVersion, q);
+      const key = (await this.subjectKeyOf(c, row, q)) ?? (await this.keyring.dataKey(c.name, row.keyVersion, q));
       if (!key) throw integrityError();
       const job: OpenJob = {
         op: 'open',
@@ -125,6 +142,19 @@ export class RecordCodec {
       if (v !== undefined) values.set(f.name, v as FieldValue);
     }
     return values;
+  }
+
+  /** The subject key a row is sealed under; undefined for a record without a subject; refuses a shredded one. */
+  private async subjectKeyOf(c: Collection, row: RecordRow, q?: Queryable): Promise<Buffer | undefined> {
+    if (!row.subject) return undefined;
+    const key = await this.requireSubjects(c).forRead(c, row.subject, row.subjectKey, q);
+    if (!key) throw subjectShredded(c);
+    return key;
+  }
+
+  private requireSubjects(c: Collection): SubjectKeys {
+    if (this.subjects) return this.subjects;
+    throw new WardError('config_invalid', `records of ${c.name} are sealed under subject keys: configure subjects.keystore to read them`);
   }
 
   /** The record's pseudonym in de-identified views (see crypto/derive). */

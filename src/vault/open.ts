@@ -11,8 +11,11 @@ import type { WardConfig } from '../config/load.js';
 import { assertProductionSafe } from '../config/safety.js';
 import { retentionDays } from '../config/schema.js';
 import { Keyring, spaceBinding } from '../crypto/keyring.js';
-import { loadMasterKey } from '../crypto/master-key.js';
+import { closeMasters, loadMasters, type Masters } from '../crypto/master-key.js';
+import { MasterRing } from '../crypto/masters.js';
 import { fieldCrypto } from '../crypto/threads.js';
+import { EgressHttpHandler } from '../egress/aws-handler.js';
+import { Egress } from '../egress/client.js';
 import { WardError } from '../errors.js';
 import { NatsBroker } from '../events/nats.js';
 import { type CompiledEvents, compileEvents } from '../events/topics.js';
@@ -24,7 +27,10 @@ import { pgDb } from '../store/pg.js';
 import { pgliteDb } from '../store/pglite.js';
 import { claimSpace } from '../store/space.js';
 import { intervalMs } from '../util/duration.js';
+import { Agreements } from './baa.js';
 import type { EventsOptions } from './events.js';
+import { SubjectKeys } from './subjects.js';
+import { AuditTrail, asOwner, egressAudit } from './trail.js';
 import { Vault } from './vault.js';
 
 export interface OpenOptions {
@@ -40,6 +46,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** Threads for field crypto (AES-GCM, HMAC) besides the main thread; default 0 (all on the main thread). */
   cryptoThreads?: number;
+  /** Use this database as the subject key store instead of the configured one (tests, embedding). */
+  subjectKeys?: Db;
 }
 
 /** Connects to the configured database without checking keys or migrations. */
@@ -51,7 +59,7 @@ export function compileCollections(cfg: WardConfig): Map<string, Collection> {
   return new Map(
     Object.entries(cfg.collections).map(([name, col]) => [
       name,
-      compileCollection(name, col.fields, col.retention ? retentionDays(col.retention) : undefined),
+      compileCollection(name, col.fields, col.retention ? retentionDays(col.retention) : undefined, col.subject),
     ]),
   );
 }
@@ -132,17 +140,103 @@ async function assertNotDestroyed(db: Db): Promise<void> {
  * The database and its sealed audit log only, for checking a destroyed space's certificate: the
  * master key and the space are checked, no key is opened. The caller closes the database.
  */
-export async function openAuditOnly(cfg: WardConfig, env: NodeJS.ProcessEnv = process.env): Promise<{ db: Db; log: AuditLog }> {
-  const master = loadMasterKey(cfg.keys, env);
-  const db = await openDb(cfg);
-  try {
-    await Keyring.checkMaster(db, master);
-    await assertSameSpace(db, cfg);
-    return { db, log: await AuditLog.open(db, master) };
-  } catch (e) {
+export async function openAuditOnly(
+  cfg: WardConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ db: Db; log: AuditLog; close: () => Promise<void> }> {
+  const masters = await loadMasters(cfg.keys, env);
+  const db = await openDb(cfg).catch(async (e) => {
+    await closeMasters(masters);
+    throw e;
+  });
+  const close = async () => {
+    await closeMasters(masters);
     await db.close().catch(() => {});
+  };
+  try {
+    attachMasters(db, cfg, masters);
+    const ring = await MasterRing.open(db, masters);
+    await assertSameSpace(db, cfg);
+    return { db, log: await AuditLog.open(db, ring), close };
+  } catch (e) {
+    await close();
     throw e;
   }
+}
+
+/**
+ * The first step of `ward keys rotate --master`: records the new master key (keys) as the next
+ * epoch, once keys.previous is proved to be the one the database's keys are wrapped under now.
+ * Needs the database owner's login. After it, a Ward configured with both keys opens as usual.
+ */
+export async function beginMasterRotation(cfg: WardConfig, env: NodeJS.ProcessEnv = process.env, given?: Db): Promise<void> {
+  const masters = await loadMasters(cfg.keys, env);
+  let db: Db | undefined;
+  try {
+    db = given ?? (await openDb(cfg));
+    const todo = await pending(db);
+    if (todo.length)
+      throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
+    await assertSameSpace(db, cfg);
+    await assertNotDestroyed(db);
+    attachMasters(db, cfg, masters);
+    const opened = db;
+    await asOwner('rotating the master key', () => MasterRing.beginRotation(opened, masters));
+  } finally {
+    await closeMasters(masters);
+    if (!given) await db?.close().catch(() => {});
+  }
+}
+
+/**
+ * The subject key store, when a collection names a subject field: another database than Ward's
+ * (see vault/subjects). A server database needs a server key store named in the configuration.
+ */
+async function openSubjects(
+  cfg: WardConfig,
+  db: Db,
+  keyring: Keyring,
+  collections: ReadonlyMap<string, Collection>,
+  given: Db | undefined,
+): Promise<SubjectKeys | undefined> {
+  const named = [...collections.values()].filter((c) => c.subject).map((c) => c.name);
+  if (!named.length && !given) return undefined;
+  const setting = cfg.subjectKeys;
+  if (!given && !setting)
+    throw new WardError(
+      'config_invalid',
+      `${cfg.file}:\n  subjects.keystore.url: ${named.join(', ')} name a subject field and the database is a server: ` +
+        "name another database for subject keys (or set WARD_SUBJECT_KEYS_URL); a backup of Ward's own must not hold them",
+    );
+  const keystore =
+    given ??
+    (setting?.kind === 'url' ? pgDb(setting.url, { max: 4 }) : await pgliteDb(setting?.kind === 'embedded' ? setting.dir : undefined));
+  try {
+    return await SubjectKeys.open(keystore, db, keyring, spaceBinding(cfg.space.name, cfg.space.tier));
+  } catch (e) {
+    if (!given) await keystore.close().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Gives a master key held by a service (aws-kms) its way out before it is first used: egress over
+ * this database's agreements (the KMS host needs one in force for PHI), each request audited.
+ */
+function attachMasters(db: Db, cfg: WardConfig, masters: Masters): void {
+  if (!masters.current.attach && !masters.previous?.attach) return;
+  const policy = new Policy(cfg.roles);
+  const trail = new AuditTrail(db, policy);
+  const agreements = new Agreements(db, policy, trail);
+  const ca = caFile(cfg.egress.ca_file);
+  const egress = new Egress({
+    covering: (host, scope) => agreements.covering(host, scope),
+    audit: egressAudit(trail),
+    allowPrivate: cfg.egress.allow_private,
+    ...(ca ? { ca } : {}),
+  });
+  masters.current.attach?.(new EgressHttpHandler(egress, 'master key', 'phi'));
+  masters.previous?.attach?.(new EgressHttpHandler(egress, 'previous master key', 'phi'));
 }
 
 /** Where alerts go, with the signing secret from the environment (start-up refuses a missing one). */
@@ -172,40 +266,58 @@ function caFile(file: string | undefined): string | undefined {
 }
 
 export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Promise<Vault> {
-  const master = loadMasterKey(cfg.keys, options.env ?? process.env);
-  assertProductionSafe(cfg, master);
-  const collections = compileCollections(cfg);
-  const events = eventsOf(cfg, collections, options.env ?? process.env);
-  const db = options.db ?? (await openDb(cfg, options.poolSize));
+  const masters = await loadMasters(cfg.keys, options.env ?? process.env);
+  let db: Db | undefined;
   try {
-    const mode = options.migrations ?? (db.kind === 'pglite' ? 'auto' : 'check');
-    const todo = await pending(db);
-    if (todo.length && mode === 'check')
-      throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
-    if (todo.length) await migrate(db);
-    // The master key first (a production space refuses a database made under a development key),
-    // then the space, then the keys, which are bound to it.
-    assertProductionSafe(cfg, master, await Keyring.checkMaster(db, master));
-    await assertSameSpace(db, cfg);
-    await assertNotDestroyed(db);
-    const keyring = await Keyring.open(db, master, [...collections.keys()], spaceBinding(cfg.space.name, cfg.space.tier));
-    const auditLog = await AuditLog.open(db, master);
-    return new Vault({
-      db,
-      keyring,
-      collections,
-      policy: new Policy(cfg.roles),
-      auditLog,
-      authLimits: cfg.auth,
-      events,
-      crypto: fieldCrypto(options.cryptoThreads),
-      egress: { allowPrivate: cfg.egress.allow_private, ca: caFile(cfg.egress.ca_file) },
-      alerts: alertSettings(cfg, options.env ?? process.env),
-      retention: cfg.retention,
-      space: { name: cfg.space.name, tier: cfg.space.tier },
-    });
+    assertProductionSafe(cfg, masters.current);
+    const collections = compileCollections(cfg);
+    const events = eventsOf(cfg, collections, options.env ?? process.env);
+    db = options.db ?? (await openDb(cfg, options.poolSize));
+    return await openOn(db, cfg, masters, collections, events, options);
   } catch (e) {
-    if (!options.db) await db.close().catch(() => {});
+    await closeMasters(masters);
+    if (db && !options.db) await db.close().catch(() => {});
     throw e;
   }
+}
+
+async function openOn(
+  db: Db,
+  cfg: WardConfig,
+  masters: Masters,
+  collections: Map<string, Collection>,
+  events: CompiledEvents & EventsOptions,
+  options: OpenOptions,
+): Promise<Vault> {
+  const mode = options.migrations ?? (db.kind === 'pglite' ? 'auto' : 'check');
+  const todo = await pending(db);
+  if (todo.length && mode === 'check')
+    throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
+  if (todo.length) await migrate(db);
+  attachMasters(db, cfg, masters);
+  // The master key first (a production space refuses a database made under a development key),
+  // then the space, then the keys, which are bound to it.
+  const ring = await MasterRing.open(db, masters);
+  assertProductionSafe(cfg, masters.current, ring.createdWithDevKey);
+  await assertSameSpace(db, cfg);
+  await assertNotDestroyed(db);
+  const keyring = await Keyring.open(db, ring, [...collections.keys()], spaceBinding(cfg.space.name, cfg.space.tier));
+  const auditLog = await AuditLog.open(db, ring);
+  const subjects = await openSubjects(cfg, db, keyring, collections, options.subjectKeys);
+  return new Vault({
+    db,
+    keyring,
+    collections,
+    policy: new Policy(cfg.roles),
+    auditLog,
+    authLimits: cfg.auth,
+    events,
+    crypto: fieldCrypto(options.cryptoThreads),
+    egress: { allowPrivate: cfg.egress.allow_private, ca: caFile(cfg.egress.ca_file) },
+    alerts: alertSettings(cfg, options.env ?? process.env),
+    retention: cfg.retention,
+    space: { name: cfg.space.name, tier: cfg.space.tier },
+    subjects,
+    onClose: () => closeMasters(masters),
+  });
 }

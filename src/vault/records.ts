@@ -8,7 +8,7 @@ import type { RequestContext } from '../access/actions.js';
 import { deidentified, type FieldView, type Grant } from '../access/policy.js';
 import { newRecordId } from '../crypto/derive.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { type FieldIssue, WardError } from '../errors.js';
+import { type FieldIssue, isWardError, WardError } from '../errors.js';
 import type { EventWriter } from '../events/outbox.js';
 import {
   type Collection,
@@ -102,26 +102,42 @@ export class Records {
     const touched = keysOf(input);
     const id = newRecordId();
     const op = { ctx, action: 'create' as const, collection: c, touched, row: () => ({ recordIds: [id], fields: touched }) };
-    return this.trail.operation(op, async (audit) => {
-      const { values } = validateRecord(c, input);
-      const key = await this.keyring.activeDataKey(c.name);
-      const stored = await this.codec.encode(c, id, values, key);
-      const events = this.events.rows({
-        collection: c,
-        action: 'create',
-        recordId: id,
-        version: 1,
-        fields: [...values.keys()],
-        tokens: stored.tokens,
-        public: stored.public,
-      });
-      const record = { id, ...stored };
-      await this.trail.committing(1, () =>
-        this.writes.run({ collection: c.name, keyVersion: key.version, retentionDays: c.retentionDays, record, audit, events }),
-      );
-      this.events.committed(events);
-      return { id, version: 1, tokens: stored.tokens };
-    });
+    return this.trail.operation(op, (audit) =>
+      this.resealing(async () => {
+        const { values } = validateRecord(c, input);
+        const key = await this.keyring.activeDataKey(c.name);
+        const stored = await this.codec.encode(c, id, values, key);
+        const events = this.events.rows({
+          collection: c,
+          action: 'create',
+          recordId: id,
+          version: 1,
+          fields: [...values.keys()],
+          tokens: stored.tokens,
+          public: stored.public,
+        });
+        const record = { id, ...stored };
+        await this.trail.committing(1, () =>
+          this.writes.run({ collection: c.name, keyVersion: key.version, retentionDays: c.retentionDays, record, audit, events }),
+        );
+        this.events.committed(events);
+        return { id, version: 1, tokens: stored.tokens };
+      }),
+    );
+  }
+
+  /**
+   * Runs a write again, once, when a subject's key it sealed under was shredded meanwhile: the
+   * subject then gets a new key (see vault/subjects).
+   */
+  private async resealing<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      if (!isWardError(e, 'subject_shredded') || !this.codec.subjects) throw e;
+      this.codec.subjects.forgetAll();
+      return work();
+    }
   }
 
   /** Creates all records or none; a bad record is named by its position. */
@@ -144,27 +160,29 @@ export class Records {
       authorize: { where: (i: number) => first.get(touched[i] as string) as string },
       row: () => ({ recordIds: ids, fields: touched }),
     };
-    return this.trail.operation(op, async (audit) => {
-      const all = validateBatch(c, inputs);
-      const key = await this.keyring.activeDataKey(c.name);
-      const rows = await Promise.all(
-        all.map(async (values, i) => ({ id: ids[i] as string, ...(await this.codec.encode(c, ids[i] as string, values, key)) })),
-      );
-      const events = rows.flatMap((r, i) =>
-        this.events.rows({
-          collection: c,
-          action: 'create',
-          recordId: r.id,
-          version: 1,
-          fields: [...(all[i] as RecordValues).keys()],
-          tokens: r.tokens,
-          public: r.public,
-        }),
-      );
-      await this.trail.committing(1, () => records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows, audit, events));
-      this.events.committed(events);
-      return { ids };
-    });
+    return this.trail.operation(op, (audit) =>
+      this.resealing(async () => {
+        const all = validateBatch(c, inputs);
+        const key = await this.keyring.activeDataKey(c.name);
+        const rows = await Promise.all(
+          all.map(async (values, i) => ({ id: ids[i] as string, ...(await this.codec.encode(c, ids[i] as string, values, key)) })),
+        );
+        const events = rows.flatMap((r, i) =>
+          this.events.rows({
+            collection: c,
+            action: 'create',
+            recordId: r.id,
+            version: 1,
+            fields: [...(all[i] as RecordValues).keys()],
+            tokens: r.tokens,
+            public: r.public,
+          }),
+        );
+        await this.trail.committing(1, () => records.insertRecords(this.db, c.name, key.version, c.retentionDays, rows, audit, events));
+        this.events.committed(events);
+        return { ids };
+      }),
+    );
   }
 
   async get(collection: string, id: string, options: ReadOptions, ctx: RequestContext): Promise<RecordView> {
@@ -208,36 +226,38 @@ export class Records {
         return { recordIds: [rid], fields: touched };
       },
     };
-    return this.trail.operation(op, async (audit) => {
-      const key = await this.keyring.activeDataKey(c.name);
-      let written: readonly unknown[] = [];
-      const out = await this.trail.transaction(async (tx, writeAudit) => {
-        const current = await records.lockRecord(tx, c.name, rid);
-        // A record that is not there is not_found before the patch is judged: its id, only what
-        // the caller sent, is then not kept in the audit row (see AuditTrail.run). One retention
-        // took is gone (record_expired), and may not be brought back by an update.
-        if (!current) throw await this.missing(c, rid, tx);
-        if (current.expired) throw expired(c);
-        const { values: changes, removed } = validateRecord(c, patch, 'partial');
-        const values = await this.codec.open(c, current, [...c.fields.values()], tx);
-        for (const name of removed) values.delete(name);
-        for (const [name, v] of changes) values.set(name, v);
-        const missing = missingRequired(c, values);
-        if (missing.length) throw validationError(missing);
-        const stored = await this.codec.encode(c, current.id, values, key, current.tokens);
-        const version = current.version + 1;
-        const fields = [...changes.keys(), ...removed];
-        const change = { collection: c, action: 'update' as const, recordId: current.id, version, fields };
-        const events = this.events.rows({ ...change, tokens: stored.tokens, public: stored.public });
-        await records.updateRecord(tx, c.name, current.id, key.version, stored, current.tokens);
-        await writeAudit(audit);
-        await insertOutbox(tx, events);
-        written = events;
-        return { id: current.id, version };
-      });
-      this.events.committed(written);
-      return out;
-    });
+    return this.trail.operation(op, (audit) =>
+      this.resealing(async () => {
+        const key = await this.keyring.activeDataKey(c.name);
+        let written: readonly unknown[] = [];
+        const out = await this.trail.transaction(async (tx, writeAudit) => {
+          const current = await records.lockRecord(tx, c.name, rid);
+          // A record that is not there is not_found before the patch is judged: its id, only what
+          // the caller sent, is then not kept in the audit row (see AuditTrail.run). One retention
+          // took is gone (record_expired), and may not be brought back by an update.
+          if (!current) throw await this.missing(c, rid, tx);
+          if (current.expired) throw expired(c);
+          const { values: changes, removed } = validateRecord(c, patch, 'partial');
+          const values = await this.codec.open(c, current, [...c.fields.values()], tx);
+          for (const name of removed) values.delete(name);
+          for (const [name, v] of changes) values.set(name, v);
+          const missing = missingRequired(c, values);
+          if (missing.length) throw validationError(missing);
+          const stored = await this.codec.encode(c, current.id, values, key, current.tokens, tx);
+          const version = current.version + 1;
+          const fields = [...changes.keys(), ...removed];
+          const change = { collection: c, action: 'update' as const, recordId: current.id, version, fields };
+          const events = this.events.rows({ ...change, tokens: stored.tokens, public: stored.public });
+          await records.updateRecord(tx, c.name, current.id, key.version, stored, current.tokens);
+          await writeAudit(audit);
+          await insertOutbox(tx, events);
+          written = events;
+          return { id: current.id, version };
+        });
+        this.events.committed(written);
+        return out;
+      }),
+    );
   }
 
   async delete(collection: string, id: string, ctx: RequestContext): Promise<void> {

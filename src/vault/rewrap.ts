@@ -7,6 +7,7 @@
  * version, so none is lost, skipped or re-encrypted twice.
  */
 import type { RequestContext } from '../access/actions.js';
+import type { SigningKeys } from '../audit/signing.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
@@ -98,6 +99,8 @@ export class Rewrap {
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
       }
     }
+    // Subject keys (vault/subjects) are wrapped by the collection's data key: rewrapped too.
+    await this.codec.subjects?.rewrap(c, key);
     return progress;
   }
 
@@ -123,7 +126,7 @@ export class Rewrap {
       this.trail.transaction(async (tx, audit) => {
         // Counted and destroyed under the collection's key lock (as a rotation takes it).
         await keys.lockDataKeys(tx, c.name);
-        const using = await keys.countOnVersion(tx, c.name, version);
+        const using = (await keys.countOnVersion(tx, c.name, version)) + ((await this.codec.subjects?.countOnVersion(c, version)) ?? 0);
         if (using > 0)
           throw new WardError(
             'key_in_use',
@@ -140,4 +143,50 @@ export class Rewrap {
     if (ctx.principal.operator) return;
     await this.trail.refuse(ctx, action, [], new WardError('forbidden', `keys of ${c.name} are managed by the operator (ward keys)`));
   }
+}
+
+export interface MasterRotation {
+  /** The master epoch every key is now wrapped under. */
+  epoch: number;
+  /** Data and index keys rewrapped in this run. */
+  keys: number;
+  /** Audit signing keys wrapped under the new master key in this run. */
+  signingKeys: number;
+  /** True when nothing is left under an earlier master key: keys.previous can go. */
+  complete: boolean;
+}
+
+/**
+ * The rewrapping step of a master rotation (`ward keys rotate --master`): every data and index key
+ * still wrapped under an earlier master key is wrapped under the current one, a batch at a time,
+ * each key row on its own (an interrupted run resumes; none is rewrapped twice), then every audit
+ * signing key's seed is appended under it. Owner only: the application role may not move a key to
+ * another master epoch. Audited with the counts, never a key.
+ */
+export async function rotateMaster(
+  db: Db,
+  keyring: Keyring,
+  signing: SigningKeys,
+  trail: AuditTrail,
+  ctx: RequestContext,
+  o: { batch?: number; onProgress?: (p: { done: number; total: number }) => void } = {},
+): Promise<MasterRotation> {
+  if (!ctx.principal.operator)
+    await trail.refuse(ctx, 'keys.rotate_master', [], new WardError('forbidden', 'the master key is managed by the operator (ward keys)'));
+  const epoch = keyring.masterEpoch;
+  const total = await keys.countBefore(db, epoch);
+  return trail.run(trail.row(ctx, 'keys.rotate_master', null, [], []), async (row) => {
+    let moved = 0;
+    for (;;) {
+      const n = await asOwner('rotating the master key', () => keyring.rewrapMaster(o.batch ?? 100));
+      if (n === 0) break;
+      moved += n;
+      o.onProgress?.({ done: Math.min(moved, total), total });
+    }
+    const signingKeys = await asOwner('rotating the master key', () => signing.rewrapMaster());
+    const complete = (await keys.countBefore(db, epoch)) === 0 && (await signing.behind()) === 0;
+    if (complete) await keys.completeEpoch(db, epoch);
+    await trail.write({ ...row, detail: `master epoch ${epoch}: ${moved} key(s), ${signingKeys} signing key(s) rewrapped` });
+    return { epoch, keys: moved, signingKeys, complete };
+  });
 }

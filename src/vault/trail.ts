@@ -8,6 +8,7 @@
  */
 import type { Action, RequestContext } from '../access/actions.js';
 import type { AuthorizeOptions, Grant, Policy } from '../access/policy.js';
+import type { EgressRecord } from '../egress/client.js';
 import { isWardError, WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
 import { type AuditRow, insertAudit, type Outcome } from '../store/audit.js';
@@ -199,4 +200,17 @@ export async function asOwner<T>(what: string, destroy: () => Promise<T>): Promi
       throw new WardError('forbidden', `${what} needs the database owner's login: the application role may not destroy keys`);
     throw e;
   }
+}
+
+const EGRESS_CONTEXT: RequestContext = { principal: { id: 'ward:egress', role: 'system' } };
+
+/** Egress's audit: each outbound request, sent or refused, as an `egress` row (never a body). */
+export function egressAudit(trail: AuditTrail): (r: EgressRecord) => Promise<void> {
+  return (r) => {
+    const outcome = r.outcome === 'sent' ? 'allowed' : r.outcome;
+    const detail = `${r.purpose} to ${r.host ?? '(no host)'}: ${r.bytes} bytes${r.status === null ? '' : `, status ${r.status}`}${
+      r.agreement ? `, agreement ${r.agreement}` : ''
+    }`;
+    return trail.write({ ...trail.row(EGRESS_CONTEXT, 'egress', null, [], [], outcome, r.reason), detail });
+  };
 }

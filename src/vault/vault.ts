@@ -14,7 +14,7 @@ import type { VerifyReport } from '../audit/verify.js';
 import type { AuthLimits } from '../config/load.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
-import { Egress, type EgressOptions, type EgressRecord } from '../egress/client.js';
+import { Egress, type EgressOptions } from '../egress/client.js';
 import { type DrainSpec, drainTarget, LogDrain, LogDrains } from '../egress/drains.js';
 import { WardError } from '../errors.js';
 import type { BrokerAdapter } from '../events/relay.js';
@@ -34,11 +34,12 @@ import { type DeidReport, refreshDeidentified } from './deid.js';
 import { type Certificate, destroySpace } from './destroy.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
 import { LoginGuard } from './logins.js';
-import { type ReadOptions, Records, type RecordView, type SearchOptions } from './records.js';
+import { checkId, type ReadOptions, Records, type RecordView, type SearchOptions } from './records.js';
 import { type Hold, type PurgeReport, Retention, type RetentionSettings } from './retention.js';
-import { Rewrap, type RewrapOptions, type RewrapProgress } from './rewrap.js';
+import { type MasterRotation, Rewrap, type RewrapOptions, type RewrapProgress, rotateMaster } from './rewrap.js';
+import type { SubjectKeys } from './subjects.js';
 import { Tokens } from './tokens.js';
-import { type AuditObserver, AuditTrail } from './trail.js';
+import { type AuditObserver, AuditTrail, egressAudit } from './trail.js';
 
 export type { LoginReport } from './audit-reads.js';
 export { MAX_BATCH, MAX_SEARCH_LIMIT, type ReadOptions, type RecordView, type SearchOptions } from './records.js';
@@ -46,7 +47,6 @@ export { MAX_BATCH, MAX_SEARCH_LIMIT, type ReadOptions, type RecordView, type Se
 /** The local operator: the CLI and in-process library callers, who hold the master key. */
 const OPERATOR = operatorContext();
 /** Who sends Ward's own outbound requests, as the audit trail names it. */
-const OPERATOR_EGRESS: RequestContext = { principal: { id: 'ward:egress', role: 'system' } };
 
 /** What a vault is made of (see vault/open, which assembles it). */
 export interface VaultParts {
@@ -68,6 +68,10 @@ export interface VaultParts {
   retention?: RetentionSettings;
   /** The space's name and tier (for a destruction certificate). */
   space?: { name: string; tier: string };
+  /** Per-subject keys (see vault/subjects), when a collection names a subject field. */
+  subjects?: SubjectKeys | undefined;
+  /** Run last by close(): releases the master keys (a token session). */
+  onClose?: () => Promise<void>;
 }
 
 export class Vault {
@@ -89,6 +93,7 @@ export class Vault {
   private readonly rewrap: Rewrap;
   private readonly auditLog: AuditLog;
   private readonly space: { name: string; tier: string };
+  private readonly onClose: (() => Promise<void>) | undefined;
   readonly events: EventsService;
 
   constructor(parts: VaultParts) {
@@ -97,7 +102,7 @@ export class Vault {
     this.keyring = keyring;
     this.collections = collections;
     this.policy = policy;
-    this.codec = new RecordCodec(keyring, parts.crypto ?? fieldCrypto());
+    this.codec = new RecordCodec(keyring, parts.crypto ?? fieldCrypto(), parts.subjects);
     this.trail = new AuditTrail(db, policy);
     this.events = new EventsService(
       db,
@@ -128,6 +133,7 @@ export class Vault {
     this.rewrap = new Rewrap(db, keyring, this.codec, this.trail);
     this.auditLog = parts.auditLog;
     this.space = parts.space ?? { name: parts.events.space, tier: 'nonproduction' };
+    this.onClose = parts.onClose;
     this.retention = new Retention(
       db,
       this.trail,
@@ -159,16 +165,9 @@ export class Vault {
    * every request audited as `egress`. `resolve` replaces the system resolver (tests).
    */
   egress(o: Pick<EgressOptions, 'resolve' | 'timeoutMs'> = {}): Egress {
-    const audit = (r: EgressRecord) => {
-      const outcome = r.outcome === 'sent' ? 'allowed' : r.outcome;
-      const detail = `${r.purpose} to ${r.host ?? '(no host)'}: ${r.bytes} bytes${r.status === null ? '' : `, status ${r.status}`}${
-        r.agreement ? `, agreement ${r.agreement}` : ''
-      }`;
-      return this.trail.write({ ...this.trail.row(OPERATOR_EGRESS, 'egress', null, [], [], outcome, r.reason), detail });
-    };
     return new Egress({
       covering: (host, scope) => this.agreements.covering(host, scope),
-      audit,
+      audit: egressAudit(this.trail),
       allowPrivate: this.egressSettings.allowPrivate,
       ...(this.egressSettings.ca ? { ca: this.egressSettings.ca } : {}),
       ...o,
@@ -371,7 +370,6 @@ export class Vault {
     return this.keyring.rotate(this.collection(collection).name);
   }
 
-  /** Adds a version of the key that signs audit checkpoints. */
   /** Rebuilds the de-identified copy of every collection in the ward_deid schema (operator only; audited). */
   refreshDeidentified(ctx: RequestContext = OPERATOR): Promise<DeidReport[]> {
     return refreshDeidentified(this.trail, this.records, [...this.collections.values()], ctx);
@@ -385,7 +383,10 @@ export class Vault {
     if (confirm !== this.space.name)
       throw new WardError('invalid_request', '--confirm must repeat the space name exactly: destroying a space cannot be undone');
     await this.stopBackground();
-    return destroySpace(this.db, this.trail, this.auditLog, this.space, ctx);
+    const cert = await destroySpace(this.db, this.trail, this.auditLog, this.space, ctx);
+    // Subject keys live in their own store: destroyed too (the data keys that wrap them already are).
+    await this.codec.subjects?.destroyAll();
+    return cert;
   }
 
   /** Re-encrypts a collection's records to its active data key version, in batches, online (operator only). */
@@ -393,11 +394,53 @@ export class Vault {
     return this.rewrap.run(this.collection(collection), ctx, o);
   }
 
+  /**
+   * Crypto-shreds the subject of a record: destroys the subject's key (so no copy of its records,
+   * in a backup or a replica, can be read again) and deletes every record of the subject, audited
+   * with their ids. Needs the `shred` action on the collection. Returns the records shredded.
+   */
+  async shredSubject(collection: string, recordId: string, ctx: RequestContext = OPERATOR): Promise<{ shredded: string[] }> {
+    const c = this.collection(collection);
+    let rid = '';
+    const op = {
+      ctx,
+      action: 'shred' as const,
+      collection: c,
+      touched: [],
+      row: () => {
+        rid = checkId(recordId);
+        return { recordIds: [], fields: [] };
+      },
+    };
+    const shredded = await this.trail.operation(op, async (audit) => {
+      const subjects = this.codec.subjects;
+      if (!c.subject || !subjects)
+        throw new WardError(
+          'invalid_request',
+          `${c.name} names no subject field (collections.${c.name}.subject): delete its records instead`,
+        );
+      return subjects.shred(c, rid, audit, this.trail);
+    });
+    return { shredded };
+  }
+
   /** Destroys a data key version no record uses (operator only; audited). */
   retireKey(collection: string, version: number, o: { settleMs?: number } = {}, ctx: RequestContext = OPERATOR): Promise<void> {
     return this.rewrap.retire(this.collection(collection), version, ctx, o.settleMs);
   }
 
+  /**
+   * Rewraps every data, index and audit signing key under the current master key (keys), reading
+   * what is not yet moved with keys.previous; resumable (operator only, database owner; audited).
+   */
+  rotateMaster(
+    o: { batch?: number; onProgress?: (p: { done: number; total: number }) => void } = {},
+    ctx: RequestContext = OPERATOR,
+  ): Promise<MasterRotation> {
+    return rotateMaster(this.db, this.keyring, this.auditLog.keys, this.trail, ctx, o);
+  }
+
+  /** Adds a version of the key that signs audit checkpoints. */
   rotateAuditSigningKey(): Promise<number> {
     return this.audit.rotateSigningKey();
   }
@@ -501,5 +544,7 @@ export class Vault {
     await this.keys.close();
     await this.codec.crypto.close();
     await this.db.close();
+    await this.codec.subjects?.close();
+    await this.onClose?.();
   }
 }

@@ -188,10 +188,10 @@ describe('production safety', () => {
     const dir = scratchDir('ward-key-');
     const file = join(dir, 'dev.key');
     writeFileSync(file, devKeyFileText(), { mode: 0o600 });
-    const k = loadMasterKey({ provider: 'file', file }, {});
-    expect(k).toMatchObject({ dev: true, exposed: false, source: file });
+    const k = await loadMasterKey({ provider: 'file', file }, {});
+    expect(k).toMatchObject({ dev: true, exposed: false, source: file, provider: 'file' });
     chmodSync(file, 0o644);
-    expect(loadMasterKey({ provider: 'file', file }, {}).exposed).toBe(true);
+    expect((await loadMasterKey({ provider: 'file', file }, {})).exposed).toBe(true);
     const cfg = { ...prod('postgres://ward@db/ward?sslmode=verify-full'), keys: { provider: 'file' as const, file } };
     await expect(openVault(cfg, { env: {} })).rejects.toMatchObject({ code: 'unsafe_production' });
   });

@@ -212,6 +212,7 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       '/v1/collections/{c}/records:batch': ['post'],
       '/v1/collections/{c}/records/{id}': ['delete', 'get', 'patch'],
       '/v1/collections/{c}/search': ['post'],
+      '/v1/collections/{c}/subjects/shred': ['post'],
       '/v1/detokenize': ['post'],
       '/v1/events/schemas': ['get'],
       '/v1/admin/baa': ['get', 'post'],

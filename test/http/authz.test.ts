@@ -219,6 +219,14 @@ describe('authorization matrix over HTTP (pglite)', () => {
     it.each(auditCells)('%s may not read %s: 403, audited', async (role, url) => {
       await expectDenied(role, { url: url.replace('{id}', id) });
     });
+    it.each(['clinician', 'billing', 'analytics', 'auditor', 'admin'] as const)(
+      '%s (no shred action) may not shred a subject: 403, audited, every record kept',
+      async (role) => {
+        const before = await count(f, 'ward_records');
+        await expectDenied(role, { method: 'POST', url: '/v1/collections/patients/subjects/shred', body: { recordId: id } });
+        expect(await count(f, 'ward_records')).toBe(before);
+      },
+    );
     it.each(['clinician', 'billing', 'analytics', 'admin'] as const)('%s may not review a break-glass use: 403, audited', async (role) => {
       await expectDenied(role, { method: 'POST', url: `/v1/audit/break-glass/${id}/review`, body: {} });
     });

@@ -43,6 +43,8 @@ const cases: Case[] = [
     400,
     'invalid_request',
   ],
+  ['a shred without a record id', { method: 'POST', url: `${C}/subjects/shred`, body: {} }, 400, 'invalid_request'],
+  ['a shred naming its subject by value', { method: 'POST', url: `${C}/subjects/shred`, body: { mrn: p.mrn } }, 400, 'invalid_request'],
   ['tokens that are not an array', { method: 'POST', url: '/v1/detokenize', body: { tokens: 'tok_x' } }, 400, 'invalid_request'],
   ['a token that is not a string', { method: 'POST', url: '/v1/detokenize', body: { tokens: [42] } }, 400, 'invalid_request'],
   ['a value where a token belongs', { method: 'POST', url: '/v1/detokenize', body: { tokens: [p.ssn] } }, 422, 'invalid_token'],

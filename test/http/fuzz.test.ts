@@ -29,6 +29,7 @@ const body = fc.oneof(
     { where: fc.dictionary(fieldName, scalar, { maxKeys: 3 }), fields: fc.array(fieldName, { maxLength: 3 }), limit: fc.integer() },
     { requiredKeys: [] },
   ),
+  fc.record({ recordId: fc.oneof(fc.uuid(), plain) }),
   fc.record({ tokens: fc.array(fc.oneof(plain, fc.constant(`tok_${'A'.repeat(24)}`)), { maxLength: 3 }) }),
   fc.record(
     { role: fc.constantFrom('billing', 'admin', CANARY), name: plain, expires: fc.constantFrom('90d', '0d', CANARY) },
@@ -42,6 +43,7 @@ const path = fc.oneof(
   segment.map((c) => `/v1/collections/${c}/records`),
   segment.map((c) => `/v1/collections/${c}/records:batch`),
   segment.map((c) => `/v1/collections/${c}/search`),
+  segment.map((c) => `/v1/collections/${c}/subjects/shred`),
   segment.map((id) => `/v1/admin/api-keys/${id}`),
   segment.map((id) => `/v1/admin/baa/${id}`),
   segment.map((id) => `/v1/audit/break-glass/${id}/review`),

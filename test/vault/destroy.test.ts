@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/log.js';
 import { loadMasterKey } from '../../src/crypto/master-key.js';
+import { MasterRing } from '../../src/crypto/masters.js';
 import { isWardError } from '../../src/errors.js';
 import { verifyCertificate } from '../../src/vault/destroy.js';
 import { openVault } from '../../src/vault/open.js';
@@ -45,7 +46,7 @@ describe.each(DRIVERS)('destroying a space on %s', (driver) => {
 
       // The certificate checks out against the database's signing keys and sealed log; altered, it does not.
       const text = JSON.stringify(cert);
-      const audit = await AuditLog.open(t.db, loadMasterKey({ provider: 'env' }, env));
+      const audit = await AuditLog.open(t.db, await MasterRing.open(t.db, { current: await loadMasterKey({ provider: 'env' }, env) }));
       expect(await verifyCertificate(t.db, audit, text, 'cert')).toMatchObject({ ok: true, space: 'local-dev', keysDestroyed: 3 });
       const altered = JSON.parse(text);
       altered.body.records[0].records = 1;

@@ -91,15 +91,18 @@ describe.each(DRIVERS)('the space a database belongs to, on %s', (driver) => {
       const { id } = await v.create('patients', { mrn: 'MRN-BOUND-2', name: 'Older Person', plan: 'gold' });
       // Rewrap every key the way Ward did before wrap format 2 (no space in the associated data),
       // past the guard that otherwise forbids it (as the database's owner could).
-      const master = loadMasterKey({ provider: 'env' }, env);
+      const master = await loadMasterKey({ provider: 'env' }, env);
       await t.db.query('ALTER TABLE ward_keys DISABLE TRIGGER ward_keys_guard');
       const rows = await t.db.query<{ collection: string; purpose: string; version: number; wrapped: Buffer }>(
         'SELECT collection, purpose, version, wrapped FROM ward_keys',
       );
       for (const r of rows) {
-        const key = master.unwrap(Buffer.from(r.wrapped), `ward/key/v2/local-dev/nonproduction/${r.collection}/${r.purpose}/${r.version}`);
+        const key = await master.unwrap(
+          Buffer.from(r.wrapped),
+          `ward/key/v2/local-dev/nonproduction/${r.collection}/${r.purpose}/${r.version}`,
+        );
         await t.db.query('UPDATE ward_keys SET wrapped = $1, wrap_format = 1 WHERE collection = $2 AND purpose = $3 AND version = $4', [
-          master.wrap(key, `ward/key/v1/${r.collection}/${r.purpose}/${r.version}`),
+          await master.wrap(key, `ward/key/v1/${r.collection}/${r.purpose}/${r.version}`),
           r.collection,
           r.purpose,
           r.version,

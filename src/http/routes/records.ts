@@ -146,6 +146,36 @@ export function recordRoutes({ plain, json }: Scopes, vault: Vault): void {
     },
   );
 
+  // The subject is named through one of its records, in the body: never an identifier in a URL.
+  json.post<CollectionRoute & { Body: { recordId: string } }>(
+    '/v1/collections/:c/subjects/shred',
+    {
+      schema: {
+        summary: "Crypto-shred a record's subject: destroy the subject's key and delete every record of the subject",
+        description:
+          'For roles granted `shred`. The subject key lives outside the database, so copies of the records in backups and replicas can no longer be read. Audited with every record shredded; answers the ids.',
+        tags,
+        security,
+        headers: purposeHeader,
+        params: collectionParams,
+        body: {
+          type: 'object',
+          required: ['recordId'],
+          additionalProperties: false,
+          properties: { recordId: { type: 'string', format: 'uuid', description: 'any record of the subject' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { shredded: { type: 'array', items: { type: 'string', format: 'uuid' } } },
+          },
+          ...problems(400, 404, 413, 415, 422, 503),
+        },
+      },
+    },
+    async (request) => vault.shredSubject(request.params.c, request.body.recordId, ctxOf(request)),
+  );
+
   json.post<CollectionRoute & { Body: { where: Record<string, unknown>; fields?: string[]; limit?: number; masked?: boolean } }>(
     '/v1/collections/:c/search',
     {
