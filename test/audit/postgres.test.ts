@@ -5,12 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { type AuditRow, auditInsert, auditParams } from '../../src/store/audit.js';
 import { migrations } from '../../src/store/migrate.js';
 import { pgDb } from '../../src/store/pg.js';
 import { SEAL_LOCK } from '../../src/store/seal.js';
-import { openVault } from '../../src/vault/open.js';
-import { canaryPatient, exampleConfig, serverUrl, type TestVault, testVault } from '../helpers.js';
+import { beginMasterRotation, openVault } from '../../src/vault/open.js';
+import { canaryPatient, exampleConfig, freshDb, serverUrl, type TestVault, testVault } from '../helpers.js';
 
 /** A clinician's read, as the audit trail records it. */
 const event = (actor: string): AuditRow => ({
@@ -77,6 +78,33 @@ describe('sealing on PostgreSQL', () => {
       expect(report.treeSize + report.unsealed).toBe(Number(n) - 1);
     } finally {
       await late.end();
+    }
+  });
+
+  it('rule: as ward_app, subject keys are made and shredded; a master rotation is refused and adds no master key', async () => {
+    const role = `ward_app_test_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    await t.db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE ward_app`);
+    const url = new URL(t.location);
+    url.username = role;
+    url.password = password;
+    const appDb = pgDb(url.toString(), { max: 2 });
+    const ks = await freshDb('pg', { empty: true });
+    try {
+      const cfg = exampleConfig(EXAMPLE_CONFIG.replace('\n  patients:\n', '\n  patients:\n    subject: mrn\n'));
+      expect(cfg.collections.patients?.subject).toBe('mrn');
+      const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: t.masterKey }, db: appDb, subjectKeys: ks.db, migrations: 'check' });
+      const { id } = await vault.create('patients', canaryPatient());
+      expect((await vault.get('patients', id)).fields.plan).toBeDefined();
+      expect((await vault.shredSubject('patients', id)).shredded).toEqual([id]);
+      const rotating = { ...cfg, keys: { provider: 'env' as const, previous: { provider: 'env' as const } } };
+      const both = { WARD_MASTER_KEY: randomBytes(32).toString('base64'), WARD_PREVIOUS_MASTER_KEY: t.masterKey };
+      await expect(beginMasterRotation(rotating, both, appDb)).rejects.toMatchObject({ code: 'forbidden' });
+      expect(await t.db.query('SELECT epoch FROM ward_master_epochs')).toEqual([{ epoch: 1 }]);
+    } finally {
+      await appDb.close();
+      await ks.dispose();
+      await t.db.query(`DROP ROLE ${role}`);
     }
   });
 
