@@ -1,8 +1,9 @@
 /** `ward baa ...`: Business Associate Agreements: add, list (with days to expiry), revoke. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { operatorContext } from '../access/actions.js';
 import { WardError } from '../errors.js';
-import { type Agreement, documentDigest, EXPIRY_WARNING_DAYS } from '../vault/baa.js';
+import { type Agreement, type AgreementInput, documentDigest, EXPIRY_WARNING_DAYS } from '../vault/baa.js';
 import { type Cli, textTable } from './run.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -21,7 +22,7 @@ export function registerBaa(program: Command, cli: Cli): void {
     .option('--document <file>', 'the signed document: its SHA-256 is recorded, not the file')
     .option('--json', 'print the agreement as JSON')
     .action((o: { name: string; host: string[]; signed: string; expires: string; scope: string; document?: string; json?: boolean }) =>
-      cli.withVault(async (v) => {
+      cli.withAgreements(async (registry) => {
         let documentSha256: string | undefined;
         if (o.document !== undefined) {
           try {
@@ -32,7 +33,8 @@ export function registerBaa(program: Command, cli: Cli): void {
         }
         const scope = o.scope === 'phi' || o.scope === 'no-phi' ? o.scope : undefined;
         if (!scope) throw new WardError('invalid_request', '--scope must be phi or no-phi');
-        const a = await v.addAgreement({ name: o.name, hosts: o.host, signed: o.signed, expires: o.expires, scope, documentSha256 });
+        const input: AgreementInput = { name: o.name, hosts: o.host, signed: o.signed, expires: o.expires, scope, documentSha256 };
+        const a = await registry.add(input, operatorContext());
         if (o.json) return cli.printJson(a);
         await cli.write(`agreement ${a.id} recorded: ${a.hosts.join(', ')} (${a.scope}) until ${a.expires}\n${warning(a)}`);
       }),
@@ -43,8 +45,8 @@ export function registerBaa(program: Command, cli: Cli): void {
     .description(`list agreements with days to expiry; those ending within ${EXPIRY_WARNING_DAYS} days are flagged`)
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }) =>
-      cli.withVault(async (v) => {
-        const all = await v.listAgreements();
+      cli.withAgreements(async (registry) => {
+        const all = await registry.list(operatorContext());
         if (o.json) return cli.printJson({ agreements: all });
         await cli.write(table(all));
       }),
@@ -54,8 +56,8 @@ export function registerBaa(program: Command, cli: Cli): void {
     .command('revoke <id>')
     .description('revoke an agreement: from now on it covers nothing (audited)')
     .action((id: string) =>
-      cli.withVault(async (v) => {
-        await v.revokeAgreement(id);
+      cli.withAgreements(async (registry) => {
+        await registry.revoke(id, operatorContext());
         await cli.printJson({ revoked: id.toLowerCase() });
       }),
     );

@@ -8,7 +8,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { isWardError } from '../errors.js';
-import { openVault } from '../vault/open.js';
+import type { Agreements } from '../vault/baa.js';
+import { openAgreements, openVault } from '../vault/open.js';
 import type { Vault } from '../vault/vault.js';
 
 /** A stream a command writes to; `isTTY` when it is a terminal (progress bars go only there). */
@@ -65,6 +66,16 @@ export class Cli {
       return await fn(vault);
     } finally {
       await vault.close();
+    }
+  }
+
+  /** Runs `fn` on the agreements registry alone (no master key needed: see openAgreements). */
+  async withAgreements<T>(fn: (a: Agreements) => Promise<T>): Promise<T> {
+    const { agreements, close } = await openAgreements(this.config());
+    try {
+      return await fn(agreements);
+    } finally {
+      await close();
     }
   }
 

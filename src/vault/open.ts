@@ -165,6 +165,28 @@ export async function openAuditOnly(
 }
 
 /**
+ * The agreements registry on the database alone, without the master key: the agreement a master
+ * key held by KMS needs (its host) can be recorded before Ward can open any key. Changes are
+ * audited as through the vault.
+ */
+export async function openAgreements(cfg: WardConfig): Promise<{ agreements: Agreements; close: () => Promise<void> }> {
+  const db = await openDb(cfg);
+  try {
+    const todo = await pending(db);
+    if (todo.length && db.kind !== 'pglite')
+      throw new WardError('schema_outdated', `${todo.length} migration(s) pending (${todo.join(', ')}): run \`ward migrate\``);
+    if (todo.length) await migrate(db);
+    await assertSameSpace(db, cfg);
+    await assertNotDestroyed(db);
+    const policy = new Policy(cfg.roles);
+    return { agreements: new Agreements(db, policy, new AuditTrail(db, policy)), close: () => db.close() };
+  } catch (e) {
+    await db.close().catch(() => {});
+    throw e;
+  }
+}
+
+/**
  * The first step of `ward keys rotate --master`: records the new master key (keys) as the next
  * epoch, once keys.previous is proved to be the one the database's keys are wrapped under now.
  * Needs the database owner's login. After it, a Ward configured with both keys opens as usual.

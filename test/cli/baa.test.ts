@@ -1,5 +1,5 @@
 /** `ward baa add | list | revoke` end to end on the embedded database. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { documentDigest } from '../../src/vault/baa.js';
@@ -56,5 +56,35 @@ describe('ward baa', () => {
       join(dir, 'none.pdf'),
     ]);
     expect(missing.stderr).toBe('ward: --document: cannot read the file named [invalid_request]\n');
+  });
+
+  it('rule: an agreement is recorded before any master key can be used (a KMS-held key needs one for its host first)', async () => {
+    const dir = await initialized('ward-cli-baa-kms-');
+    const yaml = join(dir, 'ward.yaml');
+    const text = readFileSync(yaml, 'utf8').replace(
+      / {2}provider: file .*\n {2}file: .*\n/,
+      '  provider: aws-kms\n  aws_kms: { key_id: alias/ward, region: us-east-1 }\n',
+    );
+    expect(text).toContain('aws-kms');
+    writeFileSync(yaml, text);
+    // No AWS credentials and no agreement: opening the keys is refused, recording the agreement is not.
+    expect((await ward(dir, ['keys', 'status'])).code).toBe(1);
+    const added = json(
+      await ward(dir, [
+        'baa',
+        'add',
+        '--name',
+        'AWS',
+        '--host',
+        'kms.us-east-1.amazonaws.com',
+        '--signed',
+        day(-1),
+        '--expires',
+        day(365),
+        '--json',
+      ]),
+    );
+    expect(added).toMatchObject({ hosts: ['kms.us-east-1.amazonaws.com'], scope: 'phi', status: 'active' });
+    expect(json(await ward(dir, ['baa', 'list', '--json'])).agreements).toHaveLength(1);
   });
 });
