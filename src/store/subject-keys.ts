@@ -44,13 +44,20 @@ export async function selectKeys(q: Queryable, space: string, collection: string
   return rows.map(toRow);
 }
 
-/** Inserts a subject's key unless it has one; the caller reads back whichever won. */
-export async function insertKey(q: Queryable, space: string, row: SubjectKeyRow): Promise<void> {
-  await q.query(
-    `INSERT INTO ward_subject_keys (space, collection, subject, key_id, key_version, wrapped) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT DO NOTHING`,
+/**
+ * A subject's key: `row` inserted when the subject has none, else the one it has, in one round
+ * trip; undefined only when a key committed by another writer during this statement is not yet
+ * visible to it (read it again).
+ */
+export async function insertOrSelectKey(q: Queryable, space: string, row: SubjectKeyRow): Promise<SubjectKeyRow | undefined> {
+  const [got] = await q.query(
+    `WITH i AS (INSERT INTO ward_subject_keys (space, collection, subject, key_id, key_version, wrapped)
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING *)
+     SELECT * FROM i
+     UNION ALL SELECT * FROM ward_subject_keys WHERE space = $1 AND collection = $2 AND subject = $3 AND NOT EXISTS (SELECT FROM i)`,
     [space, row.collection, row.subject, row.keyId, row.keyVersion, row.wrapped],
   );
+  return got && toRow(got);
 }
 
 /** Destroys a subject's key; returns the id of the key destroyed, if there was one. */

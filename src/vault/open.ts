@@ -232,7 +232,9 @@ async function openSubjects(
     );
   const keystore =
     given ??
-    (setting?.kind === 'url' ? pgDb(setting.url, { max: 4 }) : await pgliteDb(setting?.kind === 'embedded' ? setting.dir : undefined));
+    (setting?.kind === 'url'
+      ? pgDb(setting.url, { max: Math.max(2, Math.ceil(db.size / 2)) })
+      : await pgliteDb(setting?.kind === 'embedded' ? setting.dir : undefined));
   try {
     return await SubjectKeys.open(keystore, db, keyring, spaceBinding(cfg.space.name, cfg.space.tier));
   } catch (e) {

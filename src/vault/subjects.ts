@@ -77,22 +77,15 @@ export class SubjectKeys {
     const id = `${c.name}/${subject.toString('hex')}`;
     let key = this.cache.get(id);
     if (!key) {
-      const [row] = await store.selectKeys(this.keystore, this.space, c.name, [subject]);
-      if (row) key = await this.unwrap(c, row, q);
-      else {
-        const fresh = { key: randomBytes(32), keyId: randomBytes(16) };
-        const wrapped = sealWith(active.key, active.version, wrapAad(this.space, c.name, subject, fresh.keyId), fresh.key);
-        await store.insertKey(this.keystore, this.space, {
-          collection: c.name,
-          subject,
-          keyId: fresh.keyId,
-          keyVersion: active.version,
-          wrapped,
-        });
-        const [won] = await store.selectKeys(this.keystore, this.space, c.name, [subject]);
-        if (!won) throw new WardError('database_error', 'the subject key store lost a key it just wrote');
-        key = await this.unwrap(c, won, q);
-      }
+      // A new key is offered; the store keeps the first one a subject gets (one round trip either way).
+      const fresh = { key: randomBytes(32), keyId: randomBytes(16) };
+      const wrapped = sealWith(active.key, active.version, wrapAad(this.space, c.name, subject, fresh.keyId), fresh.key);
+      const offered = { collection: c.name, subject, keyId: fresh.keyId, keyVersion: active.version, wrapped };
+      const row =
+        (await store.insertOrSelectKey(this.keystore, this.space, offered)) ??
+        (await store.selectKeys(this.keystore, this.space, c.name, [subject]))[0];
+      if (!row) throw new WardError('database_error', 'the subject key store lost a key it just wrote');
+      key = row.keyId.equals(fresh.keyId) ? fresh : await this.unwrap(c, row, q);
       this.remember(id, key);
     }
     await this.ensureMirrored(c, subject, key, q);
