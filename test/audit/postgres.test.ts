@@ -35,6 +35,17 @@ describe('the sealing function', () => {
   });
 });
 
+/** A new login in the ward_app group on the test's database, and a pool logged in as it. */
+async function appLogin(t: TestVault): Promise<{ role: string; appDb: ReturnType<typeof pgDb> }> {
+  const role = `ward_app_test_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  await t.db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE ward_app`);
+  const url = new URL(t.location);
+  url.username = role;
+  url.password = password;
+  return { role, appDb: pgDb(url.toString(), { max: 2 }) };
+}
+
 describe('sealing on PostgreSQL', () => {
   let t: TestVault;
   beforeAll(async () => {
@@ -82,13 +93,7 @@ describe('sealing on PostgreSQL', () => {
   });
 
   it('rule: as ward_app, subject keys are made and shredded; a master rotation is refused and adds no master key', async () => {
-    const role = `ward_app_test_${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(12).toString('hex');
-    await t.db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE ward_app`);
-    const url = new URL(t.location);
-    url.username = role;
-    url.password = password;
-    const appDb = pgDb(url.toString(), { max: 2 });
+    const { role, appDb } = await appLogin(t);
     const ks = await freshDb('pg', { empty: true });
     try {
       const cfg = exampleConfig(EXAMPLE_CONFIG.replace('\n  patients:\n', '\n  patients:\n    subject: mrn\n'));
@@ -109,13 +114,7 @@ describe('sealing on PostgreSQL', () => {
   });
 
   it('rule: the ward_app role can run Ward but cannot UPDATE, DELETE or TRUNCATE audit rows', async () => {
-    const role = `ward_app_test_${randomBytes(4).toString('hex')}`;
-    const password = randomBytes(12).toString('hex');
-    await t.db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' IN ROLE ward_app`);
-    const url = new URL(t.location);
-    url.username = role;
-    url.password = password;
-    const appDb = pgDb(url.toString(), { max: 2 });
+    const { role, appDb } = await appLogin(t);
     try {
       const vault = await openVault(exampleConfig(), { env: { WARD_MASTER_KEY: t.masterKey }, db: appDb, migrations: 'check' });
       const { id } = await vault.create('patients', canaryPatient());
