@@ -122,8 +122,20 @@ export async function testVault(
   options: { cryptoThreads?: number } = {},
 ): Promise<TestVault> {
   const t = await freshDb(driver);
-  const vault = await openVault(cfg, { env: { WARD_MASTER_KEY: masterKey }, db: t.db, migrations: 'auto', ...options });
-  return { vault, db: t.db, cfg, masterKey, location: t.location, dispose: t.dispose };
+  // A collection naming a subject needs a subject key store: another database, as in production.
+  const keystore = Object.values(cfg.collections).some((c) => c.subject) ? await freshDb(driver, { empty: true }) : undefined;
+  const vault = await openVault(cfg, {
+    env: { WARD_MASTER_KEY: masterKey },
+    db: t.db,
+    migrations: 'auto',
+    ...(keystore ? { subjectKeys: keystore.db } : {}),
+    ...options,
+  });
+  const dispose = async () => {
+    await keystore?.dispose();
+    await t.dispose();
+  };
+  return { vault, db: t.db, cfg, masterKey, location: t.location, dispose };
 }
 
 /**
