@@ -141,7 +141,14 @@ export class SigningKeys {
     await this.reload();
     let wrote = 0;
     for (const row of this.rows) {
-      if (row.masterEpoch === this.master.epoch || row.rewrapped.has(this.master.epoch)) continue;
+      if (row.masterEpoch === this.master.epoch) continue;
+      const existing = row.rewrapped.get(this.master.epoch);
+      if (existing) {
+        // Written before (this rotation, interrupted): it must open to the version's own key.
+        const seed = await this.master.current.unwrap(existing, wrapAad(row.version, row.publicKey)).catch(() => undefined);
+        if (seed && rawPublic(privateFromSeed(seed)).equals(row.publicKey)) continue;
+        throw new WardError('integrity_error', `audit signing key version ${row.version} has a wrapping under the new master key that is not its own`);
+      }
       const wrapped = await this.master.current.wrap(await this.seed(row), wrapAad(row.version, row.publicKey));
       await store.insertSigningWrap(this.db, row.version, this.master.epoch, wrapped);
       wrote++;
@@ -151,8 +158,8 @@ export class SigningKeys {
   }
 
   /** Versions whose seed is not yet wrapped under the current master key. */
-  async behind(): Promise<number> {
-    await this.reload();
+  async behind(q: Queryable = this.db): Promise<number> {
+    await this.reload(q);
     return this.rows.filter((r) => r.masterEpoch !== this.master.epoch && !r.rewrapped.has(this.master.epoch)).length;
   }
 

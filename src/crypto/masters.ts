@@ -56,6 +56,11 @@ export class MasterRing {
     const newest = epochs.at(-1);
     if (!newest) throw new WardError('invalid_request', 'this database has no keys yet: there is nothing to rotate');
     if (!epochs.some((e) => constantTimeEqual(e.checkValue, check))) {
+      if (!newest.completedAt)
+        throw new WardError(
+          'invalid_request',
+          `the rotation to master key epoch ${newest.epoch} has not finished: finish it first (keys: that key, keys.previous: the one before, ward keys rotate --master)`,
+        );
       const before = await masters.previous.checkValue();
       if (!constantTimeEqual(newest.checkValue, before))
         throw new WardError(

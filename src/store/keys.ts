@@ -217,3 +217,8 @@ export async function countBefore(q: Queryable, epoch: number): Promise<number> 
   const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_keys WHERE master_epoch < $1', [epoch]);
   return row?.n ?? 0;
 }
+
+/** Inside a transaction: stops new data, index and audit signing keys until it ends (a rotation's completion). */
+export async function lockForCompletion(q: Queryable): Promise<void> {
+  await q.query('LOCK TABLE ward_keys, ward_audit_signing_keys IN SHARE MODE');
+}

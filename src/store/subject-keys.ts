@@ -60,14 +60,14 @@ export async function insertOrSelectKey(q: Queryable, space: string, row: Subjec
   return got && toRow(got);
 }
 
-/** Destroys a subject's key; returns the id of the key destroyed, if there was one. */
-export async function deleteKey(q: Queryable, space: string, collection: string, subject: Buffer): Promise<Buffer | undefined> {
-  const [row] = await q.query('DELETE FROM ward_subject_keys WHERE space = $1 AND collection = $2 AND subject = $3 RETURNING key_id', [
+/** Destroys a subject's key, the one with id `keyId` (a newer key of the subject is not touched). */
+export async function deleteKey(q: Queryable, space: string, collection: string, subject: Buffer, keyId: Buffer): Promise<void> {
+  await q.query('DELETE FROM ward_subject_keys WHERE space = $1 AND collection = $2 AND subject = $3 AND key_id = $4', [
     space,
     collection,
     subject,
+    keyId,
   ]);
-  return row && asBuffer(row.key_id);
 }
 
 /** Destroys every subject key of a space (ward destroy); returns how many. */

@@ -233,7 +233,8 @@ async function openSubjects(
   const keystore =
     given ??
     (setting?.kind === 'url'
-      ? pgDb(setting.url, { max: Math.max(2, Math.ceil(db.size / 2)) })
+      ? // Ward's database password (WARD_DATABASE_PASSWORD_FILE) is never offered to another server.
+        pgDb(setting.url, { max: Math.max(2, Math.ceil(db.size / 2)), passwordFile: '' })
       : await pgliteDb(setting?.kind === 'embedded' ? setting.dir : undefined));
   try {
     return await SubjectKeys.open(keystore, db, keyring, spaceBinding(cfg.space.name, cfg.space.tier));

@@ -14,6 +14,7 @@ import type { Collection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import * as records from '../store/records.js';
+import { subjectRecords } from '../store/subjects.js';
 import { FIRST_ID } from '../store/records.js';
 import type { RecordCodec } from './codec.js';
 import { type AuditTrail, asOwner } from './trail.js';
@@ -126,11 +127,23 @@ export class Rewrap {
       this.trail.transaction(async (tx, audit) => {
         // Counted and destroyed under the collection's key lock (as a rotation takes it).
         await keys.lockDataKeys(tx, c.name);
-        const using = (await keys.countOnVersion(tx, c.name, version)) + ((await this.codec.subjects?.countOnVersion(c, version)) ?? 0);
+        const using = await keys.countOnVersion(tx, c.name, version);
         if (using > 0)
           throw new WardError(
             'key_in_use',
             `${using} record(s) of ${c.name} still use data key version ${version}: run ward keys rewrap ${c.name} first`,
+          );
+        // Subject keys are wrapped by the collection's data keys too (vault/subjects).
+        if (!this.codec.subjects && (await subjectRecords(tx, c.name)))
+          throw new WardError(
+            'key_in_use',
+            `records of ${c.name} are sealed under subject keys, which data key versions wrap: configure subjects.keystore to retire one`,
+          );
+        const wrapping = (await this.codec.subjects?.countOnVersion(c, version)) ?? 0;
+        if (wrapping > 0)
+          throw new WardError(
+            'key_in_use',
+            `${wrapping} subject key(s) of ${c.name} are still wrapped by data key version ${version}: run ward keys rewrap ${c.name} first`,
           );
         const deleted = await asOwner('retiring a data key', () => keys.deleteDataKey(tx, c.name, version));
         if (!deleted) throw new WardError('not_found', `${c.name} has no data key version ${version} to retire`);
@@ -184,8 +197,16 @@ export async function rotateMaster(
       o.onProgress?.({ done: Math.min(moved, total), total });
     }
     const signingKeys = await asOwner('rotating the master key', () => signing.rewrapMaster());
-    const complete = (await keys.countBefore(db, epoch)) === 0 && (await signing.behind()) === 0;
-    if (complete) await keys.completeEpoch(db, epoch);
+    // Counted again under a lock that stops key and signing key inserts: one that a Ward still
+    // running on the old master key began cannot commit after the rotation is declared complete.
+    const complete = await asOwner('rotating the master key', () =>
+      db.transaction(async (tx) => {
+        await keys.lockForCompletion(tx);
+        const done = (await keys.countBefore(tx, epoch)) === 0 && (await signing.behind(tx)) === 0;
+        if (done) await keys.completeEpoch(tx, epoch);
+        return done;
+      }),
+    );
     await trail.write({ ...row, detail: `master epoch ${epoch}: ${moved} key(s), ${signingKeys} signing key(s) rewrapped` });
     return { epoch, keys: moved, signingKeys, complete };
   });

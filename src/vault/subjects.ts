@@ -64,7 +64,9 @@ export class SubjectKeys {
         'config_invalid',
         "subjects.keystore: names Ward's own database; subject keys must live in another database (a backup of Ward's must not hold them)",
       );
-    return new SubjectKeys(keystore, db, keyring, space);
+    const keys = new SubjectKeys(keystore, db, keyring, space);
+    await keys.finishShreds(); // a shred whose key store step failed is finished here
+    return keys;
   }
 
   /** The subject's MAC: a keyed hash of the normalized subject value (the same value, the same subject). */
@@ -72,49 +74,57 @@ export class SubjectKeys {
     return blindIndex(this.keyring.derivedKey(c.name, 'subject', field.name), field.type.normalize(value));
   }
 
-  /** The subject's key for a write: made (wrapped by the collection's active key) when it has none. */
+  /**
+   * The subject's key for a write: made (wrapped by the collection's active key) when it has none.
+   * A key that was shredded is never returned: if the key store still holds one (its shred's last
+   * step has not run), it is destroyed here and a new key made.
+   */
   async forWrite(c: Collection, subject: Buffer, active: DataKey, q: Queryable = this.db): Promise<SubjectKey> {
     const id = `${c.name}/${subject.toString('hex')}`;
-    let key = this.cache.get(id);
-    if (!key) {
-      // A new key is offered; the store keeps the first one a subject gets (one round trip either way).
-      const fresh = { key: randomBytes(32), keyId: randomBytes(16) };
-      const wrapped = sealWith(active.key, active.version, wrapAad(this.space, c.name, subject, fresh.keyId), fresh.key);
-      const offered = { collection: c.name, subject, keyId: fresh.keyId, keyVersion: active.version, wrapped };
-      const row =
-        (await store.insertOrSelectKey(this.keystore, this.space, offered)) ??
-        (await store.selectKeys(this.keystore, this.space, c.name, [subject]))[0];
-      if (!row) throw new WardError('database_error', 'the subject key store lost a key it just wrote');
-      key = row.keyId.equals(fresh.keyId) ? fresh : await this.unwrap(c, row, q);
-      this.remember(id, key);
+    const cached = this.cache.get(id);
+    if (cached && (await this.ensureMirrored(c, subject, cached, q))) return cached;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const key = await this.keyFromStore(c, subject, active, q);
+      if (await this.ensureMirrored(c, subject, key, q)) {
+        this.remember(id, key);
+        return key;
+      }
+      // Shredded: finish the shred's key store step, then make a new key.
+      await store.deleteKey(this.keystore, this.space, c.name, subject, key.keyId);
     }
-    await this.ensureMirrored(c, subject, key, q);
-    return key;
+    throw new WardError('subject_shredded', `this subject of ${c.name} was shredded while a record of it was written; retry`);
   }
 
-  /** The key that sealed a record: undefined when it was destroyed (the subject was shredded). */
+  /**
+   * The key that sealed a record: undefined when it was destroyed (the subject was shredded). A
+   * key held in memory that is not the record's is read again first (another process may have
+   * given the subject a new key).
+   */
   async forRead(c: Collection, subject: Buffer, keyId: Buffer | null, q?: Queryable): Promise<Buffer | undefined> {
+    if (!keyId) return undefined;
     const id = `${c.name}/${subject.toString('hex')}`;
     let key = this.cache.get(id);
-    if (!key) {
+    if (!key || !key.keyId.equals(keyId)) {
       const [row] = await store.selectKeys(this.keystore, this.space, c.name, [subject]);
       if (!row) return undefined;
       key = await this.unwrap(c, row, q);
       this.remember(id, key);
     }
-    return keyId && key.keyId.equals(keyId) ? key.key : undefined;
+    return key.keyId.equals(keyId) ? key.key : undefined;
   }
 
-  /** Forgets what this process holds of a subject (after a write found its key shredded). */
+  /** Forgets what this process holds of a subject. */
   forget(c: Collection, subject: Buffer): void {
     this.cache.delete(`${c.name}/${subject.toString('hex')}`);
   }
 
   /**
-   * Shreds the subject of record `recordId`: its key id row goes first (waiting for writes under
-   * way), then every record of the subject, audited with their ids, then the key itself from the
-   * store, all before the transaction commits: if the store cannot destroy the key, nothing is
-   * deleted. Returns the ids of the records shredded.
+   * Shreds the subject of record `recordId`. In one transaction of Ward's database: the subject's
+   * records are locked, a legal hold on any of them refuses the shred, the subject's key id row goes
+   * (waiting for writes under way), then every record of the subject, audited with their ids, and
+   * the shred is recorded (its key is never written under again). After the commit the key store
+   * destroys the key; should that step fail, the shred is finished by the next one (or at start).
+   * Returns the ids of the records shredded.
    */
   async shred(c: Collection, recordId: string, audit: AuditRow, trail: AuditTrail): Promise<string[]> {
     const found = await subjects.subjectOf(this.db, c.name, recordId);
@@ -125,15 +135,31 @@ export class SubjectKeys {
         'invalid_request',
         `this record of ${c.name} has no subject key (written before ${c.name} named a subject): delete it instead`,
       );
-    return trail.committing(1, () =>
+    const [stored] = await store.selectKeys(this.keystore, this.space, c.name, [subject]);
+    const ids = await trail.committing(1, () =>
       this.db.transaction(async (tx) => {
-        const keyId = (await subjects.lockOutSubject(tx, c.name, subject)) ?? found.subjectKey ?? Buffer.alloc(16);
-        const ids = await subjects.shredRecords(tx, c.name, subject, keyId, { ...audit, detail: 'subject key destroyed' });
-        await store.deleteKey(this.keystore, this.space, c.name, subject);
-        this.forget(c, subject);
-        return ids;
+        const locked = await subjects.lockOutSubject(tx, c.name, subject);
+        if (locked.held)
+          throw new WardError('record_held', `a record of this subject of ${c.name} is under a legal hold: the subject cannot be shredded`);
+        const keyIds = [stored?.keyId, locked.keyId, found.subjectKey].filter((k): k is Buffer => !!k);
+        const unique = keyIds.filter((k, i) => keyIds.findIndex((o) => o.equals(k)) === i);
+        return subjects.shredRecords(tx, c.name, subject, unique, { ...audit, detail: 'subject key destroyed' });
       }),
     );
+    this.forget(c, subject);
+    await this.finishShreds().catch(() => {}); // its key store step; a failure is retried later
+    return ids;
+  }
+
+  /** Destroys in the key store the keys of shreds recorded whose key it may still hold; returns how many. */
+  async finishShreds(): Promise<number> {
+    let done = 0;
+    for (const p of await subjects.pendingShreds(this.db)) {
+      await store.deleteKey(this.keystore, this.space, p.collection, p.subject, p.keyId);
+      await subjects.markKeyDestroyed(this.db, p.collection, p.subject, p.keyId);
+      done++;
+    }
+    return done;
   }
 
   /** Forgets every key this process holds (a write found one shredded under it). */
@@ -173,12 +199,29 @@ export class SubjectKeys {
     return this.keystore.close();
   }
 
-  private async ensureMirrored(c: Collection, subject: Buffer, key: SubjectKey, q: Queryable): Promise<void> {
+  /** The subject's key from the store: the one it holds, or `active`'s new one offered (one round trip). */
+  private async keyFromStore(c: Collection, subject: Buffer, active: DataKey, q: Queryable): Promise<SubjectKey> {
+    const fresh = { key: randomBytes(32), keyId: randomBytes(16) };
+    const wrapped = sealWith(active.key, active.version, wrapAad(this.space, c.name, subject, fresh.keyId), fresh.key);
+    const offered = { collection: c.name, subject, keyId: fresh.keyId, keyVersion: active.version, wrapped };
+    const row =
+      (await store.insertOrSelectKey(this.keystore, this.space, offered)) ??
+      (await store.selectKeys(this.keystore, this.space, c.name, [subject]))[0];
+    if (!row) throw new WardError('database_error', 'the subject key store lost a key it just wrote');
+    return row.keyId.equals(fresh.keyId) ? fresh : this.unwrap(c, row, q);
+  }
+
+  /**
+   * Records the subject's key id in Ward's database (once per process and key); false when that
+   * key was shredded. A write's trigger checks the same, so a write under a shredded key fails.
+   */
+  private async ensureMirrored(c: Collection, subject: Buffer, key: SubjectKey, q: Queryable): Promise<boolean> {
     const id = `${c.name}/${subject.toString('hex')}/${key.keyId.toString('hex')}`;
-    if (this.mirrored.has(id)) return;
-    await subjects.upsertSubject(q, c.name, subject, key.keyId);
+    if (this.mirrored.has(id)) return true;
+    if (!(await subjects.upsertSubject(q, c.name, subject, key.keyId))) return false;
     if (this.mirrored.size >= CACHE_MAX) this.mirrored.clear();
     this.mirrored.add(id);
+    return true;
   }
 
   private async unwrap(c: Collection, row: store.SubjectKeyRow, q?: Queryable): Promise<SubjectKey> {

@@ -383,10 +383,10 @@ export class Vault {
     if (confirm !== this.space.name)
       throw new WardError('invalid_request', '--confirm must repeat the space name exactly: destroying a space cannot be undone');
     await this.stopBackground();
-    const cert = await destroySpace(this.db, this.trail, this.auditLog, this.space, ctx);
-    // Subject keys live in their own store: destroyed too (the data keys that wrap them already are).
-    await this.codec.subjects?.destroyAll();
-    return cert;
+    // Subject keys live in their own store: destroyed first (a failure after them leaves the
+    // destruction to finish by running it again; one after the certificate would lose it).
+    if (ctx.principal.operator) await this.codec.subjects?.destroyAll();
+    return destroySpace(this.db, this.trail, this.auditLog, this.space, ctx);
   }
 
   /** Re-encrypts a collection's records to its active data key version, in batches, online (operator only). */

@@ -44,6 +44,9 @@ describe.each(DRIVERS)('master key rotation on %s', (driver) => {
 
       await beginMasterRotation(rotating(exampleConfig()), both, t.db);
       await beginMasterRotation(rotating(exampleConfig()), both, t.db); // idempotent: resumes
+      // A second rotation cannot start before this one finishes (keys would be split over three keys).
+      const third = { WARD_MASTER_KEY: newMasterKey(), WARD_PREVIOUS_MASTER_KEY: newKey };
+      await expect(code(beginMasterRotation(rotating(exampleConfig()), third, t.db))).resolves.toBe('invalid_request');
       const during = await openVault(rotating(exampleConfig()), { env: both, db: t.db });
       expect((await during.get('patients', first)).fields.mrn).toBe('MRN-MR-1');
       // A new key made during the rotation is wrapped under the new master key.

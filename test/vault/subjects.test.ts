@@ -176,6 +176,63 @@ describe.each(DRIVERS)('subjects and crypto-shredding on %s', (driver) => {
     }
   }, 60_000);
 
+  it('rule: a write racing a shred lands under a new key; a process holding the old key reads the new records; a legal hold refuses the shred', async () => {
+    const t = await freshDb(driver);
+    const ks = await freshDb(driver, { empty: true });
+    const env = { WARD_MASTER_KEY: newMasterKey() };
+    const cfg = exampleConfig(CONFIG);
+    try {
+      // Two processes on one database and key store (on PGlite, two handles in turn).
+      const v = await openVault(cfg, { env, db: t.db, subjectKeys: ks.db, migrations: 'auto' });
+      const first = (await v.create('visits', { mrn: 'MRN-RACE-A', note: 'first' })).id;
+      expect((await v.get('visits', first)).fields.note).toBe('first'); // v holds the subject's key
+      const w = await openVault(cfg, { env, db: t.db, subjectKeys: ks.db });
+      expect((await w.shredSubject('visits', first, officer)).shredded).toEqual([first]);
+      // v still holds the destroyed key in memory: its write is refused by the database and redone under a new key.
+      const second = (await v.create('visits', { mrn: 'MRN-RACE-A', note: 'second' })).id;
+      expect((await w.get('visits', second)).fields.note).toBe('second');
+      const third = (await w.create('visits', { mrn: 'MRN-RACE-A', note: 'third' })).id;
+      expect((await v.get('visits', third)).fields.note).toBe('third');
+      const keys = await ks.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ward_subject_keys');
+      expect(keys[0]?.n).toBe(1);
+      const shreds = await t.db.query<{ done: boolean }>('SELECT key_destroyed_at IS NOT NULL AS done FROM ward_subject_shreds');
+      expect(shreds).toEqual([{ done: true }]);
+
+      // A legal hold on any record of the subject keeps every record of it.
+      await v.addHold('visits', third, 'litigation hold for the race test');
+      await expect(code(v.shredSubject('visits', second, officer))).resolves.toBe('record_held');
+      expect((await v.get('visits', second)).fields.note).toBe('second');
+    } finally {
+      await ks.dispose();
+      await t.dispose();
+    }
+  });
+
+  it('rule: with subjects no longer named, a data key version still wrapping subject keys is not retired', async () => {
+    const t = await freshDb(driver);
+    const ks = await freshDb(driver, { empty: true });
+    const env = { WARD_MASTER_KEY: newMasterKey() };
+    try {
+      const v = await openVault(exampleConfig(CONFIG), { env, db: t.db, subjectKeys: ks.db, migrations: 'auto' });
+      const { id } = await v.create('visits', { mrn: 'MRN-RETIRE-A', note: 'kept' });
+      await v.rotateKey('visits');
+      await v.update('visits', id, { note: 'kept, moved to version 2' });
+      const plain = exampleConfig(CONFIG.replace('    subject: mrn\n', ''));
+      expect(plain.collections.visits?.subject).toBeUndefined();
+      const without = await openVault(plain, { env, db: t.db });
+      await expect(code(without.retireKey('visits', 1, { settleMs: 0 }))).resolves.toBe('key_in_use');
+      // With the key store: the subject key is still wrapped by version 1 until a rewrap moves it.
+      const back = await openVault(exampleConfig(CONFIG), { env, db: t.db, subjectKeys: ks.db });
+      await expect(code(back.retireKey('visits', 1, { settleMs: 0 }))).resolves.toBe('key_in_use');
+      await back.rewrapKeys('visits');
+      await back.retireKey('visits', 1, { settleMs: 0 });
+      expect((await back.get('visits', id)).fields.note).toBe('kept, moved to version 2');
+    } finally {
+      await ks.dispose();
+      await t.dispose();
+    }
+  });
+
   it("rule: subject keys never live in Ward's own database", async () => {
     const t = await freshDb(driver);
     try {

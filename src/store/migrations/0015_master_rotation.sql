@@ -78,7 +78,8 @@ CREATE TRIGGER ward_master_epochs_guard BEFORE INSERT ON ward_master_epochs FOR 
 CREATE TRIGGER ward_master_epochs_append_only BEFORE DELETE ON ward_master_epochs
   FOR EACH ROW EXECUTE FUNCTION ward_audit_append_only();
 
--- The application role records the first epoch of a new database and reads the others; adding an
+-- The application role records the first epoch of a new database and reads the others (and the
+-- signing key wraps); adding an
 -- epoch and rewrapping under it (the master_epoch column) is the owner's, through `ward keys rotate --master`.
 DO $$
 BEGIN
@@ -87,6 +88,6 @@ BEGIN
     RETURN;
   END IF;
   GRANT SELECT, INSERT ON ward_master_epochs TO ward_app;
-  GRANT SELECT, INSERT ON ward_audit_signing_wraps TO ward_app;
+  GRANT SELECT ON ward_audit_signing_wraps TO ward_app; -- written by the owner's rotation only
 END
 $$;

@@ -18,15 +18,20 @@ CREATE TABLE ward_subjects (
   PRIMARY KEY (collection, subject)
 );
 
--- What was shredded, and when: the subject's MAC and how many records it took (no value).
+-- What was shredded, and when: the subject's MAC, the id of the key destroyed and how many records
+-- it took (no value). A key id here is never written under again; `key_destroyed_at` is set once
+-- the key store no longer holds the key (a shred commits here first, then destroys the key, and a
+-- shred whose key store step failed is finished by the next one, or at start).
 CREATE TABLE ward_subject_shreds (
   collection text NOT NULL,
   subject bytea NOT NULL,
   key_id bytea NOT NULL,
   records integer NOT NULL,
   shredded_at timestamptz NOT NULL DEFAULT now(),
+  key_destroyed_at timestamptz,
   PRIMARY KEY (collection, subject, key_id)
 );
+CREATE INDEX ward_subject_shreds_pending ON ward_subject_shreds (shredded_at) WHERE key_destroyed_at IS NULL;
 
 -- A record sealed under a subject key is written only while that key is the subject's current
 -- one. The check runs in a volatile function (a fresh snapshot) and share-locks the subject's row:
@@ -39,7 +44,8 @@ BEGIN
   END IF;
   PERFORM 1 FROM ward_subjects s
     WHERE s.collection = NEW.collection AND s.subject = NEW.subject AND s.key_id = NEW.subject_key FOR SHARE;
-  IF NOT FOUND THEN
+  IF NOT FOUND OR EXISTS (SELECT 1 FROM ward_subject_shreds x
+                          WHERE x.collection = NEW.collection AND x.subject = NEW.subject AND x.key_id = NEW.subject_key) THEN
     RAISE EXCEPTION 'ward: the subject''s key was shredded during the write' USING ERRCODE = 'WA410';
   END IF;
   RETURN NEW;
@@ -56,5 +62,6 @@ BEGIN
   END IF;
   GRANT SELECT, INSERT, UPDATE, DELETE ON ward_subjects TO ward_app;
   GRANT SELECT, INSERT ON ward_subject_shreds TO ward_app;
+  GRANT UPDATE (key_destroyed_at) ON ward_subject_shreds TO ward_app;
 END
 $$;
