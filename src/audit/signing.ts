@@ -147,7 +147,10 @@ export class SigningKeys {
         // Written before (this rotation, interrupted): it must open to the version's own key.
         const seed = await this.master.current.unwrap(existing, wrapAad(row.version, row.publicKey)).catch(() => undefined);
         if (seed && rawPublic(privateFromSeed(seed)).equals(row.publicKey)) continue;
-        throw new WardError('integrity_error', `audit signing key version ${row.version} has a wrapping under the new master key that is not its own`);
+        throw new WardError(
+          'integrity_error',
+          `audit signing key version ${row.version} has a wrapping under the new master key that is not its own`,
+        );
       }
       const wrapped = await this.master.current.wrap(await this.seed(row), wrapAad(row.version, row.publicKey));
       await store.insertSigningWrap(this.db, row.version, this.master.epoch, wrapped);

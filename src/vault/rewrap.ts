@@ -14,8 +14,8 @@ import type { Collection } from '../schema/collection.js';
 import type { Db } from '../store/db.js';
 import * as keys from '../store/keys.js';
 import * as records from '../store/records.js';
-import { subjectRecords } from '../store/subjects.js';
 import { FIRST_ID } from '../store/records.js';
+import { subjectRecords } from '../store/subjects.js';
 import type { RecordCodec } from './codec.js';
 import { type AuditTrail, asOwner } from './trail.js';
 

@@ -104,7 +104,7 @@ export class SubjectKeys {
     if (!keyId) return undefined;
     const id = `${c.name}/${subject.toString('hex')}`;
     let key = this.cache.get(id);
-    if (!key || !key.keyId.equals(keyId)) {
+    if (!key?.keyId.equals(keyId)) {
       const [row] = await store.selectKeys(this.keystore, this.space, c.name, [subject]);
       if (!row) return undefined;
       key = await this.unwrap(c, row, q);
