@@ -13,9 +13,8 @@ import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { parseConfig } from '../dist/config/load.js';
 import { openVault } from '../dist/vault/open.js';
-import { patient } from './lib/data.mjs';
 import { createDatabase, machine, startServer } from './lib/server.mjs';
-import { BENCH_CONFIG, CONNECTIONS, LOADGEN, load, SECONDS, startWard } from './lib/ward.mjs';
+import { BENCH_CONFIG, CONNECTIONS, LOADGEN, loadCreates, SECONDS, startWard } from './lib/ward.mjs';
 
 const WRITE_RUNS = ['off', '1s', '1s', 'off', 'off', '1s', '1s', 'off'];
 
@@ -57,16 +56,7 @@ async function createRate(adminUrl, sealEvery) {
   const db = await createDatabase(adminUrl);
   const ward = await startWard(db.url, { config });
   try {
-    const headers = { authorization: `Bearer ${ward.key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' };
-    const r = await load({
-      base: ward.base,
-      headers,
-      method: 'POST',
-      path: '/v1/collections/patients/records',
-      bodies: () => JSON.stringify(patient()),
-    });
-    if (r.non2xx) throw new Error(`${r.non2xx} create requests failed`);
-    return r.rps;
+    return (await loadCreates(ward)).rps;
   } finally {
     await ward.stop();
     await db.drop();

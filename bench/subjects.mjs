@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { patient } from './lib/data.mjs';
 import { createDatabase, machine, startServer } from './lib/server.mjs';
-import { BENCH_CONFIG, CONNECTIONS, LOADGEN, load, SECONDS, startWard } from './lib/ward.mjs';
+import { BENCH_CONFIG, CONNECTIONS, LOADGEN, loadCreates, SECONDS, startWard } from './lib/ward.mjs';
 
 const WITH_SUBJECT = BENCH_CONFIG.replace(/(\n {2}patients:\n)/, '$1    subject: mrn\n');
 /** The warm case: the subject is the patient's name, drawn from a few hundred (keys made during the warm-up). */
@@ -30,16 +30,7 @@ async function createsPerSecond(url, config, env = {}, body = patient) {
     for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
   }
   try {
-    const headers = { authorization: `Bearer ${ward.key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' };
-    const r = await load({
-      base: ward.base,
-      headers,
-      method: 'POST',
-      path: '/v1/collections/patients/records',
-      bodies: () => JSON.stringify(body()),
-    });
-    if (r.non2xx) throw new Error(`${r.non2xx} creates failed`);
-    return r;
+    return await loadCreates(ward, body);
   } finally {
     await ward.stop();
   }

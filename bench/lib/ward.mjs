@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { EXAMPLE_CONFIG } from '../../dist/config/example.js';
+import { patient } from './data.mjs';
 
 /**
  * The example config with its events section removed (no topic: creates write no outbox rows),
@@ -235,3 +236,20 @@ end
 }
 
 const ms = (m) => (m ? Math.round(Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] * 100) / 100 : Number.NaN);
+
+/**
+ * Creates of patients against a running `ward` (startWard) as its clinician, for treatment: `body`
+ * makes each request's record (default a new synthetic patient). Fails when any create failed.
+ */
+export async function loadCreates(ward, body = patient) {
+  const headers = { authorization: `Bearer ${ward.key}`, 'ward-purpose': 'treatment', 'content-type': 'application/json' };
+  const r = await load({
+    base: ward.base,
+    headers,
+    method: 'POST',
+    path: '/v1/collections/patients/records',
+    bodies: () => JSON.stringify(body()),
+  });
+  if (r.non2xx) throw new Error(`${r.non2xx} create requests failed`);
+  return r;
+}
