@@ -21,9 +21,10 @@ const ALLOWED = {
   events: [...ROOT, 'store', 'schema', 'config', 'detect'],
   egress: [...ROOT, 'config', 'detect'],
   vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'egress', 'detect'],
-  http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto'],
+  sync: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'vault', 'egress', 'detect'],
+  http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'sync'],
   index: [...ROOT, 'config', 'vault'],
-  cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http'],
+  cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http', 'sync'],
 };
 const PAGE = 'CONTRIBUTING.md, "Layout and rules"';
 

@@ -61,6 +61,8 @@ export interface WardConfig {
   retention: { archiveGraceMs: number; everyMs: number | null; batch: number };
   /** The subject key store (see vault/subjects), when a collection names a subject field. */
   subjectKeys: DatabaseSetting | undefined;
+  /** The sync mapping files `ward serve` runs (absolute paths). */
+  syncMappings: string[];
 }
 
 export const DEFAULT_CONFIG = 'ward.yaml';
@@ -194,6 +196,7 @@ function resolveConfig(raw: RawConfig, file: string, env: NodeJS.ProcessEnv): Wa
   if (raw.egress.ca_file) egress.ca_file = resolve(dir, raw.egress.ca_file);
   return {
     subjectKeys: subjectKeystore(raw, database, dir, env),
+    syncMappings: raw.sync.mappings.map((m) => resolve(dir, m)),
     file,
     space: raw.space,
     database,

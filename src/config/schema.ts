@@ -327,6 +327,8 @@ export const configSchema = z.strictObject({
   alerts: alertsSchema.optional(),
   logging: loggingSchema,
   retention: retentionSchema,
+  /** Connect: the mapping files `ward serve` runs on their polling intervals (see sync/). */
+  sync: z.strictObject({ mappings: z.array(z.string().min(1)).default([]) }).default({ mappings: [] }),
   subjects: z
     .strictObject({
       /**
