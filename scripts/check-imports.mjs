@@ -21,7 +21,7 @@ const ALLOWED = {
   events: [...ROOT, 'store', 'schema', 'config', 'detect'],
   egress: [...ROOT, 'config', 'detect'],
   vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'egress', 'detect'],
-  sync: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'vault', 'egress', 'detect'],
+  sync: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'vault', 'events', 'egress', 'detect'],
   http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'sync'],
   index: [...ROOT, 'config', 'vault'],
   cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http', 'sync'],

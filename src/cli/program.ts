@@ -19,6 +19,7 @@ import { registerRetention } from './retention.js';
 import { Cli, type CliIo, report } from './run.js';
 import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
+import { registerSync } from './sync.js';
 
 export const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     registerKeys,
     hsmCommands,
     registerDb,
+    registerSync,
     registerRecords,
     registerServe,
     registerApiKey,

@@ -15,7 +15,7 @@ export interface AlertSettings {
 }
 
 export interface Alert {
-  type: 'lockout' | 'break_glass';
+  type: 'lockout' | 'break_glass' | 'sync';
   detail: Record<string, string | number>;
 }
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 /**
  * The vault: one facade over the services the CLI and HTTP layers call (records, tokens, the
  * audit trail, API keys, change events, keys). It exposes operations only: no database, keyring,
@@ -49,6 +50,16 @@ const OPERATOR = operatorContext();
 /** Who sends Ward's own outbound requests, as the audit trail names it. */
 
 /** What a vault is made of (see vault/open, which assembles it). */
+/** See Vault.syncPort. */
+export interface SyncPort {
+  db: Db;
+  mac(collection: string, label: string, value: string): Buffer;
+  audit(action: string, collection: string | null, detail: string, outcome?: 'allowed' | 'failed' | 'denied'): Promise<void>;
+  alert(detail: Record<string, string | number>): void;
+}
+
+const SYNC_CONTEXT: RequestContext = { principal: { id: 'ward:sync', role: 'system' } };
+
 export interface VaultParts {
   db: Db;
   keyring: Keyring;
@@ -463,6 +474,26 @@ export class Vault {
 
   revokeApiKey(idOrPrefix: string, ctx: RequestContext = OPERATOR): Promise<void> {
     return this.callers.revokeKey(idOrPrefix, ctx);
+  }
+
+  // --- sync (Connect) -----------------------------------------------------------------------------
+
+  /**
+   * What the sync runner (sync/) needs below the facade: the database for its own tables, keyed
+   * MACs under a collection's keys (external ids and digests of mapped values: never stored
+   * values), an audit row for what it decides outside record writes, and alerts.
+   */
+  syncPort(): SyncPort {
+    return {
+      db: this.db,
+      mac: (collection, label, value) =>
+        createHmac('sha256', this.keyring.derivedKey(this.collection(collection).name, 'token', `sync/${label}`))
+          .update(value, 'utf8')
+          .digest(),
+      audit: (action, collection, detail, outcome = 'allowed') =>
+        this.trail.write({ ...this.trail.row(SYNC_CONTEXT, action, collection, [], [], outcome), detail }),
+      alert: (detail) => this.alerts.raise({ type: 'sync', detail }),
+    };
   }
 
   // --- Business Associate Agreements ----------------------------------------------------------

@@ -1,0 +1,91 @@
+/**
+ * A PostgreSQL table in another database as a source: keyset polling on an updated-at column and
+ * the primary key (rows changed after the watermark, in that order), through node-postgres. The
+ * watermark keeps the updated-at value as PostgreSQL prints it (microseconds and all).
+ */
+import { WardError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { pgDb } from '../store/pg.js';
+import type { SourceSpec } from './mapping.js';
+import type { Source, SourceBatch, SourceField } from './source.js';
+
+type PostgresSpec = Extract<SourceSpec, { kind: 'postgres' }>;
+
+const quote = (ident: string) =>
+  ident
+    .split('.')
+    .map((p) => `"${p.replace(/"/g, '""')}"`)
+    .join('.');
+
+interface PgWatermark {
+  at: string;
+  key: string;
+}
+
+export function postgresSource(spec: PostgresSpec, fields: readonly string[], env: NodeJS.ProcessEnv): Source {
+  const url = env[spec.urlEnv];
+  if (!url)
+    throw new WardError(
+      'config_invalid',
+      `the mapping's source.url_env names ${spec.urlEnv}, which is not set: export the source database's URL there`,
+    );
+  // The source's own credentials: Ward's database password (WARD_DATABASE_PASSWORD_FILE) is never offered to it.
+  const db: Db = pgDb(url, { max: 1, passwordFile: '' });
+  const table = quote(spec.table);
+  const at = quote(spec.updatedAt);
+  const key = quote(spec.primaryKey);
+  const columns = [...new Set([spec.primaryKey, ...fields])].map(quote).join(', ');
+  const unavailable = (e: unknown): never => {
+    throw new WardError(
+      'source_unavailable',
+      `source table ${spec.table}: ${(e as { message?: string }).message?.match(/SQLSTATE \w+/)?.[0] ?? 'cannot read it'}`,
+    );
+  };
+  return {
+    async describe(): Promise<SourceField[]> {
+      const [schema, name] = spec.table.includes('.') ? spec.table.split('.') : [undefined, spec.table];
+      const rows = await db
+        .query<{ name: string; type: string }>(
+          `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+           WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position`,
+          [name, schema ?? null],
+        )
+        .catch(unavailable);
+      return rows;
+    },
+    async *read(watermark: unknown, batch: number): AsyncGenerator<SourceBatch> {
+      let w = (watermark as PgWatermark | null | undefined) ?? undefined;
+      for (;;) {
+        const rows = await db
+          .query<Record<string, unknown>>(
+            `SELECT ${columns}, ${at}::text AS "__ward_at", ${key}::text AS "__ward_key" FROM ${table}
+             WHERE $1::text IS NULL OR (${at}, ${key}::text) > ($1::timestamptz, $2::text)
+             ORDER BY ${at}, ${key}::text LIMIT $3`,
+            [w?.at ?? null, w?.key ?? '', batch],
+          )
+          .catch(unavailable);
+        if (!rows.length) return;
+        const last = rows.at(-1) as Record<string, unknown>;
+        w = { at: last.__ward_at as string, key: last.__ward_key as string };
+        yield {
+          rows: rows.map((r) => {
+            const { __ward_at: _a, __ward_key: ref, ...values } = r;
+            return {
+              ref: `${spec.primaryKey}=${ref as string}`,
+              values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, plain(v)])),
+            };
+          }),
+          watermark: w,
+        };
+        if (rows.length < batch) return;
+      }
+    },
+    close: () => db.close(),
+  };
+}
+
+/** A value as a record field takes it: dates as ISO text. */
+function plain(v: unknown): unknown {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  return v;
+}
