@@ -81,7 +81,10 @@ const sourceSchema = z.discriminatedUnion('kind', [
     kind: z.literal('salesforce'),
     instance_url: z.string().url().startsWith('https://', 'must be an https:// URL'),
     login_url: z.string().url().startsWith('https://', 'must be an https:// URL').optional(),
-    api_version: z.string().regex(/^\d{2}\.0$/, 'must be an API version such as 60.0').default('60.0'),
+    api_version: z
+      .string()
+      .regex(/^\d{2}\.0$/, 'must be an API version such as 60.0')
+      .default('60.0'),
     auth: z.discriminatedUnion('flow', [
       z.strictObject({
         flow: z.literal('jwt'),
@@ -188,7 +191,8 @@ function check(
     problems.push(`${at}.collection: ${m.collection} is not a collection of ward.yaml; name one it declares`);
     return undefined;
   }
-  if (!cfg.roles[m.role]) problems.push(`${at}.role: ${m.role} is not a role of ward.yaml; declare one granted create and update on ${c.name}`);
+  if (!cfg.roles[m.role])
+    problems.push(`${at}.role: ${m.role} is not a role of ward.yaml; declare one granted create and update on ${c.name}`);
   const fields: FieldMapping[] = [];
   const targets = new Map<string, string>();
   for (const [source, spec] of Object.entries(m.config.fields)) {
@@ -215,7 +219,13 @@ function check(
           );
       }
     }
-    fields.push({ source, to, transform, freeText: spec.freeText === 'allow', mask: spec.mask ?? (to ? c.fields.get(to)?.mask : undefined) });
+    fields.push({
+      source,
+      to,
+      transform,
+      freeText: spec.freeText === 'allow',
+      mask: spec.mask ?? (to ? c.fields.get(to)?.mask : undefined),
+    });
   }
   const upsert = fields.find((f) => f.source === m.config.upsert_field);
   const path = `${at}.config.upsert_field`;
@@ -223,7 +233,9 @@ function check(
   else {
     const f = c.fields.get(upsert.to);
     if (f && !(f.unique && f.searchable))
-      problems.push(`${path}: it flows into ${c.name}.${upsert.to}, which must be unique and searchable (unique: true, search: exact) to upsert by`);
+      problems.push(
+        `${path}: it flows into ${c.name}.${upsert.to}, which must be unique and searchable (unique: true, search: exact) to upsert by`,
+      );
     if (upsert.transform === 'mask') problems.push(`${path}: a masked value cannot identify a record; use encrypt, hash or tokenize`);
   }
   for (const f of c.fields.values())
