@@ -10,6 +10,8 @@ import type { DestinationStream } from 'pino';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
+import { loadMappings } from '../sync/mapping.js';
+import { SyncScheduler } from '../sync/scheduler.js';
 import { isAddressOrRange } from '../util/address.js';
 import { openDb, openVault } from '../vault/open.js';
 import type { Vault } from '../vault/vault.js';
@@ -207,6 +209,32 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     await vault.close().catch(() => {});
     throw e;
   }
+  // Connect: the mappings ward.yaml lists, each on its polling interval, one runner across processes.
+  let scheduler: SyncScheduler | undefined;
+  try {
+    const collections = new Map(vault.collectionList().map((c) => [c.name, c]));
+    const mappings = cfg.syncMappings.flatMap((f) => loadMappings(f, cfg, collections));
+    scheduler = new SyncScheduler(
+      vault,
+      mappings,
+      {
+        onPass: (r) => {
+          const { freeText, drift, ...counts } = r;
+          app.log.info({ sync: { ...counts, freeTextScanned: freeText.scanned, freeTextWithPhi: freeText.withPhi, drift } }, 'sync pass');
+        },
+        onFailed: (m, e) => app.log.error({ mapping: m.name, code: code(e) }, 'sync pass failed; retrying at its next interval'),
+      },
+      options.env ? { env: options.env } : {},
+    );
+    scheduler.start();
+  } catch (e) {
+    await metricsApp?.close().catch(() => {});
+    await app.close().catch(() => {});
+    await vault.stopBackground().catch(() => {});
+    await drains?.close().catch(() => {});
+    await vault.close().catch(() => {});
+    throw e;
+  }
   // An agreement about to end is a warning now; once it has, it covers nothing.
   for (const a of await vault.agreementsExpiringSoon().catch(() => []))
     app.log.warn({ agreement: a.id, expires: a.expires, daysToExpiry: a.daysToExpiry }, 'a business associate agreement expires soon');
@@ -216,6 +244,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   const close = () => {
     closed ??= (async () => {
       process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      await scheduler?.stop().catch(() => {});
       await metricsApp?.close();
       const cut = setTimeout(() => app.server.closeAllConnections(), options.graceMs ?? 10_000);
       cut.unref();

@@ -1,0 +1,42 @@
+/** `ward serve`'s sync: each mapping runs on its polling interval, by the one process holding the runner's lock. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadMappings, type Mapping } from '../../src/sync/mapping.js';
+import type { PassReport } from '../../src/sync/runner.js';
+import { SyncScheduler } from '../../src/sync/scheduler.js';
+import { canaryPatient, exampleConfig, testVault } from '../helpers.js';
+import { scratchDir } from '../scratch.js';
+import { mappingFile, SYNC_CONFIG } from './helpers.js';
+
+describe('the sync scheduler', () => {
+  it('rule: a due mapping runs once per interval, on one of two servers only', async () => {
+    const t = await testVault('pg', undefined, exampleConfig(SYNC_CONFIG));
+    const dir = scratchDir('ward-sync-sched-');
+    try {
+      const p = canaryPatient(1);
+      writeFileSync(join(dir, 'c.csv'), `Id,MRN__c,Name,SSN__c,Plan__c,Secret_Notes__c,Description\n1,${p.mrn},${p.name},,gold,,\n`);
+      const file = mappingFile(dir, { kind: 'csv', file: 'c.csv' }, { sf_polling_seconds: 3600 });
+      const [m] = loadMappings(file, t.cfg, new Map(t.vault.collectionList().map((c) => [c.name, c]))) as [Mapping];
+      const passes: [string, PassReport][] = [];
+      const failed: unknown[] = [];
+      const on = (who: string) => ({
+        onPass: (r: PassReport) => passes.push([who, r]),
+        onFailed: (_m: Mapping, e: unknown) => failed.push(e),
+      });
+      const a = new SyncScheduler(t.vault, [m], on('a'), {}, 30);
+      const b = new SyncScheduler(t.vault, [m], on('b'), {}, 30);
+      a.start();
+      b.start();
+      for (let i = 0; i < 100 && !passes.length; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300)); // more ticks: nothing else is due
+      await a.stop();
+      await b.stop();
+      expect(failed).toEqual([]);
+      expect(passes).toHaveLength(1);
+      expect(passes[0]?.[1]).toMatchObject({ created: 1, state: 'IDLE' });
+    } finally {
+      await t.dispose();
+    }
+  });
+});
