@@ -14,6 +14,7 @@ import { registerEvents } from './events.js';
 import { hsmCommands } from './hsm.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
+import { registerLineage } from './lineage.js';
 import { registerRecords } from './records.js';
 import { registerRetention } from './retention.js';
 import { Cli, type CliIo, report } from './run.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     hsmCommands,
     registerDb,
     registerSync,
+    registerLineage,
     registerRecords,
     registerServe,
     registerApiKey,

@@ -196,3 +196,8 @@ export async function touchSynced(q: Queryable, mapping: string, externals: read
   if (externals.length)
     await q.query('UPDATE ward_sync_rows SET seen_at = now() WHERE mapping = $1 AND external = ANY($2::bytea[])', [mapping, externals]);
 }
+
+/** Whether a mapping has written anything yet (its first pass finds nothing to look up). */
+export async function hasWritten(q: Queryable, mapping: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM ward_sync_rows WHERE mapping = $1 LIMIT 1', [mapping])).length > 0;
+}

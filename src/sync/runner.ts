@@ -18,6 +18,7 @@ import type { SyncPort, Vault } from '../vault/vault.js';
 import { csvSource, ndjsonSource } from './files.js';
 import { type FieldMapping, FREE_TEXT_TYPES, type Mapping } from './mapping.js';
 import { postgresSource } from './postgres.js';
+import { salesforceSource } from './salesforce.js';
 import type { Source, SourceField, SourceRow } from './source.js';
 
 export interface PassReport {
@@ -83,7 +84,7 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
   if (saved.state === 'PAUSED') return { ...emptyReport(m, 'PAUSED'), stopped: `paused: ${saved.pausedReason ?? 'by an operator'}` };
   const today = new Date().toISOString().slice(0, 10);
   const budget = { used: saved.apiCallsDay === today ? saved.apiCalls : 0, max: m.maxDailyApiCalls };
-  const source = o.source ?? openSource(m, o, budget, () => void store.countApiCall(port.db, m.name).catch(() => {}));
+  const source = o.source ?? openSource(vault, m, o, budget, () => void store.countApiCall(port.db, m.name).catch(() => {}));
   const report = emptyReport(m, saved.state === 'SCHEMA_CHANGED' ? 'SCHEMA_CHANGED' : 'IDLE');
   try {
     await store.setState(port.db, m.name, { state: 'POLLING' });
@@ -96,15 +97,38 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
       return { ...report, state: 'PAUSED', stopped: `paused: ${drift.pause}`, ms: Date.now() - started };
     }
     if (drift.schemaChanged) report.state = 'SCHEMA_CHANGED';
-    const pass = new Pass(vault, port, m, c, report, o, source);
+    // A first pass (nothing written yet) has nothing to look up: every row is new to it.
+    const pass = new Pass(vault, port, m, c, report, o, source, !(await store.hasWritten(port.db, m.name)));
     let watermark = o.only ? undefined : saved.watermark;
-    for await (const batch of source.read(watermark, o.batch ?? 500)) {
+    const batches = source.read(watermark, o.batch ?? 500)[Symbol.asyncIterator]();
+    let pending: Promise<unknown> = Promise.resolve();
+    let next = batches.next();
+    for (;;) {
+      const got = await next;
+      if (got.done) break;
+      const batch = got.value;
+      // The next batch is read (parsed, for a file) while this one is written.
+      next = batches.next();
+      next.catch(() => {}); // its failure surfaces when it is awaited
       const rows = o.only ? batch.rows.filter((r) => o.only?.has(r.ref)) : batch.rows;
-      await pass.batch(rows);
-      watermark = batch.watermark;
-      if (!o.only) await store.setState(port.db, m.name, { watermark });
+      let bookkeeping: Promise<void>;
+      try {
+        ({ bookkeeping } = await pass.batch(rows));
+        await pending;
+      } catch (e) {
+        await pending.catch(() => {});
+        await next.catch(() => {});
+        await batches.return?.(undefined).catch(() => {});
+        throw e;
+      }
+      const reached = batch.watermark;
+      // The watermark moves once the batch's bookkeeping is written.
+      pending = bookkeeping.then(() => (o.only ? undefined : store.setState(port.db, m.name, { watermark: reached })));
+      pending.catch(() => {}); // awaited with the next batch, or after the last
+      watermark = reached;
       o.onProgress?.({ mapping: m.name, read: report.read, done: batch.progress?.done, total: batch.progress?.total });
     }
+    await pending;
     // A file is read whole on every pass: the next one starts at its top again.
     if (!o.only && (m.source.kind === 'csv' || m.source.kind === 'ndjson')) await store.setState(port.db, m.name, { watermark: null });
   } catch (e) {
@@ -123,7 +147,7 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
   return report;
 }
 
-function openSource(m: Mapping, o: RunOptions, budget: { used: number; max: number }, onCall: () => void): Source {
+function openSource(vault: Vault, m: Mapping, o: RunOptions, budget: { used: number; max: number }, onCall: () => void): Source {
   const fields = m.fields.filter((f) => f.to).map((f) => f.source);
   switch (m.source.kind) {
     case 'csv':
@@ -133,8 +157,18 @@ function openSource(m: Mapping, o: RunOptions, budget: { used: number; max: numb
     case 'postgres':
       return postgresSource(m.source, fields, o.env ?? process.env);
     case 'salesforce':
-      if (!o.salesforce) throw new WardError('config_invalid', `${m.file}: mapping ${m.name}: the Salesforce source is not available here`);
-      return o.salesforce(m, budget, onCall);
+      // Every call through the vault's egress: the instance host needs an agreement in force.
+      return o.salesforce
+        ? o.salesforce(m, budget, onCall)
+        : salesforceSource({
+            spec: m.source,
+            objectName: m.name,
+            fields,
+            egress: vault.egress(),
+            env: o.env ?? process.env,
+            budget,
+            onCall,
+          });
   }
 }
 
@@ -183,6 +217,9 @@ async function checkDrift(
   return { drift, schemaChanged: added.length > 0 };
 }
 
+type Fail = (row: SourceRow, fields: string[], rule: string) => void;
+type Written = { external: Buffer; recordId: string; digest: Buffer; sourceRef: string; deleted: boolean };
+
 /** One pass's batches. */
 class Pass {
   private readonly ctx: RequestContext;
@@ -198,13 +235,16 @@ class Pass {
     private readonly report: PassReport,
     private readonly o: RunOptions,
     _source: Source,
+    /** Nothing written by this mapping before the pass: no row needs looking up. */
+    private readonly first = false,
   ) {
     this.ctx = { principal: { id: `sync:${m.name}`, role: m.role }, purpose: m.purpose };
     this.upsertTo = m.fields.find((f) => f.source === m.upsertField)?.to as string;
     this.fileSource = m.source.kind === 'csv' || m.source.kind === 'ndjson';
   }
 
-  async batch(rows: readonly SourceRow[]): Promise<void> {
+  /** Writes a batch's records; returns its bookkeeping, under way. */
+  async batch(rows: readonly SourceRow[]): Promise<{ bookkeeping: Promise<void> }> {
     this.report.read += rows.length;
     const errors: { sourceRef: string; fields: string[]; rule: string }[] = [];
     const fail = (row: SourceRow, fields: string[], rule: string) => {
@@ -227,15 +267,15 @@ class Pass {
       this.seen.add(key);
       prepared.push(p);
     }
-    const synced = new Map(
-      (
-        await store.selectSynced(
+    const found = this.first
+      ? []
+      : await store.selectSynced(
           this.port.db,
           this.m.name,
           prepared.map((p) => p.external),
-        )
-      ).map((s) => [s.external.toString('hex'), s]),
-    );
+        );
+    const synced = new Map(found.map((s) => [s.external.toString('hex'), s]));
+
     const written: Parameters<typeof store.upsertSynced>[2][number][] = [];
     const unchanged: Buffer[] = [];
     const creates: Prepared[] = [];
@@ -278,9 +318,15 @@ class Pass {
       creates.push(p);
     }
     written.push(...(await this.create(creates, fail)));
-    await store.upsertSynced(this.port.db, this.m.name, written);
-    await store.touchSynced(this.port.db, this.m.name, unchanged);
-    await store.insertErrors(this.port.db, this.m.name, errors);
+    // The batch's bookkeeping is written while the next batch is prepared and written (a pass cut
+    // short before it is adopted by the next: see createOrAdopt).
+    const bookkeeping = (async () => {
+      await store.upsertSynced(this.port.db, this.m.name, written);
+      await store.touchSynced(this.port.db, this.m.name, unchanged);
+      await store.insertErrors(this.port.db, this.m.name, errors);
+    })();
+    bookkeeping.catch(() => {}); // awaited by the caller
+    return { bookkeeping };
   }
 
   /** The row's mapped fields, transformed; undefined (and a failure kept) when it cannot flow. */
@@ -336,47 +382,52 @@ class Pass {
     for (const t of new Set(found.map((x) => x.type))) r.types[t] = (r.types[t] ?? 0) + 1;
   }
 
-  /** Creates new rows: those that validate in one createMany, the rest kept as failures; per row when the batch meets an existing record. */
-  private async create(
-    creates: Prepared[],
-    fail: (row: SourceRow, fields: string[], rule: string) => void,
-  ): Promise<{ external: Buffer; recordId: string; digest: Buffer; sourceRef: string; deleted: boolean }[]> {
-    const valid: { p: Prepared; record: Record<string, FieldValue> }[] = [];
-    for (const p of creates) {
-      const record = Object.fromEntries(Object.entries(p.input).filter(([, v]) => v !== null)) as Record<string, FieldValue>;
+  /**
+   * Creates new rows: optimistically in one createMany (which validates every record); only a
+   * batch it refuses is validated row by row here, its bad rows kept as failures and the rest
+   * created; a batch that meets an existing record (a pass cut short after its creates) one by one.
+   */
+  private async create(creates: Prepared[], fail: Fail): Promise<Written[]> {
+    let batch = creates.map((p) => ({
+      p,
+      record: Object.fromEntries(Object.entries(p.input).filter(([, v]) => v !== null)) as Record<string, FieldValue>,
+    }));
+    for (let attempt = 0; batch.length && attempt < 2; attempt++) {
       try {
-        validateRecord(this.c, record);
-        valid.push({ p, record });
-      } catch (e) {
-        if (!isWardError(e)) throw e;
-        fail(
-          p.row,
-          e.issues.map((i) => i.field),
-          ruleOf(e),
+        const { ids } = await this.vault.createMany(
+          this.c.name,
+          batch.map((v) => v.record),
+          this.ctx,
         );
+        this.report.created += ids.length;
+        return batch.map((v, i) => ({
+          external: v.p.external,
+          recordId: ids[i] as string,
+          digest: v.p.digest,
+          sourceRef: v.p.row.ref,
+          deleted: false,
+        }));
+      } catch (e) {
+        if (isWardError(e, 'unique_violation')) break;
+        if (!isWardError(e, 'validation_failed') || attempt > 0) throw e;
+        batch = batch.filter((v) => {
+          try {
+            validateRecord(this.c, v.record);
+            return true;
+          } catch (err) {
+            if (!isWardError(err)) throw err;
+            fail(
+              v.p.row,
+              err.issues.map((i) => i.field),
+              ruleOf(err),
+            );
+            return false;
+          }
+        });
       }
     }
-    if (!valid.length) return [];
-    try {
-      const { ids } = await this.vault.createMany(
-        this.c.name,
-        valid.map((v) => v.record),
-        this.ctx,
-      );
-      this.report.created += ids.length;
-      return valid.map((v, i) => ({
-        external: v.p.external,
-        recordId: ids[i] as string,
-        digest: v.p.digest,
-        sourceRef: v.p.row.ref,
-        deleted: false,
-      }));
-    } catch (e) {
-      if (!isWardError(e, 'unique_violation') && !isWardError(e, 'validation_failed')) throw e;
-    }
-    // A record already holds one of these external ids (a pass cut short after its create): one by one.
-    const out = [];
-    for (const v of valid) {
+    const out: Written[] = [];
+    for (const v of batch) {
       const id = await this.createOrAdopt(v.p, v.record, fail);
       if (id) out.push({ external: v.p.external, recordId: id, digest: v.p.digest, sourceRef: v.p.row.ref, deleted: false });
     }
