@@ -23,6 +23,30 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  /** Sync passes (Connect): rows by mapping (an object name from the mapping file) and outcome; never a value. */
+  readonly syncRows = new Counter({
+    name: 'ward_sync_rows_total',
+    help: 'Source rows sync passes handled, by mapping and outcome (created, updated, unchanged, deleted, failed)',
+    labelNames: ['mapping', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly syncPasses = new Histogram({
+    name: 'ward_sync_pass_duration_seconds',
+    help: 'Sync pass duration by mapping and the state it left the mapping in',
+    labelNames: ['mapping', 'state'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [this.registry],
+  });
+
+  /** Counts a sync pass's rows and time. */
+  syncPass(
+    r: { mapping: string; state: string; ms: number } & Record<'created' | 'updated' | 'unchanged' | 'deleted' | 'failed', number>,
+  ): void {
+    for (const outcome of ['created', 'updated', 'unchanged', 'deleted', 'failed'] as const)
+      if (r[outcome]) this.syncRows.inc({ mapping: r.mapping, outcome }, r[outcome]);
+    this.syncPasses.observe({ mapping: r.mapping, state: r.state }, r.ms / 1000);
+  }
+
   readonly auditWrites = new Counter({
     name: 'ward_audit_writes_total',
     help: 'Audit events written (counted when their statement or transaction committed)',

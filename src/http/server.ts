@@ -219,6 +219,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
       mappings,
       {
         onPass: (r) => {
+          metrics.syncPass(r);
           const { freeText, drift, ...counts } = r;
           app.log.info({ sync: { ...counts, freeTextScanned: freeText.scanned, freeTextWithPhi: freeText.withPhi, drift } }, 'sync pass');
         },

@@ -40,3 +40,16 @@ describe('the sync scheduler', () => {
     }
   });
 });
+
+describe('sync metrics', () => {
+  it('rule: a pass is counted by mapping and outcome, with its duration; no value is a label', async () => {
+    const { Metrics } = await import('../../src/http/metrics.js');
+    const m = new Metrics();
+    m.syncPass({ mapping: 'Contact', state: 'IDLE', ms: 1200, created: 3, updated: 1, unchanged: 7, deleted: 0, failed: 2 });
+    const text = await m.registry.metrics();
+    expect(text).toContain('ward_sync_rows_total{mapping="Contact",outcome="created"} 3');
+    expect(text).toContain('ward_sync_rows_total{mapping="Contact",outcome="failed"} 2');
+    expect(text).not.toContain('outcome="deleted"');
+    expect(text).toContain('ward_sync_pass_duration_seconds_count{mapping="Contact",state="IDLE"} 1');
+  });
+});
