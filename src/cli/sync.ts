@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { WardError } from '../errors.js';
 import * as store from '../store/sync.js';
 import { loadMappings, type Mapping } from '../sync/mapping.js';
+import { postgresSource } from '../sync/postgres.js';
 import { type PassReport, runExclusive, runPass } from '../sync/runner.js';
 import { intervalMs } from '../util/duration.js';
 import type { Vault } from '../vault/vault.js';
@@ -148,14 +149,24 @@ export function registerSync(program: Command, cli: Cli): void {
           const written = await store.selectWritten(db, m.name);
           // A file is read whole each pass: a row it did not see in the last one is gone from the source.
           const full = m.source.kind === 'csv' || m.source.kind === 'ndjson';
-          const orphans =
-            full && passStarted
-              ? written.filter((w) => w.seenAt < passStarted).map((w) => ({ recordId: w.recordId, sourceRef: w.sourceRef }))
-              : [];
+          let orphans = full && passStarted ? written.filter((w) => w.seenAt < passStarted) : [];
+          // A table can say which of its rows still exist.
+          if (m.source.kind === 'postgres') {
+            const source = postgresSource(m.source, [], cli.io.env);
+            try {
+              const live = new Set<string>();
+              for (let at = 0; at < written.length; at += 1000)
+                for (const r of await (source.exists?.(written.slice(at, at + 1000).map((w) => w.sourceRef)) ?? new Set<string>()))
+                  live.add(r);
+              orphans = written.filter((w) => !live.has(w.sourceRef));
+            } finally {
+              await source.close();
+            }
+          }
           const duplicates = (await store.selectErrors(db, new Date(0), m.name))
             .filter((e) => e.rule.startsWith('duplicate_external_id'))
             .map((e) => ({ sourceRef: e.sourceRef, failure: e.id }));
-          out.push({ mapping: m.name, orphans, duplicates });
+          out.push({ mapping: m.name, orphans: orphans.map((w) => ({ recordId: w.recordId, sourceRef: w.sourceRef })), duplicates });
         }
         if (o.json) return cli.printJson({ mappings: out });
         for (const r of out)

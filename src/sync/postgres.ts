@@ -80,6 +80,14 @@ export function postgresSource(spec: PostgresSpec, fields: readonly string[], en
         if (rows.length < batch) return;
       }
     },
+    async exists(refs: readonly string[]): Promise<Set<string>> {
+      const prefix = `${spec.primaryKey}=`;
+      const keys = refs.filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length));
+      const rows = await db
+        .query<{ k: string }>(`SELECT ${key}::text AS k FROM ${table} WHERE ${key}::text = ANY($1::text[])`, [keys])
+        .catch(unavailable);
+      return new Set(rows.map((r) => `${prefix}${r.k}`));
+    },
     close: () => db.close(),
   };
 }

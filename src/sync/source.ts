@@ -36,5 +36,7 @@ export interface Source {
   describe(): Promise<SourceField[] | undefined>;
   /** Rows after `watermark` (undefined: from the start), `batch` at a time. */
   read(watermark: unknown, batch: number): AsyncIterable<SourceBatch>;
+  /** Which of these source references still exist (for orphan reports); absent when the source cannot say. */
+  exists?(refs: readonly string[]): Promise<Set<string>>;
   close(): Promise<void>;
 }
