@@ -7,7 +7,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { isWardError } from '../../src/errors.js';
 import { compileCollection } from '../../src/schema/collection.js';
 import * as store from '../../src/store/sync.js';
