@@ -98,7 +98,7 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
     }
     if (drift.schemaChanged) report.state = 'SCHEMA_CHANGED';
     // A first pass (nothing written yet) has nothing to look up: every row is new to it.
-    const pass = new Pass(vault, port, m, c, report, o, source, !(await store.hasWritten(port.db, m.name)));
+    const pass = new Pass(vault, port, m, c, report, !(await store.hasWritten(port.db, m.name)));
     let watermark = o.only ? undefined : saved.watermark;
     const batches = source.read(watermark, o.batch ?? 500)[Symbol.asyncIterator]();
     let pending: Promise<unknown> = Promise.resolve();
@@ -233,8 +233,6 @@ class Pass {
     private readonly m: Mapping,
     private readonly c: Collection,
     private readonly report: PassReport,
-    private readonly o: RunOptions,
-    _source: Source,
     /** Nothing written by this mapping before the pass: no row needs looking up. */
     private readonly first = false,
   ) {
