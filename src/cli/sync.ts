@@ -82,11 +82,15 @@ export function registerSync(program: Command, cli: Cli): void {
       cli.withVault(async (v) => {
         if (!o.all && !ids.length) throw new WardError('invalid_request', 'name failure ids (ward sync errors) or pass --all');
         const mappings = mappingsOf(cli, v, o.file ? [cli.path(o.file)] : cli.config().syncMappings);
-        const taken = await store.takeErrors(
-          v.syncPort().db,
-          o.all ? 'all' : ids.map((id) => integer(id, 'id', 1, Number.MAX_SAFE_INTEGER)),
-        );
+        const wanted = o.all ? 'all' : ids.map((id) => integer(id, 'id', 1, Number.MAX_SAFE_INTEGER));
+        let taken: { mapping: string; sourceRef: string }[] = [];
         const reports = await runExclusive(v, async () => {
+          // Taken under the runner's lock, and only for the mappings at hand: none is marked retried unrun.
+          taken = await store.takeErrors(
+            v.syncPort().db,
+            wanted,
+            mappings.map((m) => m.name),
+          );
           const out: PassReport[] = [];
           for (const m of mappings) {
             const only = new Set(taken.filter((t) => t.mapping === m.name).map((t) => t.sourceRef));

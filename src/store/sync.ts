@@ -24,9 +24,7 @@ const toState = (r: Record<string, unknown>): StateRow => ({
   schema: (r.schema as StateRow['schema']) ?? null,
   pausedReason: (r.paused_reason as string | null) ?? null,
   lastPass: r.last_pass ?? null,
-  apiCallsDay: r.api_calls_day
-    ? String(r.api_calls_day instanceof Date ? r.api_calls_day.toISOString().slice(0, 10) : r.api_calls_day)
-    : null,
+  apiCallsDay: (r.api_calls_day as string | null) ?? null,
   apiCalls: r.api_calls as number,
   updatedAt: r.updated_at as Date,
 });
@@ -34,12 +32,12 @@ const toState = (r: Record<string, unknown>): StateRow => ({
 /** A mapping's state, made IDLE on first use. */
 export async function ensureState(q: Queryable, mapping: string, collection: string): Promise<StateRow> {
   await q.query('INSERT INTO ward_sync_state (mapping, collection) VALUES ($1, $2) ON CONFLICT DO NOTHING', [mapping, collection]);
-  const [row] = await q.query('SELECT * FROM ward_sync_state WHERE mapping = $1', [mapping]);
+  const [row] = await q.query('SELECT *, api_calls_day::text AS api_calls_day FROM ward_sync_state WHERE mapping = $1', [mapping]);
   return toState(row as Record<string, unknown>);
 }
 
 export async function selectStates(q: Queryable): Promise<StateRow[]> {
-  return (await q.query('SELECT * FROM ward_sync_state ORDER BY mapping')).map(toState);
+  return (await q.query('SELECT *, api_calls_day::text AS api_calls_day FROM ward_sync_state ORDER BY mapping')).map(toState);
 }
 
 export async function setState(
@@ -69,6 +67,16 @@ export async function setState(
       JSON.stringify(change.lastPass ?? null),
     ],
   );
+}
+
+/** Ends a pass: its state (unless an operator paused the mapping meanwhile) and report; returns the state. */
+export async function finishPass(q: Queryable, mapping: string, state: SyncState, lastPass: unknown): Promise<SyncState> {
+  const [row] = await q.query<{ state: SyncState }>(
+    `UPDATE ward_sync_state SET state = CASE WHEN state = 'PAUSED' THEN state ELSE $2 END, last_pass = $3::jsonb, updated_at = now()
+     WHERE mapping = $1 RETURNING state`,
+    [mapping, state, JSON.stringify(lastPass)],
+  );
+  return row?.state ?? state;
 }
 
 /** Counts one API call of today (UTC) for a mapping; returns today's count. */
@@ -173,11 +181,16 @@ export async function selectErrors(q: Queryable, since: Date, mapping?: string):
 }
 
 /** Marks open errors as retried (all of a mapping's, or the given ids); returns the source refs to read again, by mapping. */
-export async function takeErrors(q: Queryable, ids: readonly number[] | 'all'): Promise<{ mapping: string; sourceRef: string }[]> {
+export async function takeErrors(
+  q: Queryable,
+  ids: readonly number[] | 'all',
+  mappings: readonly string[],
+): Promise<{ mapping: string; sourceRef: string }[]> {
   const rows = await q.query(
-    `UPDATE ward_sync_errors SET retried_at = now() WHERE retried_at IS NULL AND ($1::boolean OR id = ANY($2::bigint[]))
+    `UPDATE ward_sync_errors SET retried_at = now()
+     WHERE retried_at IS NULL AND ($1::boolean OR id = ANY($2::bigint[])) AND mapping = ANY($3::text[])
      RETURNING mapping, source_ref`,
-    [ids === 'all', ids === 'all' ? [] : ids],
+    [ids === 'all', ids === 'all' ? [] : ids, mappings],
   );
   return rows.map((r) => ({ mapping: r.mapping as string, sourceRef: r.source_ref as string }));
 }

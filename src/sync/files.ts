@@ -35,11 +35,22 @@ function resumeAt(file: string, watermark: unknown): number {
   return w && w.size === id.size && w.mtimeMs === id.mtimeMs && typeof w.rows === 'number' ? w.rows : 0;
 }
 
+/** A field name as a header row may give it (the same as a mapping's source field names). */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
+
 export function csvSource(file: string): Source {
   return {
     async describe(): Promise<SourceField[]> {
       const parser = createReadStream(file).pipe(parse({ to_line: 1, bom: true }));
-      for await (const header of parser as AsyncIterable<string[]>) return header.map((name) => ({ name, type: 'unknown' }));
+      for await (const header of parser as AsyncIterable<string[]>) {
+        const bad = header.findIndex((h) => !FIELD_NAME.test(h));
+        if (bad >= 0)
+          throw new WardError(
+            'source_unavailable',
+            `${file}: the header row's column ${bad + 1} is not a field name: the first row must name the fields`,
+          );
+        return header.map((name) => ({ name, type: 'unknown' }));
+      }
       return [];
     },
     read: (watermark, batch) => readCsv(file, watermark, batch),
@@ -63,6 +74,13 @@ async function* readCsv(file: string, watermark: unknown, batch: number): AsyncG
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!header) {
+        // The first row names the fields; one that does not (data, no header) is refused, never quoted.
+        const bad = record.findIndex((h) => !FIELD_NAME.test(h));
+        if (bad >= 0)
+          throw new WardError(
+            'source_unavailable',
+            `${file}: the header row's column ${bad + 1} is not a field name: the first row must name the fields`,
+          );
         header = record;
         continue;
       }

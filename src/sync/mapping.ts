@@ -174,7 +174,8 @@ export function parseMappings(raw: unknown, file: string, cfg: WardConfig, colle
   return out;
 }
 
-const TEXTUAL = new Set(['string', 'text', 'name', 'email', 'phone', 'mrn']);
+/** Field types a token, a hash or a masked value (strings of their own shape) may be written to. */
+const TEXTUAL = new Set(['string', 'text']);
 
 function check(
   m: RawMapping,

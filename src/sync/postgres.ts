@@ -17,6 +17,9 @@ const quote = (ident: string) =>
     .map((p) => `"${p.replace(/"/g, '""')}"`)
     .join('.');
 
+/** Primary key types Ward keeps as row references. */
+const SURROGATE = new Set(['integer', 'bigint', 'smallint', 'uuid']);
+
 interface PgWatermark {
   at: string;
   key: string;
@@ -45,13 +48,27 @@ export function postgresSource(spec: PostgresSpec, fields: readonly string[], en
     async describe(): Promise<SourceField[]> {
       const [schema, name] = spec.table.includes('.') ? spec.table.split('.') : [undefined, spec.table];
       const rows = await db
-        .query<{ name: string; type: string }>(
-          `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+        .query<{ name: string; type: string; nullable: string }>(
+          `SELECT column_name AS name, data_type AS type, is_nullable AS nullable FROM information_schema.columns
            WHERE table_name = $1 AND table_schema = COALESCE($2, current_schema()) ORDER BY ordinal_position`,
           [name, schema ?? null],
         )
         .catch(unavailable);
-      return rows;
+      // The row reference Ward keeps is the primary key: a surrogate key, never a value such as an MRN.
+      const pk = rows.find((r) => r.name === spec.primaryKey);
+      if (pk && !SURROGATE.has(pk.type))
+        throw new WardError(
+          'config_invalid',
+          `source table ${spec.table}: primary_key ${spec.primaryKey} is ${pk.type}; use an integer or uuid key (Ward keeps it as each row's reference, so it must not be a value such as an MRN)`,
+        );
+      // Keyset polling needs every row to have an updated-at.
+      const at = rows.find((r) => r.name === spec.updatedAt);
+      if (at && at.nullable !== 'NO')
+        throw new WardError(
+          'config_invalid',
+          `source table ${spec.table}: updated_at column ${spec.updatedAt} must be NOT NULL for keyset polling`,
+        );
+      return rows.map(({ name, type }) => ({ name, type }));
     },
     async *read(watermark: unknown, batch: number): AsyncGenerator<SourceBatch> {
       let w = (watermark as PgWatermark | null | undefined) ?? undefined;
@@ -66,6 +83,8 @@ export function postgresSource(spec: PostgresSpec, fields: readonly string[], en
           .catch(unavailable);
         if (!rows.length) return;
         const last = rows.at(-1) as Record<string, unknown>;
+        if (last.__ward_at === null)
+          throw new WardError('source_unavailable', `source table ${spec.table}: a row has no ${spec.updatedAt}`);
         w = { at: last.__ward_at as string, key: last.__ward_key as string };
         yield {
           rows: rows.map((r) => {

@@ -104,12 +104,23 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
     let pending: Promise<unknown> = Promise.resolve();
     let next = batches.next();
     for (;;) {
-      const got = await next;
+      const got = await next.catch(async (e) => {
+        await pending.catch(() => {}); // the last batch's bookkeeping lands before the pass ends
+        throw e;
+      });
       if (got.done) break;
       const batch = got.value;
       // The next batch is read (parsed, for a file) while this one is written.
       next = batches.next();
       next.catch(() => {}); // its failure surfaces when it is awaited
+      // An operator's pause stops the pass between batches.
+      if ((await store.ensureState(port.db, m.name, m.collection)).state === 'PAUSED') {
+        await pending.catch(() => {});
+        await batches.return?.(undefined).catch(() => {});
+        report.state = 'PAUSED';
+        report.stopped = 'paused by an operator during the pass';
+        break;
+      }
       const rows = o.only ? batch.rows.filter((r) => o.only?.has(r.ref)) : batch.rows;
       let bookkeeping: Promise<void>;
       try {
@@ -143,7 +154,8 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
     await source.close().catch(() => {});
   }
   report.ms = Date.now() - started;
-  await store.setState(port.db, m.name, { state: report.state, lastPass: report });
+  // A pause that came while the pass ran stands.
+  report.state = await store.finishPass(port.db, m.name, report.state, report);
   return report;
 }
 
@@ -224,7 +236,8 @@ type Written = { external: Buffer; recordId: string; digest: Buffer; sourceRef: 
 class Pass {
   private readonly ctx: RequestContext;
   private readonly upsertTo: string;
-  private readonly seen = new Set<string>();
+  /** External ids this pass has handled, with the source row each came from. */
+  private readonly seen = new Map<string, string>();
   private readonly fileSource: boolean;
 
   constructor(
@@ -258,11 +271,14 @@ class Pass {
       const p = this.prepare(row, fail);
       if (!p) continue;
       const key = p.external.toString('hex');
-      if (this.seen.has(key)) {
+      // The same row again (changed while the pass ran, read by a later batch) is its newer version;
+      // another row with the same external id is a duplicate.
+      const before = this.seen.get(key);
+      if (before !== undefined && (before !== row.ref || this.fileSource)) {
         fail(row, [this.m.upsertField], 'duplicate_external_id: another source row of this pass has the same external id');
         continue;
       }
-      this.seen.add(key);
+      this.seen.set(key, row.ref);
       prepared.push(p);
     }
     const found = this.first
@@ -306,7 +322,7 @@ class Pass {
           fail,
           true,
         );
-        if (ok === 'missing') creates.push(p);
+        if (ok === 'missing') fail(p.row, [], 'record_gone: its record was deleted or expired in Ward and is not brought back');
         else if (ok) {
           this.report.updated++;
           written.push({ external: p.external, recordId: s.recordId, digest: p.digest, sourceRef: p.row.ref, deleted: false });
@@ -332,7 +348,7 @@ class Pass {
     const input: Record<string, FieldValue | null> = {};
     for (const f of this.m.fields) {
       if (!f.to) continue;
-      const raw = row.values[f.source];
+      const raw = Object.hasOwn(row.values, f.source) ? row.values[f.source] : undefined;
       input[f.to] = raw === undefined || raw === null || raw === '' ? null : this.transform(f, raw as FieldValue);
     }
     const external = input[this.upsertTo];
@@ -360,7 +376,8 @@ class Pass {
     const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
     switch (f.transform) {
       case 'tokenize':
-        return `dtk_${this.port.mac(this.c.name, `tokenize/${this.m.name}/${f.to}`, text).toString('base64url').slice(0, 24)}`;
+        // `stk_`: a sync token, never taken for one of Ward's own (`dtk_`, `tok_`).
+        return `stk_${this.port.mac(this.c.name, `tokenize/${this.m.name}/${f.to}`, text).toString('base64url').slice(0, 24)}`;
       case 'hash':
         return this.port.mac(this.c.name, `hash/${this.m.name}/${f.to}`, text).toString('hex');
       case 'mask':

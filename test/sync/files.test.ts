@@ -99,6 +99,22 @@ describe.each(DRIVERS)('sync from files on %s', (driver) => {
     }
   });
 
+  it('rule: a CSV file whose first row is not field names (data, no header) is refused without quoting it', async () => {
+    const t = await testVault(driver, undefined, exampleConfig(SYNC_CONFIG));
+    const dir = scratchDir('ward-sync-nohead-');
+    try {
+      const p = canaryPatient(1);
+      writeFileSync(join(dir, 'contacts.csv'), `${csvLine(rowOf(1, p))}\n`);
+      const [m] = mappings(t, mappingFile(dir, { kind: 'csv', file: 'contacts.csv' }));
+      const e = await runPass(t.vault, m as Mapping).catch((x) => x);
+      expect(isWardError(e, 'source_unavailable')).toBe(true);
+      expect(String(e.message)).toContain('is not a field name');
+      for (const v of [p.mrn, p.name, p.ssn]) expect(String(e.message)).not.toContain(v);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('rule: NDJSON lines flow the same way; a line that is not JSON is reported by its number', async () => {
     const t = await testVault(driver, undefined, exampleConfig(SYNC_CONFIG));
     const dir = scratchDir('ward-sync-ndjson-');

@@ -39,10 +39,11 @@ const MAPPING = {
       config: {
         upsert_field: 'MRN__c',
         fields: {
-          MRN__c: { to: 'mrn', transform: 'hash' },
+          MRN__c: { to: 'mrn' },
+          Diagnosis__c: { to: 'diagnosis', transform: 'hash' },
           Name: { to: 'name' },
           SSN__c: { to: 'ssn', transform: 'encrypt' },
-          Phone: { to: 'phone', transform: 'mask', mask: 'last4' },
+          Description: { to: 'notes', transform: 'mask', mask: 'full', freeText: 'allow' },
           Notes__c: { transform: 'drop' },
         },
       },
@@ -186,8 +187,9 @@ describe('lineage model', () => {
       view: 'deidentified',
       mask: null,
     });
-    expect(field(l, 'patients', 'mrn').sources[0]).toMatchObject({ ref: 'Contact.MRN__c', transform: 'hash', upsertKey: true });
-    expect(field(l, 'patients', 'phone').sources[0]).toMatchObject({ transform: 'mask', mask: 'last4' });
+    expect(field(l, 'patients', 'mrn').sources[0]).toMatchObject({ ref: 'Contact.MRN__c', transform: 'encrypt', upsertKey: true });
+    expect(field(l, 'patients', 'diagnosis').sources[0]).toMatchObject({ ref: 'Contact.Diagnosis__c', transform: 'hash' });
+    expect(field(l, 'patients', 'notes').sources[0]).toMatchObject({ transform: 'mask', mask: 'full', freeText: true });
     expect(l.mappings[0]?.notFlowing).toEqual(['Notes__c']);
     // without agreements, coverage is unknown rather than asserted either way
     expect(l.agreementsChecked).toBe(false);
@@ -224,7 +226,7 @@ describe('lineage documents', () => {
     `${META} (record id)`,
     'hooks.example.com (webhook billing_hook): covered by Hooks Inc',
     'nats.example.net (broker nats): NOT COVERED',
-    'Contact.Phone → patients.phone (mask last4)',
+    'Contact.Description → patients.notes (mask full)',
     '7y (2555 days after creation)',
   ];
 

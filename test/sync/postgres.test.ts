@@ -58,6 +58,34 @@ describe('sync from a PostgreSQL table', () => {
       expect(first, JSON.stringify(first)).toMatchObject({ read: 25, created: 25, state: 'IDLE' });
       expect(await runPass(t.vault, m, { env, batch: 10 })).toMatchObject({ read: 0, created: 0 });
 
+      // A row changed while a pass runs comes again in a later batch: its newer version, not a duplicate.
+      await src.db.query("UPDATE contacts SET plan = 'bronze', updated_at = clock_timestamp() WHERE id IN (1, 2, 3, 4, 5, 6)");
+      let touched = false;
+      const during = await runPass(t.vault, m, {
+        env,
+        batch: 3,
+        onProgress: () => {
+          if (touched) return;
+          touched = true;
+          void src.db.query("UPDATE contacts SET plan = 'medicare', updated_at = clock_timestamp() WHERE id = 2");
+        },
+      });
+      expect(during.failed).toBe(0);
+      expect(await runPass(t.vault, m, { env })).toMatchObject({ failed: 0 });
+      expect((await t.vault.search('patients', { mrn: p[1]?.mrn }))[0]?.fields.plan).toBe('medicare');
+
+      // An operator's pause stops a pass between batches, and stands after it.
+      await src.db.query("UPDATE contacts SET plan = 'gold', updated_at = clock_timestamp() WHERE id <= 12");
+      const paused = await runPass(t.vault, m, {
+        env,
+        batch: 3,
+        onProgress: () => void store.setState(t.db, 'contacts', { state: 'PAUSED', pausedReason: 'paused by an operator' }),
+      });
+      expect(paused).toMatchObject({ state: 'PAUSED' });
+      expect(paused.read).toBeLessThan(12);
+      await store.setState(t.db, 'contacts', { state: 'IDLE', pausedReason: null });
+      expect(await runPass(t.vault, m, { env })).toMatchObject({ state: 'IDLE', failed: 0 });
+
       await src.db.query("UPDATE contacts SET plan = 'silver', updated_at = clock_timestamp() WHERE id IN (3, 17)");
       expect(await runPass(t.vault, m, { env, batch: 10 })).toMatchObject({ read: 2, updated: 2 });
       expect((await t.vault.search('patients', { mrn: p[2]?.mrn }))[0]?.fields.plan).toBe('silver');
@@ -86,6 +114,53 @@ describe('sync from a PostgreSQL table', () => {
       expect(await runPass(t.vault, m, { env })).toMatchObject({ state: 'PAUSED', read: 0 });
       const [state] = await store.selectStates(t.db);
       expect(state?.pausedReason).toContain('plan');
+    } finally {
+      await src.dispose();
+      await t.dispose();
+    }
+  });
+});
+
+describe('a PostgreSQL source table is checked', () => {
+  it('rule: a primary key that could hold a value (text) or a nullable updated-at is refused, naming the fix', async () => {
+    const t = await testVault('pg', undefined, exampleConfig(SYNC_CONFIG));
+    const src = await freshDb('pg', { empty: true });
+    const dir = scratchDir('ward-sync-pg-check-');
+    try {
+      await src.db.exec(`CREATE TABLE contacts (mrn varchar(32) PRIMARY KEY, full_name varchar(80) NOT NULL, plan varchar(16),
+        updated_at timestamptz)`);
+      const file = join(dir, 'mapping.json');
+      const mapping = (pk: string) =>
+        JSON.stringify({
+          version: 1,
+          mappings: [
+            {
+              object_name: 'contacts',
+              collection: 'patients',
+              purpose: 'operations',
+              role: 'sync_writer',
+              source: { kind: 'postgres', url_env: 'SOURCE_DATABASE_URL', table: 'contacts', updated_at: 'updated_at', primary_key: pk },
+              config: { upsert_field: 'mrn', fields: { mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' } } },
+            },
+          ],
+        });
+      writeFileSync(file, mapping('mrn'));
+      const collections = new Map(t.vault.collectionList().map((c) => [c.name, c]));
+      const env = { SOURCE_DATABASE_URL: src.location };
+      const [m] = loadMappings(file, t.cfg, collections) as [Mapping];
+      await expect(runPass(t.vault, m, { env })).rejects.toMatchObject({
+        code: 'config_invalid',
+        message: expect.stringContaining('use an integer or uuid key'),
+      });
+      await src.db.exec(
+        'ALTER TABLE contacts DROP CONSTRAINT contacts_pkey, ADD COLUMN id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY',
+      );
+      writeFileSync(file, mapping('id'));
+      const [m2] = loadMappings(file, t.cfg, collections) as [Mapping];
+      await expect(runPass(t.vault, m2, { env })).rejects.toMatchObject({
+        code: 'config_invalid',
+        message: expect.stringContaining('must be NOT NULL'),
+      });
     } finally {
       await src.dispose();
       await t.dispose();
