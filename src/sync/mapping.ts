@@ -44,7 +44,15 @@ export type SourceSpec =
         | { flow: 'client_credentials'; clientId: string; clientSecretEnv: string };
       apiVersion: string;
     }
-  | { kind: 'postgres'; urlEnv: string; table: string; updatedAt: string; primaryKey: string }
+  | {
+      kind: 'postgres';
+      urlEnv: string;
+      table: string;
+      updatedAt: string;
+      primaryKey: string;
+      /** A boolean column marking a row deleted (a soft delete): its record is deleted. */
+      deleted: string | undefined;
+    }
   | { kind: 'csv' | 'ndjson'; file: string };
 
 export interface Mapping {
@@ -105,6 +113,10 @@ const sourceSchema = z.discriminatedUnion('kind', [
     table: z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, 'must be a table name, optionally schema-qualified'),
     updated_at: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name'),
     primary_key: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a column name'),
+    deleted: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a boolean column name')
+      .optional(),
   }),
   z.strictObject({ kind: z.literal('csv'), file: z.string().min(1) }),
   z.strictObject({ kind: z.literal('ndjson'), file: z.string().min(1) }),
@@ -271,7 +283,14 @@ function sourceOf(s: RawMapping['source'], file: string): SourceSpec {
             : { flow: 'client_credentials', clientId: s.auth.client_id, clientSecretEnv: s.auth.client_secret_env },
       };
     case 'postgres':
-      return { kind: 'postgres', urlEnv: s.url_env, table: s.table, updatedAt: s.updated_at, primaryKey: s.primary_key };
+      return {
+        kind: 'postgres',
+        urlEnv: s.url_env,
+        table: s.table,
+        updatedAt: s.updated_at,
+        primaryKey: s.primary_key,
+        deleted: s.deleted,
+      };
     default:
       return { kind: s.kind, file: resolve(dir, s.file) };
   }

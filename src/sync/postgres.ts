@@ -38,6 +38,7 @@ export function postgresSource(spec: PostgresSpec, fields: readonly string[], en
   const at = quote(spec.updatedAt);
   const key = quote(spec.primaryKey);
   const columns = [...new Set([spec.primaryKey, ...fields])].map(quote).join(', ');
+  const deleted = spec.deleted ? `, ${quote(spec.deleted)} IS TRUE AS "__ward_deleted"` : '';
   const unavailable = (e: unknown): never => {
     throw new WardError(
       'source_unavailable',
@@ -75,7 +76,7 @@ export function postgresSource(spec: PostgresSpec, fields: readonly string[], en
       for (;;) {
         const rows = await db
           .query<Record<string, unknown>>(
-            `SELECT ${columns}, ${at}::text AS "__ward_at", ${key}::text AS "__ward_key" FROM ${table}
+            `SELECT ${columns}${deleted}, ${at}::text AS "__ward_at", ${key}::text AS "__ward_key" FROM ${table}
              WHERE $1::text IS NULL OR (${at}, ${key}::text) > ($1::timestamptz, $2::text)
              ORDER BY ${at}, ${key}::text LIMIT $3`,
             [w?.at ?? null, w?.key ?? '', batch],
@@ -88,10 +89,11 @@ export function postgresSource(spec: PostgresSpec, fields: readonly string[], en
         w = { at: last.__ward_at as string, key: last.__ward_key as string };
         yield {
           rows: rows.map((r) => {
-            const { __ward_at: _a, __ward_key: ref, ...values } = r;
+            const { __ward_at: _a, __ward_key: ref, __ward_deleted: gone, ...values } = r;
             return {
               ref: `${spec.primaryKey}=${ref as string}`,
               values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, plain(v)])),
+              ...(gone === true ? { deleted: true } : {}),
             };
           }),
           watermark: w,

@@ -167,3 +167,52 @@ describe('a PostgreSQL source table is checked', () => {
     }
   });
 });
+
+describe('deletions in a PostgreSQL source', () => {
+  it('rule: a row marked deleted (the deleted column) deletes its record', async () => {
+    const t = await testVault('pg', undefined, exampleConfig(SYNC_CONFIG));
+    const src = await freshDb('pg', { empty: true });
+    const dir = scratchDir('ward-sync-pg-del-');
+    try {
+      await src.db.exec(`CREATE TABLE contacts (id bigint PRIMARY KEY, mrn varchar(32) NOT NULL, full_name varchar(80) NOT NULL,
+        plan varchar(16), is_deleted boolean NOT NULL DEFAULT false, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+      const p = [canaryPatient(1), canaryPatient(2)];
+      for (const [n, q] of p.entries())
+        await src.db.query('INSERT INTO contacts (id, mrn, full_name, plan) VALUES ($1, $2, $3, $4)', [n + 1, q.mrn, q.name, 'gold']);
+      const file = join(dir, 'mapping.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          version: 1,
+          mappings: [
+            {
+              object_name: 'contacts',
+              collection: 'patients',
+              purpose: 'operations',
+              role: 'sync_writer',
+              source: {
+                kind: 'postgres',
+                url_env: 'SOURCE_DATABASE_URL',
+                table: 'contacts',
+                updated_at: 'updated_at',
+                primary_key: 'id',
+                deleted: 'is_deleted',
+              },
+              config: { upsert_field: 'mrn', fields: { mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' } } },
+            },
+          ],
+        }),
+      );
+      const [m] = loadMappings(file, t.cfg, new Map(t.vault.collectionList().map((c) => [c.name, c]))) as [Mapping];
+      const env = { SOURCE_DATABASE_URL: src.location };
+      expect(await runPass(t.vault, m, { env })).toMatchObject({ created: 2 });
+      await src.db.query('UPDATE contacts SET is_deleted = true, updated_at = clock_timestamp() WHERE id = 2');
+      expect(await runPass(t.vault, m, { env })).toMatchObject({ read: 1, deleted: 1, failed: 0 });
+      expect(await t.vault.search('patients', { mrn: p[1]?.mrn })).toEqual([]);
+      expect((await t.vault.search('patients', { mrn: p[0]?.mrn })).length).toBe(1);
+    } finally {
+      await src.dispose();
+      await t.dispose();
+    }
+  });
+});
