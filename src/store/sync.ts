@@ -97,11 +97,12 @@ export interface SyncedRow {
   digest: Buffer;
   sourceRef: string;
   deleted: boolean;
+  seenAt: Date;
 }
 
 export async function selectSynced(q: Queryable, mapping: string, externals: readonly Buffer[]): Promise<SyncedRow[]> {
   const rows = await q.query(
-    'SELECT external, record_id, digest, source_ref, deleted FROM ward_sync_rows WHERE mapping = $1 AND external = ANY($2::bytea[])',
+    'SELECT external, record_id, digest, source_ref, deleted, seen_at FROM ward_sync_rows WHERE mapping = $1 AND external = ANY($2::bytea[])',
     [mapping, externals],
   );
   return rows.map((r) => ({
@@ -110,6 +111,7 @@ export async function selectSynced(q: Queryable, mapping: string, externals: rea
     digest: asBuffer(r.digest),
     sourceRef: r.source_ref as string,
     deleted: r.deleted as boolean,
+    seenAt: r.seen_at as Date,
   }));
 }
 
@@ -205,9 +207,13 @@ export async function selectWritten(q: Queryable, mapping: string): Promise<{ re
 }
 
 /** Marks source rows seen in a pass that found them unchanged (a full pass's orphans are those it did not see). */
-export async function touchSynced(q: Queryable, mapping: string, externals: readonly Buffer[]): Promise<void> {
-  if (externals.length)
-    await q.query('UPDATE ward_sync_rows SET seen_at = now() WHERE mapping = $1 AND external = ANY($2::bytea[])', [mapping, externals]);
+export async function touchSynced(q: Queryable, mapping: string, rows: readonly { external: Buffer; sourceRef: string }[]): Promise<void> {
+  if (rows.length)
+    await q.query(
+      `UPDATE ward_sync_rows w SET seen_at = now(), source_ref = u.ref
+       FROM unnest($2::bytea[], $3::text[]) AS u(external, ref) WHERE w.mapping = $1 AND w.external = u.external`,
+      [mapping, rows.map((r) => r.external), rows.map((r) => r.sourceRef)],
+    );
 }
 
 /** Whether a mapping has written anything yet (its first pass finds nothing to look up). */

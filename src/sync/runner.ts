@@ -237,7 +237,11 @@ class Pass {
   private readonly ctx: RequestContext;
   private readonly upsertTo: string;
   /** External ids this pass has handled, with the source row each came from. */
-  private readonly seen = new Map<string, string>();
+  private seen = new Map<string, string>();
+  /** The batch before's external ids (with `seen`, the current batch's): two batches, bounded memory. */
+  private previous = new Map<string, string>();
+  /** When the pass began, by the database's clock: bookkeeping seen since then is this pass's. */
+  private passStart: Date | undefined;
   private readonly fileSource: boolean;
 
   constructor(
@@ -257,6 +261,11 @@ class Pass {
   /** Writes a batch's records; returns its bookkeeping, under way. */
   async batch(rows: readonly SourceRow[]): Promise<{ bookkeeping: Promise<void> }> {
     this.report.read += rows.length;
+    // Duplicates within a pass: those of this batch and the one before are caught here; farther
+    // apart, by the bookkeeping this pass wrote (so a file of any size is read in bounded memory).
+    this.previous = this.seen;
+    this.seen = new Map();
+    this.passStart ??= (await this.port.db.query<{ now: Date }>('SELECT now() AS now'))[0]?.now ?? new Date();
     const errors: { sourceRef: string; fields: string[]; rule: string }[] = [];
     const fail = (row: SourceRow, fields: string[], rule: string) => {
       errors.push({ sourceRef: row.ref, fields, rule });
@@ -273,7 +282,7 @@ class Pass {
       const key = p.external.toString('hex');
       // The same row again (changed while the pass ran, read by a later batch) is its newer version;
       // another row with the same external id is a duplicate.
-      const before = this.seen.get(key);
+      const before = this.seen.get(key) ?? this.previous.get(key);
       if (before !== undefined && (before !== row.ref || this.fileSource)) {
         fail(row, [this.m.upsertField], 'duplicate_external_id: another source row of this pass has the same external id');
         continue;
@@ -291,7 +300,7 @@ class Pass {
     const synced = new Map(found.map((s) => [s.external.toString('hex'), s]));
 
     const written: Parameters<typeof store.upsertSynced>[2][number][] = [];
-    const unchanged: Buffer[] = [];
+    const unchanged: { external: Buffer; sourceRef: string }[] = [];
     const creates: Prepared[] = [];
     for (const p of prepared) {
       const s = synced.get(p.external.toString('hex'));
@@ -305,13 +314,13 @@ class Pass {
         } else this.report.unchanged++;
         continue;
       }
-      if (s && !s.deleted && !this.fileSource && s.sourceRef !== p.row.ref) {
+      if (s && !s.deleted && s.sourceRef !== p.row.ref && (!this.fileSource || this.seenThisPass(s))) {
         fail(p.row, [this.m.upsertField], `duplicate_external_id: source row ${s.sourceRef} has the same external id`);
         continue;
       }
       if (s && !s.deleted && s.digest.equals(p.digest)) {
         this.report.unchanged++;
-        unchanged.push(p.external);
+        unchanged.push({ external: p.external, sourceRef: p.row.ref });
         continue;
       }
       if (s && !s.deleted) {
@@ -362,6 +371,11 @@ class Pass {
     const parsed = field?.type.parse(external);
     const normalized = parsed?.ok && field ? field.type.normalize(parsed.value) : String(external);
     return { row, input, external: this.port.mac(this.c.name, `external/${this.m.name}`, normalized), digest: this.digestOf(input) };
+  }
+
+  /** Whether a row's bookkeeping was written by this pass. */
+  private seenThisPass(s: store.SyncedRow): boolean {
+    return this.passStart !== undefined && s.seenAt >= this.passStart;
   }
 
   /** A keyed MAC of mapped values (field order does not matter): equal values, equal digests. */
@@ -468,6 +482,12 @@ class Pass {
         );
         return undefined;
       }
+    }
+    // Another row of this pass wrote this external id (its bookkeeping is there by now): a duplicate.
+    const [mine] = await store.selectSynced(this.port.db, this.m.name, [p.external]);
+    if (mine && !mine.deleted && mine.sourceRef !== p.row.ref && (!this.fileSource || this.seenThisPass(mine))) {
+      fail(p.row, [this.m.upsertField], `duplicate_external_id: source row ${mine.sourceRef} has the same external id`);
+      return undefined;
     }
     const targets = Object.keys(p.input);
     const [found] = await this.vault.search(this.c.name, { [this.upsertTo]: record[this.upsertTo] }, { fields: targets }, this.ctx);
