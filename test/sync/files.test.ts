@@ -99,6 +99,26 @@ describe.each(DRIVERS)('sync from files on %s', (driver) => {
     }
   });
 
+  it('rule: two rows of one file with the same external id, batches apart, are a duplicate in every pass; the first one wins', async () => {
+    const t = await testVault(driver, undefined, exampleConfig(SYNC_CONFIG));
+    const dir = scratchDir('ward-sync-dup-');
+    try {
+      const people = Array.from({ length: 30 }, (_, n) => canaryPatient(n));
+      const rows = people.map((p, n) => rowOf(n, p));
+      (rows[24] as string[])[1] = (rows[1] as string[])[1] as string; // row 25 repeats row 2's external id
+      (rows[24] as string[])[4] = 'silver';
+      writeFileSync(join(dir, 'contacts.csv'), `${[header, ...rows].map(csvLine).join('\n')}\n`);
+      const [m] = mappings(t, mappingFile(dir, { kind: 'csv', file: 'contacts.csv' }));
+      expect(await runPass(t.vault, m as Mapping, { batch: 5 })).toMatchObject({ created: 29, failed: 1 });
+      expect(await runPass(t.vault, m as Mapping, { batch: 5 })).toMatchObject({ created: 0, updated: 0, unchanged: 29, failed: 1 });
+      expect((await t.vault.search('patients', { mrn: people[1]?.mrn }))[0]?.fields.plan).toBe('gold');
+      const dups = (await store.selectErrors(t.db, new Date(0))).filter((e) => e.rule.startsWith('duplicate_external_id'));
+      expect(dups.map((e) => e.sourceRef)).toEqual(['row 25 (line 26)', 'row 25 (line 26)']);
+    } finally {
+      await t.dispose();
+    }
+  });
+
   it('rule: a CSV file whose first row is not field names (data, no header) is refused without quoting it', async () => {
     const t = await testVault(driver, undefined, exampleConfig(SYNC_CONFIG));
     const dir = scratchDir('ward-sync-nohead-');
