@@ -13,19 +13,10 @@
 import type { HttpHandler } from '@smithy/core/protocols';
 import type { HttpHandlerOptions, HttpRequest, HttpResponse, QueryParameterBag } from '@smithy/types';
 import { WardError } from '../errors.js';
-import type { Egress, EgressRequest, PayloadScope } from './client.js';
+import { type Egress, type EgressRequest, HOP_BY_HOP, type PayloadScope } from './client.js';
 
 /** Headers about the connection, not the request: egress owns the connection, so they are not passed on (none is signed). */
-const CONNECTION_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'te',
-  'trailer',
-]);
+const CONNECTION_HEADERS = new Set(HOP_BY_HOP);
 const METHODS: readonly string[] = ['GET', 'POST', 'PUT'] satisfies readonly NonNullable<EgressRequest['method']>[];
 
 /** RFC 3986 percent-encoding, as SigV4 canonicalizes query strings. */

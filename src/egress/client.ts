@@ -21,6 +21,18 @@ import { normalHost } from '../util/hosts.js';
 
 export type PayloadScope = 'phi' | 'no-phi';
 
+/** Headers about a connection, not a request: egress owns its connections, so adapters drop them. */
+export const HOP_BY_HOP: readonly string[] = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+];
+
 export interface EgressRecord {
   /** The destination host (from configuration, never from a client), or null when the URL had none. */
   host: string | null;

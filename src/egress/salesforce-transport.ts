@@ -21,21 +21,10 @@ import { Transport } from 'jsforce/lib/transport.js';
 import type { HttpRequest, HttpRequestOptions, HttpResponse } from 'jsforce/lib/types/common.js';
 import { StreamPromise } from 'jsforce/lib/util/promise.js';
 import { WardError } from '../errors.js';
-import type { Egress, EgressRequest, PayloadScope } from './client.js';
+import { type Egress, type EgressRequest, HOP_BY_HOP, type PayloadScope } from './client.js';
 
-/** Headers about the connection, not the request: egress owns the connection (and sets the length). */
-const CONNECTION_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'te',
-  'trailer',
-  'host',
-  'content-length',
-]);
+/** Headers about the connection, not the request: egress owns the connection (and sets the host and length). */
+const CONNECTION_HEADERS = new Set([...HOP_BY_HOP, 'host', 'content-length']);
 const METHODS: readonly string[] = ['GET', 'POST', 'PUT'] satisfies readonly NonNullable<EgressRequest['method']>[];
 
 /** What a request is, for `before`: its method and absolute URL (never its headers or body). */

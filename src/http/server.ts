@@ -179,6 +179,14 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
   // the whole log verified now and then (one process at a time), and change events relayed to
   // the broker (one relay across all processes) or, without one, expired from the outbox.
   const code = (e: unknown) => (isWardError(e) ? e.code : 'internal_error');
+  /** Undoes a start that failed once the server listened: everything started so far stops. */
+  const abort = async () => {
+    await metricsApp?.close().catch(() => {});
+    await app.close().catch(() => {});
+    await vault.stopBackground().catch(() => {});
+    await drains?.close().catch(() => {});
+    await vault.close().catch(() => {});
+  };
   try {
     await vault.startBackground(
       { sealEveryMs: cfg.audit.sealEveryMs, verifyEveryMs: cfg.audit.verifyEveryMs },
@@ -202,11 +210,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
       },
     );
   } catch (e) {
-    await metricsApp?.close().catch(() => {});
-    await app.close().catch(() => {});
-    await vault.stopBackground().catch(() => {});
-    await drains?.close().catch(() => {});
-    await vault.close().catch(() => {});
+    await abort();
     throw e;
   }
   // Connect: the mappings ward.yaml lists, each on its polling interval, one runner across processes.
@@ -229,11 +233,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     );
     scheduler.start();
   } catch (e) {
-    await metricsApp?.close().catch(() => {});
-    await app.close().catch(() => {});
-    await vault.stopBackground().catch(() => {});
-    await drains?.close().catch(() => {});
-    await vault.close().catch(() => {});
+    await abort();
     throw e;
   }
   // An agreement about to end is a warning now; once it has, it covers nothing.
