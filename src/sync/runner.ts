@@ -88,7 +88,7 @@ export async function runPass(vault: Vault, m: Mapping, o: RunOptions = {}): Pro
   const report = emptyReport(m, saved.state === 'SCHEMA_CHANGED' ? 'SCHEMA_CHANGED' : 'IDLE');
   try {
     await store.setState(port.db, m.name, { state: 'POLLING' });
-    const drift = await checkDrift(port, m, c, source, saved.schema);
+    const drift = await checkDrift(port, m, c, source, saved.schema, saved.state === 'SCHEMA_CHANGED');
     report.drift = drift.drift;
     if (drift.pause) {
       await store.setState(port.db, m.name, { state: 'PAUSED', pausedReason: drift.pause });
@@ -187,7 +187,8 @@ function openSource(vault: Vault, m: Mapping, o: RunOptions, budget: { used: num
 /**
  * The source's fields against the mapping and the schema last accepted: a mapped field that is
  * missing or retyped, or free text mapped without `freeText: allow`, pauses the mapping; a new
- * source field never flows and marks the schema changed (an alert), until `ward sync accept`.
+ * source field never flows and marks the schema changed (an audit event and an alert, once), until
+ * `ward sync accept`.
  */
 async function checkDrift(
   port: SyncPort,
@@ -195,6 +196,8 @@ async function checkDrift(
   c: Collection,
   source: Source,
   accepted: SourceField[] | null,
+  /** The mapping says SCHEMA_CHANGED already: the change was announced once. */
+  flagged: boolean,
 ): Promise<{ drift: PassReport['drift']; pause?: string; schemaChanged: boolean }> {
   const fields = await source.describe();
   if (!fields) return { drift: null, schemaChanged: false };
@@ -217,7 +220,7 @@ async function checkDrift(
       pause: `source field(s) ${freeText.join(', ')} hold free text and are mapped without "freeText": "allow"`,
       schemaChanged: false,
     };
-  if (added.length) {
+  if (added.length && !flagged) {
     await store.setState(port.db, m.name, { state: 'SCHEMA_CHANGED' });
     await port.audit(
       'sync.schema_changed',

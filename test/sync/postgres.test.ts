@@ -98,8 +98,9 @@ describe('sync from a PostgreSQL table', () => {
       const changed = await runPass(t.vault, m, { env });
       expect(changed).toMatchObject({ state: 'SCHEMA_CHANGED', read: 1, unchanged: 1, drift: { added: ['diagnosis'] } });
       expect((await t.vault.search('patients', { mrn: p[4]?.mrn }))[0]?.fields.diagnosis).toBeUndefined();
+      expect(await runPass(t.vault, m, { env })).toMatchObject({ state: 'SCHEMA_CHANGED', drift: { added: ['diagnosis'] } });
       const audited = await t.db.query<{ detail: string }>("SELECT detail FROM ward_audit_events WHERE action = 'sync.schema_changed'");
-      expect(audited[0]?.detail).toContain('diagnosis');
+      expect(audited.map((a) => a.detail)).toEqual(['contacts: 1 new source field(s) (diagnosis); they do not flow']); // announced once
 
       // A text column mapped without "freeText": "allow" pauses the mapping; so does a mapped column dropped.
       await src.db.exec('ALTER TABLE contacts ALTER COLUMN full_name TYPE text');
