@@ -11,6 +11,10 @@ export interface LineFinding {
   type: PhiType;
   /** 1-based column in the line (text), or the JSON path of the string holding it (e.g. "msg", "err.stack"). */
   at: number | string;
+  /** Offsets of the finding (0-based, end exclusive): in the line, or in the JSON string at `at`. */
+  start: number;
+  end: number;
+  confidence: number;
   value: string;
 }
 
@@ -40,10 +44,26 @@ function* strings(value: unknown, path: string): Generator<[string, string]> {
 /** The findings of one line (without its line break). */
 export function scanLine(line: string, options?: DetectOptions): LineFinding[] {
   const json = parseJson(line);
-  if (json === undefined) return detect(line, options).map((f) => ({ type: f.type, at: f.start + 1, value: line.slice(f.start, f.end) }));
+  if (json === undefined)
+    return detect(line, options).map((f) => ({
+      type: f.type,
+      at: f.start + 1,
+      start: f.start,
+      end: f.end,
+      confidence: f.confidence,
+      value: line.slice(f.start, f.end),
+    }));
   const out: LineFinding[] = [];
   for (const [path, s] of strings(json, '')) {
-    for (const f of detect(s, options)) out.push({ type: f.type, at: path || '(root)', value: s.slice(f.start, f.end) });
+    for (const f of detect(s, options))
+      out.push({
+        type: f.type,
+        at: path || '(root)',
+        start: f.start,
+        end: f.end,
+        confidence: f.confidence,
+        value: s.slice(f.start, f.end),
+      });
   }
   return out;
 }

@@ -35,6 +35,38 @@ describe('ward scan', () => {
     expect(r.stdout).not.toContain(EMAIL);
   });
 
+  it('--report prints each finding as a JSON span (line, type, start, end, confidence, JSON path), never the text', async () => {
+    const r = await ward(['scan', join(dir, 'app.log'), '--report']);
+    expect(r.code).toBe(1);
+    const found = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(found).toHaveLength(2);
+    const ssn = found.find((f) => f.type === 'SSN');
+    expect(ssn).toMatchObject({ line: 2, path: 'detail' });
+    // The offsets point at the value inside the string the path names.
+    expect(`no match for ssn ${SSN}`.slice(ssn.start, ssn.end)).toBe(SSN);
+    const email = found.find((f) => f.type === 'EMAIL');
+    expect((LOG.split('\n')[3] as string).slice(email.start, email.end)).toBe(EMAIL);
+    expect(email.confidence).toBeGreaterThan(0);
+    expect(email.confidence).toBeLessThanOrEqual(1);
+    expect(r.stdout).not.toContain(SSN);
+    expect(r.stdout).not.toContain(EMAIL);
+  });
+
+  it('--fail-on fails only for the types named; an unknown type is a usage error', async () => {
+    expect((await ward(['scan', join(dir, 'app.log'), '--fail-on', 'SSN,MRN'])).code).toBe(1);
+    const other = await ward(['scan', join(dir, 'app.log'), '--fail-on', 'mrn, card']);
+    expect(other.code).toBe(0);
+    expect(other.stdout).toContain('ward scan: 2 findings');
+    expect((await ward(['scan', join(dir, 'app.log'), '--report', '--fail-on', 'MRN'])).code).toBe(0);
+    const bad = await ward(['scan', join(dir, 'app.log'), '--fail-on', 'SSN,NOPE']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--fail-on: give PHI types');
+    expect(bad.stderr).not.toContain('NOPE');
+  });
+
   it('clean input: exit 0', async () => {
     const r = await ward(['scan', join(dir, 'clean.log')]);
     expect(r).toEqual({ code: 0, stdout: 'ward scan: no PHI found in 2 lines\n', stderr: '' });
