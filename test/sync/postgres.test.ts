@@ -10,9 +10,31 @@ import { describe, expect, it } from 'vitest';
 import * as store from '../../src/store/sync.js';
 import { loadMappings, type Mapping } from '../../src/sync/mapping.js';
 import { runPass } from '../../src/sync/runner.js';
-import { canaryPatient, exampleConfig, freshDb, testVault } from '../helpers.js';
+import { canaryPatient, exampleConfig, freshDb, type TestVault, testVault } from '../helpers.js';
 import { scratchDir } from '../scratch.js';
 import { SYNC_CONFIG } from './helpers.js';
+
+/** A mapping of the source table `contacts` (key id, updated_at) into patients, written to `dir` and loaded. */
+function pgMapping(
+  t: TestVault,
+  dir: string,
+  source: Record<string, string> = {},
+  fields: Record<string, unknown> = { mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' } },
+): Mapping {
+  const file = join(dir, 'mapping.json');
+  const spec = {
+    kind: 'postgres',
+    url_env: 'SOURCE_DATABASE_URL',
+    table: 'contacts',
+    updated_at: 'updated_at',
+    primary_key: 'id',
+    ...source,
+  };
+  const mapping = { object_name: 'contacts', collection: 'patients', purpose: 'operations', role: 'sync_writer', source: spec };
+  writeFileSync(file, JSON.stringify({ version: 1, mappings: [{ ...mapping, config: { upsert_field: 'mrn', fields } }] }));
+  const [m] = loadMappings(file, t.cfg, new Map(t.vault.collectionList().map((c) => [c.name, c])));
+  return m as Mapping;
+}
 
 describe('sync from a PostgreSQL table', () => {
   it('rule: a pass reads only rows changed after the watermark; a new column never flows and is flagged; a dropped mapped column pauses the mapping', async () => {
@@ -32,27 +54,12 @@ describe('sync from a PostgreSQL table', () => {
           'gold',
           `secret ${q.name}`,
         ]);
-      const file = join(dir, 'mapping.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          version: 1,
-          mappings: [
-            {
-              object_name: 'contacts',
-              collection: 'patients',
-              purpose: 'operations',
-              role: 'sync_writer',
-              source: { kind: 'postgres', url_env: 'SOURCE_DATABASE_URL', table: 'contacts', updated_at: 'updated_at', primary_key: 'id' },
-              config: {
-                upsert_field: 'mrn',
-                fields: { id: {}, mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' }, secret_notes: {}, updated_at: {} },
-              },
-            },
-          ],
-        }),
+      const m = pgMapping(
+        t,
+        dir,
+        {},
+        { id: {}, mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' }, secret_notes: {}, updated_at: {} },
       );
-      const [m] = loadMappings(file, t.cfg, new Map(t.vault.collectionList().map((c) => [c.name, c]))) as [Mapping];
       const env = { SOURCE_DATABASE_URL: src.location };
       const first = await runPass(t.vault, m, { env, batch: 10 });
       expect(first, JSON.stringify(first)).toMatchObject({ read: 25, created: 25, state: 'IDLE' });
@@ -130,25 +137,8 @@ describe('a PostgreSQL source table is checked', () => {
     try {
       await src.db.exec(`CREATE TABLE contacts (mrn varchar(32) PRIMARY KEY, full_name varchar(80) NOT NULL, plan varchar(16),
         updated_at timestamptz)`);
-      const file = join(dir, 'mapping.json');
-      const mapping = (pk: string) =>
-        JSON.stringify({
-          version: 1,
-          mappings: [
-            {
-              object_name: 'contacts',
-              collection: 'patients',
-              purpose: 'operations',
-              role: 'sync_writer',
-              source: { kind: 'postgres', url_env: 'SOURCE_DATABASE_URL', table: 'contacts', updated_at: 'updated_at', primary_key: pk },
-              config: { upsert_field: 'mrn', fields: { mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' } } },
-            },
-          ],
-        });
-      writeFileSync(file, mapping('mrn'));
-      const collections = new Map(t.vault.collectionList().map((c) => [c.name, c]));
       const env = { SOURCE_DATABASE_URL: src.location };
-      const [m] = loadMappings(file, t.cfg, collections) as [Mapping];
+      const m = pgMapping(t, dir, { primary_key: 'mrn' });
       await expect(runPass(t.vault, m, { env })).rejects.toMatchObject({
         code: 'config_invalid',
         message: expect.stringContaining('use an integer or uuid key'),
@@ -156,8 +146,7 @@ describe('a PostgreSQL source table is checked', () => {
       await src.db.exec(
         'ALTER TABLE contacts DROP CONSTRAINT contacts_pkey, ADD COLUMN id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY',
       );
-      writeFileSync(file, mapping('id'));
-      const [m2] = loadMappings(file, t.cfg, collections) as [Mapping];
+      const m2 = pgMapping(t, dir);
       await expect(runPass(t.vault, m2, { env })).rejects.toMatchObject({
         code: 'config_invalid',
         message: expect.stringContaining('must be NOT NULL'),
@@ -180,31 +169,7 @@ describe('deletions in a PostgreSQL source', () => {
       const p = [canaryPatient(1), canaryPatient(2)];
       for (const [n, q] of p.entries())
         await src.db.query('INSERT INTO contacts (id, mrn, full_name, plan) VALUES ($1, $2, $3, $4)', [n + 1, q.mrn, q.name, 'gold']);
-      const file = join(dir, 'mapping.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          version: 1,
-          mappings: [
-            {
-              object_name: 'contacts',
-              collection: 'patients',
-              purpose: 'operations',
-              role: 'sync_writer',
-              source: {
-                kind: 'postgres',
-                url_env: 'SOURCE_DATABASE_URL',
-                table: 'contacts',
-                updated_at: 'updated_at',
-                primary_key: 'id',
-                deleted: 'is_deleted',
-              },
-              config: { upsert_field: 'mrn', fields: { mrn: { to: 'mrn' }, full_name: { to: 'name' }, plan: { to: 'plan' } } },
-            },
-          ],
-        }),
-      );
-      const [m] = loadMappings(file, t.cfg, new Map(t.vault.collectionList().map((c) => [c.name, c]))) as [Mapping];
+      const m = pgMapping(t, dir, { deleted: 'is_deleted' });
       const env = { SOURCE_DATABASE_URL: src.location };
       expect(await runPass(t.vault, m, { env })).toMatchObject({ created: 2 });
       await src.db.query('UPDATE contacts SET is_deleted = true, updated_at = clock_timestamp() WHERE id = 2');
