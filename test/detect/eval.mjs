@@ -14,7 +14,9 @@ import { loadSplit } from './labeled.mjs';
 import { SOFT, STRUCTURED, writeResults } from './report.mjs';
 
 // WARD_DIST points the evaluation at another build of src/ (default: dist/ at the repository root).
-const DIST = process.env.WARD_DIST ? new URL(`file://${process.env.WARD_DIST.replace(/\/?$/, '/')}`) : new URL('../../dist/', import.meta.url);
+const DIST = process.env.WARD_DIST
+  ? new URL(`file://${process.env.WARD_DIST.replace(/\/?$/, '/')}`)
+  : new URL('../../dist/', import.meta.url);
 const { detect } = await import(new URL('detect/detect.js', DIST).href);
 
 const FILLER = /^(?:the|of|and|on|at|in|a|monday|tuesday|wednesday|thursday|friday|saturday|sunday)$/i;
