@@ -88,3 +88,60 @@ export function isDate(year: number, month: number, day: number): boolean {
 export function isNonIdentifyingIpv4(s: string): boolean {
   return s === '0.0.0.0' || s.startsWith('127.') || s === '255.255.255.255';
 }
+
+/** UK NHS number: ten digits, the last a mod-11 check digit (a remainder of 10 is never issued). */
+export function isNhsNumber(digits: string): boolean {
+  if (!/^\d{10}$/.test(digits) || /^(\d)\1+$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += (digits.charCodeAt(i) - 48) * (10 - i);
+  const check = (11 - (sum % 11)) % 11;
+  return check !== 10 && check === digits.charCodeAt(9) - 48;
+}
+
+/** French NIR (INSEE number), spaces aside: the last two digits are 97 minus the rest mod 97. */
+export function isNir(s: string): boolean {
+  const v = s.replace(/ /g, '');
+  if (!/^[12]\d{4}(?:\d{2}|2[AB])\d{8}$/.test(v)) return false;
+  const month = Number(v.slice(3, 5));
+  if (!((month >= 1 && month <= 12) || month >= 20)) return false;
+  // Corsica: 2A counts as 19, 2B as 18 in the key.
+  const body = v.slice(0, 13).replace('2A', '19').replace('2B', '18');
+  return 97 - Number(BigInt(body) % 97n) === Number(v.slice(13));
+}
+
+/** Spanish DNI (8 digits) or NIE (X, Y or Z and 7 digits): the letter is the number mod 23. */
+export function isDni(s: string): boolean {
+  const v = s.replace('-', '');
+  const n = Number(v.slice(0, -1).replace(/^[XYZ]/, (c) => String('XYZ'.indexOf(c))));
+  return /^(?:\d{8}|[XYZ]\d{7})[A-Z]$/.test(v) && 'TRWAGMYFPDXBNJZSQVHLCKE'.charAt(n % 23) === v.slice(-1);
+}
+
+/** Dutch BSN: nine digits passing the "11-proof" (weights 9..2, and -1 for the last). */
+export function isBsn(s: string): boolean {
+  const v = s.replace(/[ .]/g, '');
+  if (!/^\d{9}$/.test(v)) return false;
+  let sum = 0;
+  for (let i = 0; i < 8; i++) sum += (v.charCodeAt(i) - 48) * (9 - i);
+  sum -= v.charCodeAt(8) - 48;
+  return sum % 11 === 0 && sum !== 0;
+}
+
+const CF_ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
+
+/** Italian codice fiscale (16 characters): the last letter is a check over the first fifteen. */
+export function isCodiceFiscale(s: string): boolean {
+  if (!/^[A-Z]{6}[0-9LMNP-V]{2}[A-EHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]$/.test(s)) return false;
+  let sum = 0;
+  for (let i = 0; i < 15; i++) {
+    const c = s.charCodeAt(i);
+    const k = c <= 57 ? c - 48 : c - 65; // digits count as the letter at the same index
+    sum += i % 2 === 0 ? (CF_ODD[k] ?? 0) : k;
+  }
+  return String.fromCharCode(65 + (sum % 26)) === s.charAt(15);
+}
+
+/** UK National Insurance number: two prefix letters (never BG GB NK KN TN NT ZZ), six digits, A–D. QQ is HMRC's example prefix, kept. */
+export function isNino(s: string): boolean {
+  const v = s.replace(/ /g, '');
+  return /^[A-Z]{2}\d{6}[A-D]$/.test(v) && !/^(?:BG|GB|NK|KN|TN|NT|ZZ)/.test(v);
+}

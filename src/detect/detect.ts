@@ -3,10 +3,15 @@
  * scans; otherwise each family of rules runs when the text could hold what it looks for (a
  * digit, a capital letter, an "@", "://"), and overlapping findings merge into one per span.
  */
+
+import { detectAddresses } from './addresses.js';
 import { detectContextNames, detectLabeled, LABEL_TRIGGER } from './context.js';
-import { detectEmails, detectIpv6, detectMacs, detectUrls } from './net.js';
+import { detectDates } from './dates.js';
+import { detectIds, IDS_HOOK } from './ids.js';
+import { DOMAIN_TRIGGER, detectDomains, detectEmails, detectIpv6, detectMacs, detectUrls } from './net.js';
 import { detectNumeric, NUMBER_CANDIDATE } from './numeric.js';
 import { Findings } from './patterns.js';
+import { detectTagged } from './tagger.js';
 import type { Finding, PhiType } from './types.js';
 import { detectWords } from './words.js';
 
@@ -18,8 +23,8 @@ export interface DetectOptions {
 }
 
 const DIGIT = /\d/;
-// Title-case words, runs of capitals ("JOHN SMITH", "AUG 12") or a letter-led VIN; not a lone "GET".
-const WORDS = /[A-Z][a-z]|[A-Z]{2,}[ ,.]+[A-Z0-9]|[A-Z][A-Z0-9]{16}/;
+// Title-case words ("März" too), runs of capitals ("JOHN SMITH", "AUG 12") or a letter-led VIN; not a lone "GET".
+const WORDS = /[A-Z][a-zß-ÿ]|[A-Z]{2,}[ ,.]+[A-Z0-9]|[A-Z][A-Z0-9]{16}/;
 const NAME_CUE = /(?:[Nn]ame|NAME|[Pp]atient|PATIENT|[Pp]t|PT|[Ff]or|FOR|[Mm]rs?|MRS?|[Mm]s|MS|[Dd]r|DR)\.?["']?\s*[\s:=]|q=/;
 const HEX_COLONS = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-/;
 /**
@@ -29,8 +34,16 @@ const HEX_COLONS = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|-[0-9A-Fa-f]{2}-[0-9A
  * them, is clean after these three scans. (A case-insensitive scan for the words is twice as
  * fast as spelling out their cases; words that may end a key get a scan of their own.)
  */
-const TRIGGER = new RegExp([NUMBER_CANDIDATE, WORDS.source, '@', ':\\/\\/', 'www\\.', HEX_COLONS.source].join('|'));
+const TRIGGER = new RegExp([NUMBER_CANDIDATE, WORDS.source, '@', ':\\/\\/', 'www\\.', HEX_COLONS.source, DOMAIN_TRIGGER].join('|'));
 const TRIGGER_WORDS = new RegExp(`\\b(?:${LABEL_TRIGGER}|(?:patient|pt|for|mrs?|ms|dr)\\.?["']?\\s*[\\s:=]|q=)`, 'i');
+/**
+ * What street lines outside the US and dates in other languages hold, loosely, when no number
+ * leads them: a capitalized word before a number ("Hauptstraße 12", "Via Roma 10", "Apt. 595",
+ * "3. März 2021", "Mar 3 '21"). One scan, led by a capital, finds these and the letter-led IDs'
+ * shape (a group); log lines rarely hold either. Number-led forms ("12 rue", "3 maart") are
+ * reported by detectNumeric's candidate scan.
+ */
+const STRUCTURED_HOOK = new RegExp(String.raw`[A-Z](?:(${IDS_HOOK})|[a-zß-ÿ]+\.? #?\d)`, 'g');
 // Keys end in these words without a word boundary before them ("patient_name", "fullName").
 const TRIGGER_KEY = /(?:name|patient)["']?\s*[\s:=]/i;
 
@@ -45,19 +58,37 @@ export function runRules(text: string, options: DetectOptions = {}): Finding[] {
   const out = new Findings();
   const digit = DIGIT.test(text);
   if (digit) {
-    detectNumeric(text, out);
+    const wordAfterNumber = detectNumeric(text, out);
     detectLabeled(text, out);
+    structured(text, wordAfterNumber, out);
   }
   if (WORDS.test(text)) detectWords(text, digit, out);
+  else if (NAME_CUE.test(text)) detectTagged(text, out); // lower case only: "pt john doe"
   if (NAME_CUE.test(text)) detectContextNames(text, out);
   if (text.includes('@')) detectEmails(text, out);
   if (text.includes('://') || text.includes('www.')) detectUrls(text, out);
+  detectDomains(text, out);
   if (digit && HEX_COLONS.test(text)) {
     detectIpv6(text, out);
     detectMacs(text, out);
   }
   if (!out.list.length) return out.list;
   return merge(out.list, options.minConfidence ?? 0.5, options.types);
+}
+
+function structured(text: string, wordAfterNumber: boolean, out: Findings): void {
+  let ids = false;
+  let other = wordAfterNumber;
+  STRUCTURED_HOOK.lastIndex = 0;
+  for (let m = STRUCTURED_HOOK.exec(text); m && !(ids && other); m = STRUCTURED_HOOK.exec(text)) {
+    if (m[1] !== undefined) ids = true;
+    else other = true;
+  }
+  if (ids) detectIds(text, out);
+  if (other) {
+    detectAddresses(text, out);
+    detectDates(text, out);
+  }
 }
 
 /** Unions overlapping findings; the most confident one names the type of the union. */

@@ -1,33 +1,53 @@
 /**
  * The word lists the name and place detectors use: first names, surnames and cities shipped in
  * data/ (loaded once, on first use), and the common words that keep them from firing on prose.
+ * Hand-written lists (first-names, surnames, cities) and generated ones (given-names,
+ * family-names, places: scripts/detect/build-lists.mjs) are read together.
  */
 import { readFileSync } from 'node:fs';
 
-const load = (file: string): Set<string> =>
-  new Set(
-    readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8')
-      .split('\n')
-      .map((w) => w.trim().toLowerCase())
-      .filter(Boolean),
-  );
+const load = (...files: string[]): Set<string> => {
+  const out = new Set<string>();
+  for (const file of files)
+    for (const w of readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8').split('\n')) {
+      const v = w.trim().toLowerCase();
+      if (v) out.add(v);
+    }
+  return out;
+};
 
 const words = (text: string): Set<string> => new Set(text.split(/\s+/).filter(Boolean));
 
-let cache: { first: Set<string>; last: Set<string>; cities: Map<string, string[][]> } | undefined;
+let cache:
+  | {
+      first: Set<string>;
+      last: Set<string>;
+      cities: Map<string, string[][]>;
+      plainNames: Set<string>;
+      plainPlaces: Set<string>;
+      handCities: Set<string>;
+    }
+  | undefined;
 
 function lists() {
   if (!cache) {
     const cities = new Map<string, string[][]>();
-    for (const city of load('cities.txt')) {
+    for (const city of load('cities.txt', 'places.txt')) {
       const parts = city.replace(/\./g, '').split(' '); // tokens carry no dots: "St. Louis" → st, louis
       const head = parts[0] ?? '';
-      cities.set(
-        head,
-        [...(cities.get(head) ?? []), parts].sort((a, b) => b.length - a.length),
-      );
+      const known = cities.get(head);
+      if (known) known.push(parts);
+      else cities.set(head, [parts]);
     }
-    cache = { first: load('first-names.txt'), last: load('surnames.txt'), cities };
+    for (const list of cities.values()) list.sort((a, b) => b.length - a.length);
+    const given = load('given-names.txt');
+    const family = load('family-names.txt');
+    const first = load('first-names.txt');
+    const last = load('surnames.txt');
+    for (const w of given) first.add(w);
+    for (const w of family) last.add(w);
+    for (const w of family) given.add(w);
+    cache = { first, last, cities, plainNames: given, plainPlaces: load('places.txt'), handCities: load('cities.txt') };
   }
   return cache;
 }
@@ -35,6 +55,10 @@ function lists() {
 /** Lower-case lookups. */
 export const isFirstName = (w: string): boolean => lists().first.has(w);
 export const isSurname = (w: string): boolean => lists().last.has(w);
+/** A name or place from the generated lists, none of which is an English word: safe in lower case. */
+export const isPlainListed = (w: string): boolean => lists().plainNames.has(w) || lists().plainPlaces.has(w);
+/** A city of the hand-written list (US cities), taken without context. */
+export const isHandCity = (w: string): boolean => lists().handCities.has(w);
 /** The cities (as lower-case word lists, longest first) that start with the word `w`. */
 export const citiesStartingWith = (w: string): string[][] | undefined => lists().cities.get(w);
 

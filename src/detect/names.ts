@@ -4,11 +4,19 @@
  * ("Anna S."), "Smith, John", and all-capitals pairs when both words are in the lists.
  */
 import { AMBIGUOUS, citiesStartingWith, isFirstName, isSurname, NOT_NAME } from './dictionaries.js';
+import { isEnglishWord } from './english.js';
 import type { Findings } from './patterns.js';
 import { FACILITY_HEADS } from './places.js';
-import { gap, isInitial, joined, type Token } from './tokens.js';
+import { gap, isInitial, joined, nameJoined, type Token } from './tokens.js';
 
-const TITLES = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'doctor']);
+const TITLES = new Set([
+  ...['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'doctor'],
+  // German, French, Spanish, Italian, Dutch, Portuguese.
+  ...['herr', 'frau', 'mme', 'mlle', 'madame', 'monsieur', 'sr', 'sra', 'srta', 'señor', 'señora', 'don', 'doña'],
+  ...['sig', 'sig.ra', 'signor', 'signora', 'dott', 'dott.ssa', 'dhr', 'mevr', 'mevrouw', 'meneer', 'dra'],
+]);
+// Between a title and the name: ". ", " ", or particles that start the name ("Dr. van der Berg").
+const TITLE_GAP = /^\.? ((?:(?:van|von|der|den|de|del|della|di|da|du|dos|das|la|le|ten|ter|bin|al|el) )*)$/;
 // Words just before a name that say a person follows ("seen by", "daughter", "Attending:").
 const PERSON_CUE =
   /(?:\b(?:patient|pt|seen by|referred by|referring|signed by|spoke (?:with|to)|discussed with|consulted|consult with|accompanied by|son|daughter|wife|husband|brother|sister|mother|father|mom|dad|grand(?:daughter|son|mother|father)|niece|nephew|aunt|uncle|cousin|partner|spouse|fianc[eé]e?|friend|neighbou?r|caregiver|guardian|proxy|contact|attending(?: physician)?|physician|resident|fellow|nurse|dear|sincerely|named|called|cc|attn|dictated by|reviewed by|verified by|staff member|interpreter|pcp|surgeon|therapist|pharmacist)|\bname)\W{0,3}$/i;
@@ -20,7 +28,7 @@ function extend(text: string, toks: Token[], i: number, max: number): number {
   while (j - i < max - 1) {
     const n = toks[j + 1];
     if (joined(text, toks, j) && isInitial(text, n)) j++;
-    else if (joined(text, toks, j) && nameWord(n)) j++;
+    else if (nameJoined(text, toks, j) && nameWord(n)) j++;
     else break;
   }
   return j;
@@ -35,10 +43,24 @@ export function names(text: string, toks: Token[], i: number, out: Findings): nu
   const t = toks[i] as Token;
   const n = toks[i + 1];
   // Titles: "Dr. Okafor", "Mrs. Nguyen", "Mr. Abdullah Rahimi".
-  if (TITLES.has(t.word) && n && /^\.? $/.test(gap(text, toks, i)) && nameWord(n)) {
+  const titled = TITLES.has(t.word) && TITLE_GAP.exec(gap(text, toks, i));
+  if (titled && n && nameWord(n)) {
     const j = extend(text, toks, i + 1, 3);
-    out.add('NAME', n.start, spanEnd(text, toks[j] as Token), 0.95);
+    out.add('NAME', n.start - (titled[1]?.length ?? 0), spanEnd(text, toks[j] as Token), 0.95);
     return j;
+  }
+  if (TITLES.has(t.word)) return i;
+  // An initial before a capitalized word: "J. Okonkwo", "A. M. Rahimi".
+  // Not a unit ("mg/L. Continue"), and the word after is a surname or no English word.
+  const initialOk =
+    isInitial(text, t) && /^$|[\s(["':,]$/.test(text.charAt(t.start - 1)) && n && text.charAt(t.end + 1) === ' ' && n.start === t.end + 2;
+  if (initialOk && (isInitial(text, n) || (nameWord(n) && (isSurname(n.word) || !isEnglishWord(n.word))))) {
+    const j = extend(text, toks, i + 1, 3);
+    const last = toks[j] as Token;
+    if (!isInitial(text, last)) {
+      out.add('NAME', t.start, spanEnd(text, last), 0.8);
+      return j;
+    }
   }
   if (t.upper) {
     // "JOHN SMITH", "SMITH, JOHN": only with both words in the dictionaries.

@@ -2,7 +2,8 @@
  * Places among capitalized tokens: cities from the shipped list (ambiguous ones only with
  * context), "Town, ST", counties, and facility names ("St. Vincent Medical Center").
  */
-import { AMBIGUOUS, citiesStartingWith, isFirstName, NOT_NAME } from './dictionaries.js';
+import { AMBIGUOUS, citiesStartingWith, isFirstName, isHandCity, NOT_NAME } from './dictionaries.js';
+import { isEnglishWord } from './english.js';
 import { type Findings, STATE_CODES, STATE_NAMES } from './patterns.js';
 import { gap, joined, type Token } from './tokens.js';
 
@@ -12,7 +13,7 @@ const PLACE_CUE = /\b(?:in|from|near|to|at|of|lives in|born in|moved to|resident
 const STATE_AFTER = new RegExp(`^,? (?:${STATE_CODES}|${STATE_NAMES})(?![A-Za-z])`);
 /** The last word of a facility name. */
 export const FACILITY_HEADS = words(
-  'hospital hospitals clinic clinics infirmary hospice center centre pediatrics associates living health healthcare physicians practice sanatorium memorial',
+  'hospital hospitals clinic clinics infirmary hospice center centre pediatrics associates living health healthcare physicians practice sanatorium memorial ziekenhuis krankenhaus klinik klinikum care',
 );
 // Words that make up facility names but say nothing about which one ("Medical Center").
 const GENERIC = words(`
@@ -32,6 +33,7 @@ const HEAD_NEEDS = new Map([
   ['living', /^(?:senior|assisted)$/],
   ['health', /^(?:home|community|behavioral|mental|baptist|methodist|adventist|memorial|regional)$/],
   ['practice', /^(?:family|medical|group)$/],
+  ['care', /^(?:urgent|primary|immediate|express)$/],
 ]);
 
 /** Cities, towns, counties and facilities starting or ending at token i. */
@@ -63,7 +65,17 @@ function city(text: string, toks: Token[], i: number, out: Findings): void {
   }
   const stateAfter = STATE_AFTER.test(text.slice(end < 0 ? t.end : end, (end < 0 ? t.end : end) + 20));
   if (end >= 0) {
-    const plain = words > 1 || (!AMBIGUOUS.has(t.word) && !isFirstName(t.word));
+    // One word alone only from the hand-written list: the long generated one holds words of
+    // many languages ("Caro", "Nombre") and waits for context (or the tagger).
+    // Several words alone when one is no English word ("Walnut Creek" waits for context).
+    const parts = text
+      .slice(t.start, end)
+      .toLowerCase()
+      .split(/[\s.]+/);
+    const plain =
+      words > 1
+        ? isHandCity(parts.join(' ')) || !parts.every((w) => isEnglishWord(w))
+        : !AMBIGUOUS.has(t.word) && !isFirstName(t.word) && isHandCity(t.word);
     if (plain || stateAfter || PLACE_CUE.test(text.slice(Math.max(0, t.start - 16), t.start)))
       out.add('LOCATION', t.start, end, stateAfter ? 0.9 : 0.8);
   } else if (stateAfter && !NOT_NAME.has(t.word) && !FACILITY_HEADS.has(t.word)) {

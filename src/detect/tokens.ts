@@ -11,7 +11,8 @@ export interface Token {
   digit: boolean;
 }
 
-const TOKEN_RE = /(?<![\w'’-])[A-Z][A-Za-z0-9'’-]*/g;
+// Any script's capitals and letters ("Fernández-López", "Łukasz", "Nguyễn"), so a name is never half covered.
+const TOKEN_RE = /(?<![\p{L}\p{M}\p{N}_'’-])\p{Lu}[\p{L}\p{M}\p{N}'’-]*/gu;
 const HAS_DIGIT = /\d/;
 
 /** Every word of `text` that starts with a capital letter. */
@@ -44,4 +45,19 @@ export const gap = (text: string, toks: Token[], i: number): string => {
   return a && b ? text.slice(a.end, b.start) : '\n';
 };
 export const joined = (text: string, toks: Token[], i: number) => gap(text, toks, i) === ' ';
+// Lower-case particles inside a name: "van der Berg", "de la Cruz", "bin Rashid", "dos Santos".
+const PARTICLES = /^ (?:(?:van|von|der|den|de|del|della|dela|di|da|du|dos|das|do|la|le|ten|ter|bin|ibn|bint|al|el|y|zu|af|av) )+$/;
+/** Token i and the next are one name: one space between them, or only particles ("de la"). */
+export const nameJoined = (text: string, toks: Token[], i: number) => {
+  const g = gap(text, toks, i);
+  return g === ' ' || (g.length < 14 && PARTICLES.test(g));
+};
+/** Where a name that starts at token t starts when particles come first ("van der Berg"). */
+export function particleStart(text: string, t: Token): number {
+  const m =
+    /(?:(?:^|[\s.:,(])(?:van|von|de|del|della|di|da|du|dos|das|la|le|ten|ter|bin|ibn|al|el)(?: (?:der|den|la|los|las|de|del))? )$/.exec(
+      text.slice(Math.max(0, t.start - 12), t.start),
+    );
+  return m ? t.start - m[0].length + (/^[\s.:,(]/.test(m[0]) ? 1 : 0) : t.start;
+}
 export const isInitial = (text: string, t: Token | undefined) => !!t && t.end - t.start === 1 && text.charAt(t.end) === '.';

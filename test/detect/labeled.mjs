@@ -35,3 +35,20 @@ export function loadSplit(split) {
         .map((l) => ({ split, file: file.replace(/\.txt$/, ''), ...parseLine(l) })),
     );
 }
+
+const DEVSET = join(FIXTURES, 'devset');
+
+/**
+ * The development set (test/fixtures/detect/devset/, built by `npm run devset`): one JSON object
+ * per line with its text and gold spans; `gold` holds the PHI spans, `other` the neutral OTHER
+ * spans (WNUT-17 groups, companies, products, works), which are never counted either way.
+ */
+export function loadDevset(split) {
+  return readFileSync(join(DEVSET, `${split}.jsonl`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const ex = JSON.parse(l);
+      return { ...ex, gold: ex.spans.filter((s) => s.type !== 'OTHER'), other: ex.spans.filter((s) => s.type === 'OTHER') };
+    });
+}

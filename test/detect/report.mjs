@@ -100,6 +100,104 @@ ${typeTable(splits.all)}
 ### Per type, stress
 
 ${typeTable(splits.stress)}
+${e.devset ? `\n${devsetMarkdown(e.devset)}` : ''}${e.seconds ? `\nThe whole evaluation took ${e.seconds.toFixed(1)} s.\n` : ''}`;
+}
+
+const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+const DETECTORS = [
+  ['Ward', 'ward'],
+  ['redact-pii', 'redactPii'],
+];
+
+function outsideTable(devset) {
+  const rows = [];
+  for (const split of ['apart', 'tune'])
+    for (const o of devset[split].outside)
+      for (const [who, k] of DETECTORS) {
+        const x = o[k];
+        const guard = o.guard ? `${pct(x[o.guard])} (≤ ${pct(o.max)})` : '–';
+        rows.push([split, o.name, o.styles.join(' + '), who, o.texts, o.spans, `${f(x[o.metric])} (≥ ${o.min})`, guard]);
+      }
+  return table(
+    ['split', 'outside corpus analogue', 'styles', 'detector', 'texts', 'gold spans', 'recall (target)', 'false alarms (target)'],
+    rows,
+  );
+}
+
+function styleTable(split) {
+  const rows = [];
+  for (const [style, s] of [['generated, all styles', split.generated], ...Object.entries(split.byStyle)])
+    for (const [who, k] of DETECTORS) {
+      const x = s[k];
+      rows.push([
+        style,
+        who,
+        s.texts,
+        s.spans,
+        f(x.recall),
+        f(x.recallPersonPlace),
+        f(x.precision),
+        `${x.cleanAltered}/${x.cleanTexts} (${pct(x.cleanAlteredRate)})`,
+        pct(x.nonPhiAlteredRate),
+      ]);
+    }
+  return table(
+    [
+      'style',
+      'detector',
+      'texts',
+      'gold spans',
+      'recall',
+      'recall NAME+LOCATION',
+      'precision',
+      'PHI-free texts altered',
+      'non-PHI chars altered',
+    ],
+    rows,
+  );
+}
+
+function devsetTypeTable(s) {
+  const types = [...new Set([...Object.keys(s.ward.types), ...Object.keys(s.redactPii.types)])].sort();
+  const rows = types.map((t) => {
+    const w = s.ward.types[t];
+    const r = s.redactPii.types[t];
+    return [t, w?.gold ?? r?.gold ?? 0, f(w?.recall), f(w?.precision), w?.predicted ?? 0, f(r?.recall), f(r?.precision), r?.predicted ?? 0];
+  });
+  return table(['type', 'gold spans', 'Ward R', 'Ward P', 'Ward predicted', 'redact-pii R', 'redact-pii P', 'redact-pii predicted'], rows);
+}
+
+/** The development set's part of RESULTS-detect.md. */
+export function devsetMarkdown(d) {
+  return `## Development set (test/fixtures/detect/devset/, \`npm run devset\`)
+
+Generated texts in ${Object.keys(d.apart.byStyle).length - 1} styles and the locales ${d.apart.locales.filter((l) => l !== 'en').join(', ')}, plus WNUT-17 posts
+(style \`social\`; train in tune, dev in apart). \`tune\` is for tuning (\`node test/detect/eval.mjs --misses\`
+prints its misses); \`apart\` uses other templates and other values (reserved names and cities, see
+scripts/devset/partition.mjs) and is scored only as a whole. Recall: a gold span is found when
+predictions cover all its letters and digits. Precision: a prediction is correct when it overlaps a
+gold span; predictions on WNUT's OTHER spans (groups, companies, products, works) are not counted.
+Non-PHI chars altered: letters and digits outside gold and OTHER spans that predictions cover.
+
+### Outside targets and their analogues in the devset
+
+${outsideTable(d)}
+
+### apart, per style
+
+${styleTable(d.apart)}
+
+### tune, per style
+
+${styleTable(d.tune)}
+
+### apart, generated texts, per type
+
+${devsetTypeTable(d.apart.generated)}
+
+### tune, generated texts, per type
+
+${devsetTypeTable(d.tune.generated)}
 `;
 }
 

@@ -1,0 +1,40 @@
+/** Clinical questions and search strings, as clinicians and staff type them into tools. */
+export default {
+  style: 'clinical-query',
+  repeat: 5,
+  tune: {
+    en: [
+      'find patient {lname} dob {dob}',
+      'What was the last {lab} for {name}, MRN {mrn}?',
+      'did dr {last} see {name} at {fac} on {date}?',
+      'list admissions for {rname} since {date}',
+      'Is {name} ({age} years old) eligible for home care in {city}?',
+      'search records where ssn = {ssn}',
+      'show notes for member id {hp} from {date}',
+      'what is the usual dose of {drug} for {epo}?',
+      'how is the {epo} calculated?',
+      'which {icd} codes map to {epo}?',
+      'normal range for {lab}?',
+      'can {gen} be given with {drug} in {epo}?',
+    ],
+    intl: ['lookup {name} phone {phone}'],
+  },
+  apart: {
+    en: [
+      'pull the chart of {name} born {dob}',
+      'Who is the attending for {iname} in room {n} at {fac}?',
+      'when was {first} {last} discharged from {fshort}?',
+      'any {epo} workup for patient {uname}, medical record number {mrn}?',
+      'get phone and address for {lname}',
+      'records for Medicare beneficiary {mbi} between {date} and {date}',
+      'how many visits did {name} have at our {city} clinic after {date}?',
+      'driver license {lic} belongs to which patient?',
+      'what does a {epo} of 8 mean?',
+      'max daily dose of {gen} in renal impairment',
+      'difference between {epo} and {epo}?',
+      'is {lab} high for an {yage}-year-old?',
+      'CPT {cpt} vs {cpt} for a follow-up visit',
+    ],
+    intl: ['which ward is {name} on, DOB {dob}?'],
+  },
+};

@@ -1,0 +1,55 @@
+/** The tagger's pieces: its words, which words it looks at, the English filter, and the shipped weights. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isEnglishWord } from './english.js';
+import { Findings } from './patterns.js';
+import { BITS, detectTagged, features, isCandidate, LABELS, words } from './tagger.js';
+
+describe('words', () => {
+  it('keeps letters of any script, hyphens and apostrophes; drops a possessive', () => {
+    const text = "Fernández-López's chart, Nguyễn Thị Lan and O'Neil";
+    expect(words(text).map((w) => text.slice(w.start, w.end))).toEqual([
+      'Fernández-López',
+      'chart',
+      'Nguyễn',
+      'Thị',
+      'Lan',
+      'and',
+      "O'Neil",
+    ]);
+  });
+
+  it('looks at capitalized words, not titles or short capitals, and lower case only after a cue', () => {
+    const ws = words('Dr Okafor saw pt amara for MI today');
+    expect(ws.map((_, i) => isCandidate(ws, i, 0))).toEqual([false, true, false, false, true, false, false, false]);
+  });
+
+  it('hashes each word into a fixed number of features within the table', () => {
+    const text = 'Patient Anneliese Vogt was seen';
+    const fs = features(text, words(text), 1);
+    expect(fs.length).toBeGreaterThan(20);
+    for (const b of fs) expect(b).toBeLessThan(1 << BITS);
+  });
+});
+
+describe('english', () => {
+  it('knows English words and not names', () => {
+    expect(['walker', 'reading', 'grant', 'disease'].every(isEnglishWord)).toBe(true);
+    expect(['okonkwo', 'wiśniewski', 'bandopadhyay'].some(isEnglishWord)).toBe(false);
+  });
+});
+
+describe('weights and lists', () => {
+  it('ships 2^BITS rows of one weight per label', () => {
+    const buf = readFileSync(new URL('./data/tagger.bin', import.meta.url));
+    expect(buf.length).toBe(4 + (1 << BITS) * LABELS.length);
+    expect(buf.readFloatLE(0)).toBeGreaterThan(0);
+  });
+
+  it('finds a name it has never seen from its context', () => {
+    const out = new Findings();
+    const text = 'Patient Zolvarit Quenneby, DOB 1942-02-20, seen at the clinic';
+    detectTagged(text, out);
+    expect(out.list.map((f) => [f.type, text.slice(f.start, f.end)])).toContainEqual(['NAME', 'Zolvarit Quenneby']);
+  });
+});
