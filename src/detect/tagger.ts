@@ -26,11 +26,12 @@ export interface Word {
   cap: boolean;
   /** All capitals, more than one letter ("INFO", "ICU"). */
   caps: boolean;
-  /** Computed when first needed: the shape ("Xx", "X.", "xd"), the lists it is in. */
-  shape?: string;
-  lx?: string;
   /** Hash of `lower`, computed when first needed. */
   h?: number;
+  /** Hash of the shape, computed when first needed. */
+  sh?: number;
+  /** What the lists say of `lower` (see info()), looked up when first needed. */
+  info?: Info;
 }
 
 const WORD_RE = /[\p{L}\p{N}][\p{L}\p{M}\p{N}'’-]*/gu;
@@ -62,24 +63,38 @@ const FACILITY_WORD = new Set(
   ),
 );
 
-function shapeOf(text: string, w: Word): string {
-  if (w.shape !== undefined) return w.shape;
-  let s = '';
-  for (let k = w.start; k < w.end; k++) {
-    const code = text.charCodeAt(k);
-    let c: string;
-    if (code >= 65 && code <= 90) c = 'X';
-    else if (code >= 97 && code <= 122) c = 'x';
-    else if (code >= 48 && code <= 57) c = 'd';
-    else {
-      const ch = text.charAt(k);
-      c = UPPER.test(ch) ? 'X' : LETTER.test(ch) ? 'x' : ch;
-    }
-    if (s.length < 2 || s[s.length - 1] !== c || s[s.length - 2] !== c) s += c;
-  }
-  w.shape = s;
-  return s;
+/** The shape's code unit for text[k]: X, x, d, or the character itself. */
+function shapeChar(text: string, k: number): number {
+  const code = text.charCodeAt(k);
+  if (code >= 65 && code <= 90) return 88;
+  if (code >= 97 && code <= 122) return 120;
+  if (code >= 48 && code <= 57) return 100;
+  if (code < 128) return code;
+  const ch = text.charAt(k);
+  return UPPER.test(ch) ? 88 : LETTER.test(ch) ? 120 : code;
 }
+
+/** FNV-1a of the word's shape, computed without building the shape string. */
+function shapeFnv(text: string, w: Word): number {
+  if (w.sh !== undefined) return w.sh;
+  let h = 0x811c9dc5;
+  let a = -1; // the shape's last two code units
+  let b = -1;
+  let n = 0;
+  for (let k = w.start; k < w.end; k++) {
+    const c = shapeChar(text, k);
+    if (n < 2 || a !== c || b !== c) {
+      h = Math.imul(h ^ c, 0x01000193);
+      b = a;
+      a = c;
+      n++;
+    }
+  }
+  w.sh = h;
+  return h;
+}
+
+const isApostrophe = (c: number): boolean => c === 39 || c === 0x2019;
 
 /** Every word of `text` with what the features need. */
 export function words(text: string): Word[] {
@@ -87,8 +102,9 @@ export function words(text: string): Word[] {
   WORD_RE.lastIndex = 0;
   for (let m = WORD_RE.exec(text); m; m = WORD_RE.exec(text)) {
     let raw = m[0];
-    if (/['’]s$/.test(raw)) raw = raw.slice(0, -2);
-    else if (/['’-]$/.test(raw)) raw = raw.slice(0, -1);
+    const last = raw.charCodeAt(raw.length - 1);
+    if (last === 115 && raw.length > 1 && isApostrophe(raw.charCodeAt(raw.length - 2))) raw = raw.slice(0, -2);
+    else if (isApostrophe(last) || last === 45) raw = raw.slice(0, -1);
     if (!raw) continue;
     const lower = raw.toLowerCase();
     const cap = lower.charAt(0) !== raw.charAt(0);
@@ -105,10 +121,12 @@ export function words(text: string): Word[] {
 export function isCandidate(ws: Word[], i: number, prev: number): boolean {
   const w = ws[i] as Word;
   if (w.cap) {
-    if (w.caps || TITLE.has(w.lower) || NOT_NAME.has(w.lower)) return false;
+    if (w.caps) return false;
+    const bits = info(w).bits;
+    if (bits & (T | N)) return false;
     // A capitalized English word on its own ("Continue", "Seen") only when it is listed.
-    if (!isEnglishWord(w.lower) || ws[i - 1]?.cap || ws[i + 1]?.cap) return true;
-    return isFirstName(w.lower) || isSurname(w.lower) || citiesStartingWith(w.lower) !== undefined;
+    if (!(bits & E) || ws[i - 1]?.cap || ws[i + 1]?.cap) return true;
+    return (bits & (F | L | C)) !== 0;
   }
   if (PARTICLE.has(w.lower)) return !!ws[i + 1]?.cap || (PARTICLE.has(ws[i + 1]?.lower ?? '') && !!ws[i + 2]?.cap);
   // Lower case: after a name word or a cue ("pt john doe"), or a listed place after "in", "from".
@@ -118,22 +136,64 @@ export function isCandidate(ws: Word[], i: number, prev: number): boolean {
   return PLACE_PREP.has(before) && w.lower.length > 2 && isPlainListed(w.lower);
 }
 
-function lex(w: Word | undefined): string {
-  if (!w) return '-';
-  if (w.lx !== undefined) return w.lx;
+/** What the lists say of a lower-case word: its lex string, that string's hash, and its letters as bits. */
+interface Info {
+  lx: string;
+  lxh: number;
+  bits: number;
+}
+const F = 1;
+const L = 2;
+const C = 4;
+const N = 8;
+const T = 16;
+const E = 32;
+
+// Words recur: the lists' answers for each lower-case word, kept until there are too many.
+const INFO = new Map<string, Info>();
+const INFO_MAX = 50_000;
+
+function info(w: Word): Info {
+  if (w.info !== undefined) return w.info;
   const l = w.lower;
-  let s = '';
-  if (isFirstName(l)) s += 'F';
-  if (isSurname(l)) s += 'L';
-  if (citiesStartingWith(l)) s += 'C';
-  if (NOT_NAME.has(l)) s += 'N';
-  if (AMBIGUOUS.has(l)) s += 'A';
-  if (TITLE.has(l)) s += 'T';
-  if (FACILITY_WORD.has(l)) s += 'H';
-  if (PARTICLE.has(l)) s += 'P';
-  if (isEnglishWord(l)) s += 'E';
-  w.lx = s || '0';
-  return w.lx;
+  let i = INFO.get(l);
+  if (i === undefined) {
+    let s = '';
+    let bits = 0;
+    if (isFirstName(l)) {
+      s += 'F';
+      bits |= F;
+    }
+    if (isSurname(l)) {
+      s += 'L';
+      bits |= L;
+    }
+    if (citiesStartingWith(l)) {
+      s += 'C';
+      bits |= C;
+    }
+    if (NOT_NAME.has(l)) {
+      s += 'N';
+      bits |= N;
+    }
+    if (AMBIGUOUS.has(l)) s += 'A';
+    if (TITLE.has(l)) {
+      s += 'T';
+      bits |= T;
+    }
+    if (FACILITY_WORD.has(l)) s += 'H';
+    if (PARTICLE.has(l)) s += 'P';
+    if (isEnglishWord(l)) {
+      s += 'E';
+      bits |= E;
+    }
+    const lx = s || '0';
+    i = { lx, lxh: fnv(lx), bits };
+    if (INFO.size >= INFO_MAX) INFO.clear();
+    INFO.set(l, i);
+  }
+  w.info = i;
+  return i;
 }
 
 function gapClass(text: string, from: number, to: number): string {
@@ -167,8 +227,9 @@ const wordHash = (w: Word | undefined, none: number): number => {
   if (w.h === undefined) w.h = fnv(w.lower);
   return w.h;
 };
-const shapeHash = (text: string, w: Word | undefined, none: number): number => (w ? fnv(shapeOf(text, w)) : none);
-const lexHash = (w: Word | undefined): number => fnv(lex(w));
+const shapeHash = (text: string, w: Word | undefined, none: number): number => (w ? shapeFnv(text, w) : none);
+const NO_LEX = fnv('-');
+const lexHash = (w: Word | undefined): number => (w ? info(w).lxh : NO_LEX);
 
 /**
  * How many of the features come first and say what the word is (its form, its lists), then
@@ -339,7 +400,7 @@ export function detectTagged(text: string, out: Findings): void {
       while (j + 1 < ws.length && labels[j + 1] === 0 && nameNeighbour(text, ws, j + 1, j)) j++;
     }
     // One word in no list is the likeliest mistake ("Herren", "Atención"): it needs more.
-    const lone = from === j && lex(ws[j]).search(/[FLC]/) < 0;
+    const lone = from === j && (info(ws[j] as Word).bits & (F | L | C)) === 0;
     const z = margin * m.scale - THRESHOLD - (lone ? LONE : 0);
     const confidence = 1 / (1 + Math.exp(-z));
     const start = (ws[from] as Word).start;
