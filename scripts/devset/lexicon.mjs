@@ -256,7 +256,7 @@ export const COUNTRIES = [
   'France',
   'Spain',
   'Italy',
-  'the Netherlands',
+  'Netherlands',
   'Canada',
   'Mexico',
   'Brazil',

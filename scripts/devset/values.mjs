@@ -237,8 +237,11 @@ export function slotsFor(locale, split, f) {
     ),
     comp: N(() => pick('company', lex.COMPANIES)),
     prod: N(() => pick('product', lex.PRODUCTS)),
-    state: N(() => f.helpers.arrayElement(lex.US_STATES)),
-    country: N(() => f.helpers.arrayElement(lex.COUNTRIES)),
+    // States and countries are places (Ward masks them; Safe Harbor permits, not requires, keeping them).
+    state: P('LOCATION', () => f.helpers.arrayElement(lex.US_STATES)),
+    sname: P('LOCATION', () => f.helpers.arrayElement(lex.US_STATES.filter((s) => s.length > 2))),
+    country: P('LOCATION', () => f.helpers.arrayElement(lex.COUNTRIES)),
+    prov: P('LOCATION', () => 'ON'),
     year: N(() => f.number.int({ min: 1990, max: 2025 })),
     n: N(() => f.number.int({ min: 2, max: 60 })),
     yage: N(() => f.number.int({ min: 18, max: 88 })),

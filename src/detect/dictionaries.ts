@@ -26,6 +26,7 @@ let cache:
       plainNames: Set<string>;
       plainPlaces: Set<string>;
       handCities: Set<string>;
+      handFirst: Set<string>;
     }
   | undefined;
 
@@ -42,12 +43,13 @@ function lists() {
     for (const list of cities.values()) list.sort((a, b) => b.length - a.length);
     const given = load('given-names.txt');
     const family = load('family-names.txt');
-    const first = load('first-names.txt');
+    const handFirst = load('first-names.txt');
+    const first = new Set(handFirst);
     const last = load('surnames.txt');
     for (const w of given) first.add(w);
     for (const w of family) last.add(w);
     for (const w of family) given.add(w);
-    cache = { first, last, cities, plainNames: given, plainPlaces: load('places.txt'), handCities: load('cities.txt') };
+    cache = { first, last, cities, plainNames: given, plainPlaces: load('places.txt'), handCities: load('cities.txt'), handFirst };
   }
   return cache;
 }
@@ -57,6 +59,8 @@ export const isFirstName = (w: string): boolean => lists().first.has(w);
 export const isSurname = (w: string): boolean => lists().last.has(w);
 /** A name or place from the generated lists, none of which is an English word: safe in lower case. */
 export const isPlainListed = (w: string): boolean => lists().plainNames.has(w) || lists().plainPlaces.has(w);
+/** A first name of the hand-written list (common US first names, some of them English words: "joe", "mike"). */
+export const isHandFirstName = (w: string): boolean => lists().handFirst.has(w);
 /** A city of the hand-written list (US cities), taken without context. */
 export const isHandCity = (w: string): boolean => lists().handCities.has(w);
 /** The cities (as lower-case word lists, longest first) that start with the word `w`. */

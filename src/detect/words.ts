@@ -6,10 +6,10 @@
 import { isDate, isVin } from './checks.js';
 import { isEponym } from './eponyms.js';
 import { detectFacilities } from './facilities.js';
-import { detectKeyed } from './keyed.js';
-import { names } from './names.js';
-import { Findings, MONTH, monthNumber, STATE_NAMES } from './patterns.js';
-import { places } from './places.js';
+import { detectKeyed, detectLabeledPhones, detectStreetLines } from './keyed.js';
+import { informalNames, names } from './names.js';
+import { Findings, MONTH, monthNumber } from './patterns.js';
+import { places, regions } from './places.js';
 import { detectTagged } from './tagger.js';
 import { type Token, tokens } from './tokens.js';
 
@@ -23,10 +23,6 @@ const MONTHS = new Set(
   ),
 );
 const TIME_AFTER = /^,? \d{1,2}:\d{2}:\d{2}/;
-const STATE_OR_COUNTRY = new RegExp(
-  `^(?:${STATE_NAMES}|USA?|United States|America|Canada|Mexico|Brazil|Argentina|Chile|Colombia|Peru|Spain|España|France|Germany|Deutschland|Italy|Italia|Netherlands|Nederland|Holland|Belgium|Belgique|België|Portugal|Poland|Polska|Turkey|Türkiye|England|Scotland|Wales|Ireland|UK|Britain|Great Britain|India|China|Japan|Australia|Nigeria|Ghana|Kenya|South Africa|Philippines|Vietnam|Europe|Africa|Asia)$`,
-  'i',
-);
 const TRAILING_INITIAL = /^ [A-Z]{1,2}\.?(?![\p{L}\d])/u;
 
 /** A date led by the month token `t`: "April 2, 2023", "Jan 17th", "June 2018"; not a syslog "Nov 14 10:17:01". */
@@ -64,12 +60,16 @@ export function detectWords(text: string, digits: boolean, out: Findings): void 
   const titleCase = toks.some((t) => !t.upper);
   if (titleCase) detectTagged(text, found);
   detectFacilities(text, found);
+  regions(text, found);
+  informalNames(text, found);
+  if (digits) {
+    detectLabeledPhones(text, found);
+    detectStreetLines(text, found);
+  }
   if (titleCase && (text.includes('=') || text.includes(':'))) detectKeyed(text, found);
   // Names and places that name a disease or a score ("Parkinson's disease", "Framingham Risk Score") are not PHI.
   for (const f of found.list) {
     if (isEponym(text, f.start, f.end)) continue;
-    // A state or a country alone is not PHI under Safe Harbor.
-    if (f.type === 'LOCATION' && STATE_OR_COUNTRY.test(text.slice(f.start, f.end))) continue;
     // A name covers a trailing initial: "Okonkwo J", "Smith JA".
     const end = f.type === 'NAME' ? f.end + (TRAILING_INITIAL.exec(text.slice(f.end, f.end + 5))?.[0].length ?? 0) : f.end;
     out.add(f.type, f.start, end, f.confidence);

@@ -10,6 +10,7 @@ export default {
       'who has the {prod} login? need to check {epo} calc',
       'lol the printer is down again, {comp} ticket opened',
       '{lab}, should we repeat it?',
+      'my cousin {first} is visiting from {country} this week, flies back to {sname} on friday',
     ],
     de: [
       'kannst du {first} zurückrufen? {phone}',
@@ -38,6 +39,7 @@ export default {
       'ugh {epo} calc keeps timing out on {prod}',
       'reminder {drug} shortage, switch to {gen} per pharmacy',
       'meeting moved to {time}, same zoom link',
+      'anyone driving to {sname} this weekend? {first} needs a ride, she just got back from {country}',
     ],
     de: [
       '{first} hat angerufen, neue nummer {phone}, ist nach {city} gezogen',

@@ -15,6 +15,7 @@ export default {
       'No acute distress. {lab}, {lab}. Continue {gen} {dose}. ICD-10 {icd}.',
       'Discussed {epo} and {epo}; {drug} held pending {cpt} results.',
       'Vitals stable, {lab}. Follow up in {n} days with repeat {loinc} panel.',
+      'Recently relocated from {country} to {sname}; records requested from prior PCP. {lab}.',
     ],
     intl: ['Patient {name}, DOB {dob}, seen at {fac} on {date}; contact {iphone}.'],
     de: [
@@ -43,6 +44,7 @@ export default {
       '{epo} ruled out. {epo} considered; will trial {gen} {dose}.',
       'Stable on {drug}. {lab}. Return in {n} weeks; LOINC {loinc} ordered.',
       'Post-op day {n}: afebrile, incision clean. {epo} screen negative.',
+      'Travel history: returned from {country} on {date}, grew up in {sname}; no sick contacts.',
     ],
     intl: ['Seen at {fac} on {date}: {name}, born {dob}, reachable on {iphone}.'],
     de: [

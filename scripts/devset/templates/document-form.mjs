@@ -12,7 +12,7 @@ export default {
       'Patient: {name}\n{street}\n{city}\n{zip}\nNHS no. {lic}\nTel: {phone}',
       'Registration form GMS1 ({year}). Please complete in BLOCK CAPITALS.',
     ],
-    ca: ['Name: {name}\n{ustreet}\n{city} ON {zip}\nHealth card {hp}'],
+    ca: ['Name: {name}\n{ustreet}\n{city} {prov} {zip}\nHealth card {hp}'],
     de: [
       'Name: {name}\nAnschrift: {street}, {zip} {city}\nTelefon: {phone}\nIBAN: {iban}',
       'Anmeldebogen Version {ver}. Bitte in Druckbuchstaben ausfüllen.',

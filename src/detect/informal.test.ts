@@ -1,0 +1,58 @@
+/** States and countries as places, lower-case names in chat, and form fields in several languages. */
+import { describe, expect, it } from 'vitest';
+import { detect } from './detect.js';
+import { informalNames } from './names.js';
+import { Findings } from './patterns.js';
+
+const found = (text: string) => detect(text).map((f) => `${f.type}:${text.slice(f.start, f.end)}`);
+
+describe('states and countries are places', () => {
+  it.each([
+    ['Moved from Florida to Texas in 2019.', ['LOCATION:Florida', 'LOCATION:Texas']],
+    ['Returned from Germany last week.', ['LOCATION:Germany']],
+    ['Springfield, IL 62704', ['LOCATION:Springfield', 'LOCATION:IL', 'ZIP:62704']],
+    ['Fort Collins CO 80521', ['LOCATION:Fort Collins CO', 'ZIP:80521']],
+  ])('%s', (text, want) => expect(found(text)).toEqual(want));
+
+  it.each(['Georgia called back about her results.', 'Signed: Jane Roe, MD', 'Chad Smith reviewed the chart.'])(
+    'a name or a credential is not a state: %s',
+    (text) => expect(found(text).filter((f) => f.startsWith('LOCATION'))).toEqual([]),
+  );
+});
+
+describe('lower-case names in informal text', () => {
+  const names = (text: string) => {
+    const out = new Findings();
+    informalNames(text, out);
+    return out.list.map((f) => text.slice(f.start, f.end));
+  };
+  it.each([
+    ["shut up, sam's coming tomorrow and steve and tanya will be round", ['sam', 'steve', 'tanya']],
+    ['hey mike, call me', ['mike']],
+    ['hanging out with tanya and kenny tonight', ['tanya', 'kenny']],
+  ])('%s', (text, want) => expect(names(text)).toEqual(want));
+
+  it.each(['continue with lasix and metoprolol', 'GET /api/v1/records 200 12ms user=admin', 'will call back tomorrow, mark the chart'])(
+    'not a name: %s',
+    (text) => expect(names(text)).toEqual([]),
+  );
+});
+
+describe('form fields and letters in several languages', () => {
+  it.each([
+    ['Teléfono: 960 22 34 66', 'PHONE:960 22 34 66'],
+    ['Para dudas llame al 932 59 27 18.', 'PHONE:932 59 27 18'],
+    ['Vragen? Bel 0626254345.', 'PHONE:0626254345'],
+    ['Adresse : 99 Allée des Panoramas, 27957 Cergy', 'ADDRESS:99 Allée des Panoramas, 27957 Cergy'],
+    ['Patient: Ezra Kuhic\n9 McCullough Place\nCharlestown of Aberlour', 'ADDRESS:9 McCullough Place'],
+    ['Naam: Amin Lubbers\nEversdijk 1 Unit 364\n1812 UZ Leek', 'ADDRESS:Eversdijk 1 Unit 364'],
+    ['Versicherte/r: Xqlo Vrenk, geb. 12.03.1960', 'NAME:Xqlo Vrenk'],
+    ['Personne à prévenir : Xqlo Vrenk', 'NAME:Xqlo Vrenk'],
+    ['Guarantor: Xqlo Vrenk', 'NAME:Xqlo Vrenk'],
+  ])('%s', (text, want) => expect(found(text)).toContain(want));
+
+  it.each(['Page 2 of 3. Version 1.2.', 'Appointment on 18-10-2017, call if delayed.', 'Seite 2 von 4\nStand 2021'])(
+    'no phone or street: %s',
+    (text) => expect(found(text).filter((f) => f.startsWith('PHONE') || f.startsWith('ADDRESS'))).toEqual([]),
+  );
+});
