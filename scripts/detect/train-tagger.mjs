@@ -89,20 +89,22 @@ function augment(doc, rand) {
 }
 const PARTICLES = new Set('van von der den de del della di da du dos das la le ten ter bin al el y'.split(' '));
 
-const t0 = performance.now();
-const augmentRand = rng(SEED + 1);
-const docs = tune(path.join(root, 'test', 'fixtures', 'detect', 'devset', 'tune.jsonl'))
-  .flatMap((d) => (d.style === 'social' ? [d] : [d, ...Array.from({ length: AUGMENT }, () => augment(d, augmentRand))]))
-  .map((d) => {
-    const ws = words(d.text);
-    return { text: d.text, ws, gold: gold(d, ws), social: d.style === 'social' };
-  });
+/** Word-level training texts: each generated text also under AUGMENT sets of made-up names. */
+function prepare(examples) {
+  const augmentRand = rng(SEED + 1);
+  return examples
+    .flatMap((d) => (d.style === 'social' ? [d] : [d, ...Array.from({ length: AUGMENT }, () => augment(d, augmentRand))]))
+    .map((d) => {
+      const ws = words(d.text);
+      return { text: d.text, ws, gold: gold(d, ws), social: d.style === 'social' };
+    });
+}
 
 const size = (1 << BITS) * NL;
 const s = new Float64Array(NL);
 
 /** One averaged perceptron trained in the order one seed shuffles the texts into. */
-function train(seed) {
+function train(docs, seed) {
   const w = new Float64Array(size);
   const u = new Float64Array(size); // sum of (step × update), for averaging
   let step = 1;
@@ -150,20 +152,32 @@ function train(seed) {
   return w;
 }
 
-// Several perceptrons, each over its own order of the texts, averaged: steadier than one.
-const avg = new Float64Array(size);
-for (let m = 0; m < MODELS; m++) {
-  const w = train(SEED + 101 * m);
-  for (let k = 0; k < size; k++) avg[k] += w[k] / MODELS;
+/**
+ * The weights file's bytes for `examples` (development-set objects: text, style, spans): several
+ * perceptrons, each over its own order of the texts, averaged (steadier than one), then
+ * quantized. Exported for experiments that train on part of the tuning split.
+ */
+export function trainWeights(examples) {
+  const docs = prepare(examples);
+  const avg = new Float64Array(size);
+  for (let m = 0; m < MODELS; m++) {
+    const w = train(docs, SEED + 101 * m);
+    for (let k = 0; k < size; k++) avg[k] += w[k] / MODELS;
+  }
+  let max = 0;
+  for (let k = 0; k < size; k++) max = Math.max(max, Math.abs(avg[k]));
+  const scale = max / 127;
+  const out = Buffer.alloc(4 + size);
+  out.writeFloatLE(scale, 0);
+  for (let k = 0; k < size; k++) out.writeInt8(Math.round(avg[k] / scale), 4 + k);
+  return { bytes: out, texts: docs.length, words: docs.reduce((a, d) => a + d.ws.length, 0) };
 }
-let max = 0;
-for (let k = 0; k < size; k++) max = Math.max(max, Math.abs(avg[k]));
-const scale = max / 127;
-const out = Buffer.alloc(4 + size);
-out.writeFloatLE(scale, 0);
-for (let k = 0; k < size; k++) out.writeInt8(Math.round(avg[k] / scale), 4 + k);
-writeFileSync(path.join(root, 'src', 'detect', 'data', 'tagger.bin'), out);
-const n = docs.reduce((a, d) => a + d.ws.length, 0);
-process.stdout.write(
-  `tagger: ${docs.length} texts, ${n} words, ${EPOCHS} epochs × ${MODELS} models, ${Math.round(performance.now() - t0)} ms\n`,
-);
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const t0 = performance.now();
+  const { bytes, texts, words: n } = trainWeights(tune(path.join(root, 'test', 'fixtures', 'detect', 'devset', 'tune.jsonl')));
+  writeFileSync(path.join(root, 'src', 'detect', 'data', 'tagger.bin'), bytes);
+  process.stdout.write(
+    `tagger: ${texts} texts, ${n} words, ${EPOCHS} epochs × ${MODELS} models, ${Math.round(performance.now() - t0)} ms\n`,
+  );
+}

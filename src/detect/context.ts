@@ -11,7 +11,8 @@ const NO = String.raw`(?:[ _-]?(?:number|num|no\.?|#|id|identifier)| ?#)?`;
 const ID = String.raw`(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,32}[A-Za-z0-9](?![A-Za-z0-9])`;
 // An IBAN in groups of four after an account label.
 const IBAN = String.raw`[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?(?![A-Za-z0-9])`;
-const PLATE = String.raw`(?=[A-Za-z-]*\d)[A-Za-z0-9]{1,4}[- ]?[A-Za-z0-9]{1,4}(?![A-Za-z0-9-])`;
+// Plates of one to three groups ("7ABC123", "LY18 ZVP", "CD-LE 5193", "WK-789-ZN"), a digit in the first two.
+const PLATE = String.raw`(?=[A-Za-z]{0,4}(?:[- ][A-Za-z]{1,3})?[- ]?\d)[A-Za-z0-9]{1,4}(?:[- ]?[A-Za-z0-9]{1,5})?(?:-[A-Za-z0-9]{1,3}| \d{1,4})?(?![A-Za-z0-9-])`;
 const SSN = String.raw`\d{3}[- .]?\d{2}[- .]?\d{4}(?![\d-])`;
 // International ("+44 (0)20 7946 0958", "0049 30 …") and national ("030 1234567") numbers after a label.
 const PHONE = String.raw`(?:\+|00)[1-9]\d{0,2}(?: ?\(0\))?(?:[ .\/-]?\d{1,5}){2,6}(?![\d-])|0\d{1,4}(?:[ .\/-]?\d{2,8}){1,4}(?![\d-])|\d{9,12}(?![\d-])|(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]?\d{4}(?![\d-])|\d{3}[-. ]\d{4}(?![\d-])|0\d{1,4}(?:[ .\/-]?\d{2,8}){1,4}(?![\d-])|[1-9]\d{1,3}(?:[ .\/-]\d{2,4}){2,4}(?![\d-])`;
@@ -25,7 +26,11 @@ const RULES: [PhiType, string, string][] = [
     ID,
   ],
   ['ACCOUNT', String.raw`(?:(?:billing|bank|checking|savings)[ _-]?)?account${NO}|acct\.?${NO}|claim${NO}|iban`, `${IBAN}|${ID}`],
-  ['VEHICLE', `(?:(?:license|licence|tag)[ _-]?)?plate${NO}|vin`, PLATE],
+  [
+    'VEHICLE',
+    `(?:(?:license|licence|tag)[ _-]?)?plate${NO}|vin|(?:vehicle[ _-]?)?registration(?:[ _-]?(?:number|num|no\\.?|#)|(?=["']?\\s*[:=]))`,
+    PLATE,
+  ],
   [
     'LICENSE',
     String.raw`(?:(?:driver'?s|nursing|medical|professional)[ _-]?)?licen[cs]e${NO}|lic\.?${NO}|dl|certificate(?: of [a-z]+)?${NO}|cert\.?${NO}|f[üu]hrerschein(?:nummer|[ -]?nr\.?)?|permis de conduire(?: n[°º])?|bsn|burgerservicenummer|nino|national insurance${NO}|codice fiscale|dni|nie|nif|(?:personal)?ausweis(?:nummer|[ -]?nr\.?)?|passport${NO}|pasaporte|passeport`,
@@ -50,7 +55,7 @@ const RULES: [PhiType, string, string][] = [
 // A cheap scan for the first word of any label (plain words scan fast); where one starts, the
 // full label pattern (one capture group per rule) runs anchored, then the rule's value after it.
 const HEADS =
-  'mrn mr# med medical chart patient pt hospital unit health plan member subscriber policy insurance medicaid medicare beneficiary mbi hicn billing bank checking savings account acct claim license licence tag plate vin driver nursing professional lic dl certificate cert serial s/n sn device udi imei implant ssn ss# social phone tel telephone cell mobile fax pager call ph zip zipcode postal postcode post plz code age aged nhs iban id# versicherten krankenversicherten versicherungsnummer n° nº numéro numero sécurité securite führerschein fuhrerschein permis bsn burgerservicenummer nino national codice dni nie nif ausweis personalausweis passport pasaporte passeport tél tel télé téléphone telefon telefonnummer teléfono telefono telefone móvil movil handy portable'.split(
+  'mrn mr# med medical chart patient pt hospital unit health plan member subscriber policy insurance medicaid medicare beneficiary mbi hicn billing bank checking savings account acct claim license licence tag plate vin registration vehicle driver nursing professional lic dl certificate cert serial s/n sn device udi imei implant ssn ss# social phone tel telephone cell mobile fax pager call ph zip zipcode postal postcode post plz code age aged nhs iban id# versicherten krankenversicherten versicherungsnummer n° nº numéro numero sécurité securite führerschein fuhrerschein permis bsn burgerservicenummer nino national codice dni nie nif ausweis personalausweis passport pasaporte passeport tél tel télé téléphone telefon telefonnummer teléfono telefono telefone móvil movil handy portable'.split(
     ' ',
   );
 /**
@@ -59,7 +64,7 @@ const HEADS =
  */
 export const LABEL_TRIGGER = String.raw`(?:${HEADS.join('|')})(?![A-Za-z])(?=[^]{0,40}?\d)`;
 const LABEL_HEAD_RE =
-  /\b(?:mrn|mr#|med|chart|patient[ _-]?id|pt[ _-]?id|hospital|unit[ _-]?number|health[ _-]?plan|health[ _-]?card|plan|member|subscriber|policy|insurance|medica|beneficiary|mbi|hicn|billing|bank|checking|savings|account|acct|claim|licen|tag|plate|vin|driver|nursing|professional|lic|dl|cert|serial|s\/n|sn|device|udi|imei|implant|ssn|ss#|social|phone|tel|cell|mobile|fax|pager|call|ph|zip|postal|post|plz|code postal|age|nhs|iban|id ?#|versicherten|krankenversicherten|versicherungsnummer|n[°º]|num[ée]ro|s[ée]curit|f[üu]hrerschein|permis|bsn|burgerservicenummer|nino|national|codice|dni|nie|nif|ausweis|personalausweis|passport|pasaporte|passeport|t[ée]l|telefon|m[óo]vil|handy|portable)/gi;
+  /\b(?:mrn|mr#|med|chart|patient[ _-]?id|pt[ _-]?id|hospital|unit[ _-]?number|health[ _-]?plan|health[ _-]?card|plan|member|subscriber|policy|insurance|medica|beneficiary|mbi|hicn|billing|bank|checking|savings|account|acct|claim|licen|tag|plate|vin|registration|vehicle|driver|nursing|professional|lic|dl|cert|serial|s\/n|sn|device|udi|imei|implant|ssn|ss#|social|phone|tel|cell|mobile|fax|pager|call|ph|zip|postal|post|plz|code postal|age|nhs|iban|id ?#|versicherten|krankenversicherten|versicherungsnummer|n[°º]|num[ée]ro|s[ée]curit|f[üu]hrerschein|permis|bsn|burgerservicenummer|nino|national|codice|dni|nie|nif|ausweis|personalausweis|passport|pasaporte|passeport|t[ée]l|telefon|m[óo]vil|handy|portable)/gi;
 const LABEL_RE = new RegExp(
   String.raw`\b(?:${RULES.map(([, label]) => `(${label.replace(/(?<!\\)\((?!\?)/g, '(?:')})`).join('|')})(?![A-Za-z])[\s:#=.'"()-]{0,5}`,
   'iy',

@@ -7,7 +7,9 @@
 import { detectAddresses } from './addresses.js';
 import { detectContextNames, detectLabeled, LABEL_TRIGGER } from './context.js';
 import { detectDates } from './dates.js';
+import { detectFacilities } from './facilities.js';
 import { detectIds, IDS_HOOK } from './ids.js';
+import { informalNames } from './names.js';
 import { DOMAIN_TRIGGER, detectDomains, detectEmails, detectIpv6, detectMacs, detectUrls } from './net.js';
 import { detectNumeric, NUMBER_CANDIDATE } from './numeric.js';
 import { Findings } from './patterns.js';
@@ -47,11 +49,22 @@ const STRUCTURED_HOOK = new RegExp(String.raw`[A-Z](?:(${IDS_HOOK})|[a-zß-ÿ]+\
 // Keys end in these words without a word boundary before them ("patient_name", "fullName").
 const TRIGGER_KEY = /(?:name|patient)["']?\s*[\s:=]/i;
 
+/**
+ * Text in lower case alone passes the prefilter with a possessive ("sam's coming"): two cheap
+ * substring scans, as log lines rarely hold one.
+ */
+const possessive = (text: string): boolean => text.includes("'s ") || text.includes('’s ');
+/** Past the prefilter, lower-case text reaches informalNames with a possessive or a word it takes a name after. */
+const lowerHint = (text: string): boolean => possessive(text) || text.includes(' and ') || text.includes(' with ');
+// A run of three capitals: an acronym that may name a facility.
+const ACRONYM_HINT = /[A-Z]{3}/;
+
 /** Every identifier found in `text`, sorted by position, overlaps merged. */
 export function detect(text: string, options: DetectOptions = {}): Finding[] {
   // WORDS is one of TRIGGER's alternatives and, alone, cheaper: most lines that pass have one.
   const words = WORDS.test(text);
-  if (!words && !TRIGGER.test(text) && !TRIGGER_WORDS.test(text) && !TRIGGER_KEY.test(text)) return [];
+  if (!words && !TRIGGER.test(text) && !TRIGGER_WORDS.test(text) && !TRIGGER_KEY.test(text))
+    return possessive(text) ? rules(text, options, false) : [];
   return rules(text, options, words);
 }
 
@@ -70,7 +83,13 @@ function rules(text: string, options: DetectOptions, words: boolean): Finding[] 
   }
   const cue = NAME_CUE.test(text);
   if (words) detectWords(text, digit, out);
-  else if (cue) detectTagged(text, out); // lower case only: "pt john doe"
+  else {
+    if (cue) detectTagged(text, out); // lower case only: "pt john doe"
+    // Lower-case chat ("sam's coming with steve"), acronyms ("transferred to UPMC"): the parts
+    // of detectWords that need no Title-case word.
+    if (lowerHint(text)) informalNames(text, out);
+    if (ACRONYM_HINT.test(text)) detectFacilities(text, out);
+  }
   if (cue) detectContextNames(text, out);
   if (text.includes('@')) detectEmails(text, out);
   if (text.includes('://') || text.includes('www.')) detectUrls(text, out);

@@ -56,3 +56,27 @@ describe('form fields and letters in several languages', () => {
     (text) => expect(found(text).filter((f) => f.startsWith('PHONE') || f.startsWith('ADDRESS'))).toEqual([]),
   );
 });
+
+describe('text with no Title-case word', () => {
+  it.each([
+    ["sam's coming tomorrow and steve and tanya", ['NAME:steve', 'NAME:tanya']],
+    ['pt ryan lehner c/o chest pain, transferred to UPMC for cath.', ['NAME:ryan lehner', 'FACILITY:UPMC']],
+  ])('%s', (text, want) => expect(found(text)).toEqual(want));
+
+  it.each(['GET /api/v1/users 200 3ms', "the job's cache was flushed", 'retry with backoff and jitter'])('nothing in %s', (text) =>
+    expect(found(text)).toEqual([]),
+  );
+});
+
+describe('phones a few words after a call-back verb, vehicle registrations', () => {
+  it.each([
+    ['puoi richiamare Alda al 08 6105 9703?', 'PHONE:08 6105 9703'],
+    ['kun jij Roos terugbellen? 0610458607', 'PHONE:0610458607'],
+    ['{"registration":"CD-LE 5193"}', 'VEHICLE:CD-LE 5193'],
+    ['vehicle registration no. WK-789-ZN', 'VEHICLE:WK-789-ZN'],
+  ])('%s', (text, want) => expect(found(text)).toContain(want));
+
+  it.each(['Registration form GMS1 (2013).', 'call back in 2 weeks, 10 mg daily'])('nothing in %s', (text) =>
+    expect(found(text).filter((f) => f.startsWith('PHONE') || f.startsWith('VEHICLE'))).toEqual([]),
+  );
+});

@@ -39,9 +39,10 @@ export function detectKeyed(text: string, out: Findings): void {
 // Form fields and letters in several languages: a phone number after a phone label or a call to
 // action ("Teléfono: 960 22 34 66", "llame al 932 59 27 18", "Bel 0626254345"), and the street
 // line after an address label or alone on its line before a postcode or a town.
-// One scan for the cues, each followed by the number's first character.
+// One scan for the cues, each followed by the number's first character; after a call-back verb
+// the number may come a few words later ("puoi richiamare Alda al 08 6105 9703").
 const PHONE_CUE =
-  /(?:(?<![\p{L}\p{N}])(?:phone|tel|telephone|mobile|cell|call|ring|fax|telefon|handy|mobil|rufnummer|anrufen|t[ée]l|t[ée]l[ée]phone|portable|appelez(?: le)?|tel[ée]fono|m[óo]vil|llame al|llamar al|cellulare|chiami(?: il)?|chiamare(?: il)?|telefoon|mobiel|bel|gsm)\.?\s*(?:(?:no|nr|n[°º]|number|num[ée]ro|n[úu]mero)\.?\s*)?[:.]?\s*|(?<![\p{L}\p{N}])Info:\s*)(?=[+(]?\d)/giu;
+  /(?:(?<![\p{L}\p{N}])(?:phone|tel|telephone|mobile|cell|call|ring|fax|telefon|handy|mobil|rufnummer|anrufen|t[ée]l|t[ée]l[ée]phone|portable|appelez(?: le)?|tel[ée]fono|m[óo]vil|llame al|llamar al|cellulare|chiami(?: il)?|chiamare(?: il)?|telefoon|mobiel|bel|gsm)\.?\s*(?:(?:no|nr|n[°º]|number|num[ée]ro|n[úu]mero)\.?\s*)?[:.]?\s*|(?<![\p{L}\p{N}])Info:\s*|(?<![\p{L}\p{N}])(?:call|ring|rappeler|rappelle[rz]?|zur(?:ü|ue)ckrufen|anrufen|llamar|llama|richiamare|richiama|chiamare|terugbellen|bellen)(?!\p{L})[^\n\d]{1,40}?)(?=[+(]?\d)/giu;
 const PHONE_VALUE = /\+?\(?\d[\d ()./-]{5,18}\d(?![\d\p{L}])/uy;
 // Dates and times are not phones: "18-10-2017", "27/04/2024", "2025-12-28".
 const DATE_SHAPED = /^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})$/;

@@ -337,7 +337,8 @@ let model: { weights: Int8Array; scale: number } | null | undefined;
 function load(): { weights: Int8Array; scale: number } | null {
   if (model === undefined) {
     try {
-      const buf = readFileSync(new URL('./data/tagger.bin', import.meta.url));
+      // WARD_TAGGER_WEIGHTS: other weights, for experiments that train on part of the tuning split.
+      const buf = readFileSync(process.env.WARD_TAGGER_WEIGHTS || new URL('./data/tagger.bin', import.meta.url));
       const scale = buf.readFloatLE(0);
       model = { scale, weights: new Int8Array(buf.buffer, buf.byteOffset + 4, buf.length - 4) };
     } catch {
