@@ -19,6 +19,12 @@ const ABBREVIATED =
 // A bare acronym where a facility goes: "transferred to BIDMC", "seen at UPMC".
 const ACRONYM =
   /\b(?:transferred to|transfer(?:red)? from|xfer(?:red)? to|tx(?:'?d)? to|admitted to|admitted at|admitted from|seen at|followed at|followed by|discharged to|presented to|referred to|sent to|hospitali[sz]ed at|came from|treated at|outside hospital|OSH|at|from)\s+(?:the\s+)?([A-Za-z]{3,7})(?![\w-])/gi;
+// Plain scans for what each pattern cannot match without (a kind word, an abbreviated head, three
+// capitals in a row): most text holds none, and the patterns' lookbehinds then never run.
+const LEADING_STEM =
+  /Hospital|Cl[íi]ni|Centr|H[ôo]pital|Ospedale|Policlinico|Casa di Cura|Azienda|ASST|AUSL|ASL|CH[UR]|UMC|AZ|Ziekenhuis|Huisarts|Gezondheid|[Kk]linik|Krankenhaus|Kreis|Städtisches|[Pp]raxis/;
+const ABBREVIATED_STEM = /Med|M\.?C|Hosp|Reg/;
+const ACRONYM_STEM = /[A-Z]{3}/;
 // Acronyms that name a unit, test, dose or time, never a facility.
 const NOT_FACILITY = new Set(
   `ICU CCU MICU SICU NICU PICU CVICU CTICU PACU SNF LTAC LTACH LTC ALF IRF ED ER OR CT MRI PET EEG EKG ECG EMG GI ENT OB GYN OBGYN EP IR
@@ -29,6 +35,12 @@ const NOT_FACILITY = new Set(
 
 /** Facilities led by their kind, abbreviated facilities and acronyms after a transfer. */
 export function detectFacilities(text: string, out: Findings): void {
+  if (LEADING_STEM.test(text)) leading(text, out);
+  if (ABBREVIATED_STEM.test(text)) abbreviated(text, out);
+  if (ACRONYM_STEM.test(text)) acronyms(text, out);
+}
+
+function leading(text: string, out: Findings): void {
   LEADING.lastIndex = 0;
   for (let m = LEADING.exec(text); m; m = LEADING.exec(text)) {
     // Stop before a heading word: "Hospital Course", "Clinic Notes".
@@ -46,12 +58,18 @@ export function detectFacilities(text: string, out: Findings): void {
       .replace(/[.'’-]+$/, '');
     out.add('FACILITY', m.index, m.index + value.length, 0.85);
   }
+}
+
+function abbreviated(text: string, out: Findings): void {
   ABBREVIATED.lastIndex = 0;
   for (let m = ABBREVIATED.exec(text); m; m = ABBREVIATED.exec(text)) {
     const first = m[0].split(' ')[0] ?? '';
     if (NOT_NAME.has(first.toLowerCase())) continue;
     out.add('FACILITY', m.index, m.index + m[0].replace(/\.$/, '').length, 0.8);
   }
+}
+
+function acronyms(text: string, out: Findings): void {
   ACRONYM.lastIndex = 0;
   for (let m = ACRONYM.exec(text); m; m = ACRONYM.exec(text)) {
     const a = m[1] ?? '';

@@ -47,8 +47,13 @@ const PHONE_VALUE = /\+?\(?\d[\d ()./-]{5,18}\d(?![\d\p{L}])/uy;
 // Dates and times are not phones: "18-10-2017", "27/04/2024", "2025-12-28".
 const DATE_SHAPED = /^(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2})$/;
 
+// A stem every PHONE_CUE match holds: a plain scan that rules out most text before PHONE_CUE's
+// lookbehinds run at every position.
+const PHONE_STEM = /phone|t[ée]l|mob|m[óo]vil|cell|call|ring|fax|handy|ruf|portable|appel|llam|chiam|bel|gsm|info/iu;
+
 /** Phone numbers after phone labels and calls to action, in the languages of the forms. */
 export function detectLabeledPhones(text: string, out: Findings): void {
+  if (!PHONE_STEM.test(text)) return;
   PHONE_CUE.lastIndex = 0;
   for (let m = PHONE_CUE.exec(text); m; m = PHONE_CUE.exec(text)) {
     const from = m.index + m[0].length;
