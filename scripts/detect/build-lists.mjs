@@ -1,5 +1,5 @@
 /**
- * `npm run lists:detect` (under vite-node, to share src/detect/english.ts): builds the generated word lists in src/detect/data/ from installed
+ * `npm run lists:detect` (after a build, to share the compiled src/detect/english.ts): builds the generated word lists in src/detect/data/ from installed
  * packages only, so the committed files can be rebuilt byte for byte:
  *
  * - given-names.txt, family-names.txt: first and last names of faker's Latin-script locales

@@ -1,6 +1,6 @@
 /**
  * `npm run train:detect`: trains the name/place/facility tagger (src/detect/tagger.ts) and writes
- * its weights to src/detect/data/tagger.bin. Runs under vite-node so it uses the TypeScript
+ * its weights to src/detect/data/tagger.bin. Runs after a build and uses the compiled
  * features themselves. Four averaged perceptrons (each over its own shuffle of the texts, eight
  * epochs, with each generated text also learned four more times under made-up names, and half of
  * the words' own-form features hidden) are averaged and quantized to int8. Deterministic: fixed
