@@ -149,6 +149,11 @@ export function slotsFor(locale, split, f) {
     // Places.
     street: P('ADDRESS', () => street(f.number.int(3) === 0)),
     ustreet: P('ADDRESS', () => street(true)),
+    pobox: P(
+      'ADDRESS',
+      () =>
+        `${{ de: 'Postfach', fr: 'BP', es: 'Apartado', it: 'Casella postale', nl: 'Postbus' }[locale] ?? 'PO Box'} ${f.number.int({ min: 10, max: 9999 })}`,
+    ),
     city: P('LOCATION', city),
     zip: P('ZIP', () => L.faker.location.zipCode()),
     fac: P('FACILITY', facility),

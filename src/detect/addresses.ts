@@ -30,6 +30,8 @@ const ADDRESS_RE = new RegExp(
     String.raw`(?:${ROMANCE}) (?:${LINK} ?)?${NAME}(?: (?:${LINK} ?)?${NAME}){0,3},? (?:n\.?[º°] ?)?${NUMBER}${FLOOR}`,
     // "12 rue de la Paix", "4 bis avenue Victor Hugo"
     String.raw`\d{1,4}(?: ?(?:bis|ter))?,? (?:${FRENCH}|${capitalize(FRENCH)}) (?:${LINK} ?)?${NAME}(?: (?:${LINK} ?)?${NAME}){0,3}`,
+    // Post-office boxes: "PO Box 7371", "Postfach 1234", "BP 5104" (before a postcode: "BP 120/80" is a blood pressure), "Postbus 120", "Apartado 88"
+    String.raw`(?:P\.? ?O\.? Box|Postfach|Postbus|Apartado(?: de [Cc]orreos)?|Casella [Pp]ostale|Case [Pp]ostale) \d{1,6}|BP \d{1,5}(?=[ ,–-]{1,4}\d{5} )`,
     // Units: "Apt. 595", "Suite 501", "Flat 2", "apt #4B"
     String.raw`(?:[Aa]pt|[Aa]partment|Suite|Ste|Flat|Apto)\.? ?#? ?\d{1,5}[A-Z]?`,
   ]
@@ -45,6 +47,6 @@ export function detectAddresses(text: string, out: Findings): void {
   ADDRESS_RE.lastIndex = 0;
   for (let m = ADDRESS_RE.exec(text); m; m = ADDRESS_RE.exec(text)) {
     const end = m.index + m[0].length;
-    out.add('ADDRESS', m.index, end, m[6] === undefined ? 0.85 : 0.8);
+    out.add('ADDRESS', m.index, end, m[7] === undefined ? 0.85 : 0.8);
   }
 }

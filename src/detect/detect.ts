@@ -107,8 +107,10 @@ function structured(text: string, wordAfterNumber: boolean, out: Findings): void
   let other = wordAfterNumber;
   STRUCTURED_HOOK.lastIndex = 0;
   for (let m = STRUCTURED_HOOK.exec(text); m && !(ids && other); m = STRUCTURED_HOOK.exec(text)) {
-    if (m[1] !== undefined) ids = true;
-    else other = true;
+    if (m[1] !== undefined) {
+      ids = true;
+      if (m[0][1] === 'P' && m[0][2] === ' ') other = true; // "BP 5104": a French post-office box
+    } else other = true;
   }
   if (ids) detectIds(text, out);
   if (other) {

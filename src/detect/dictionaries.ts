@@ -97,6 +97,7 @@ export const AMBIGUOUS = words(`
  * a name candidate followed by one of these stops before it.
  */
 export const NOT_NAME = words(`
+  hola hallo bonjour buongiorno ciao hoi salut
   patient patients pt pts plan assessment history hx exam labs lab results result impression
   diagnosis diagnoses medications medication meds allergies allergy vitals vital signs review
   physical subjective objective note notes summary discharge admission admitted discharged

@@ -14,7 +14,7 @@ const PLACE_CUE = /\b(?:in|from|near|to|at|of|lives in|born in|moved to|resident
 const STATE_AFTER = new RegExp(`^,? (?:${STATE_CODES}|${STATE_NAMES})(?![A-Za-z])`);
 /** The last word of a facility name. */
 export const FACILITY_HEADS = words(
-  'hospital hospitals clinic clinics infirmary hospice center centre pediatrics associates living health healthcare physicians practice sanatorium memorial ziekenhuis krankenhaus klinik klinikum care',
+  'hospital hospitals clinic clinics infirmary hospice center centre pediatrics associates living health healthcare physicians practice sanatorium memorial ziekenhuis krankenhaus klinik klinikum care regional surgery',
 );
 // Words that make up facility names but say nothing about which one ("Medical Center").
 const GENERIC = words(`
@@ -36,6 +36,9 @@ const HEAD_NEEDS = new Map([
   ['practice', /^(?:family|medical|group)$/],
   ['care', /^(?:urgent|primary|immediate|express)$/],
 ]);
+// A British GP practice is a "surgery" ("Fairview Surgery"); a specialty before it is not one ("Cardiac Surgery").
+const NOT_BEFORE_SURGERY =
+  /^(?:cardiac|cardiothoracic|thoracic|vascular|plastic|oral|dental|bariatric|orthopaedic|orthopedic|spine|spinal|colorectal|hand|eye|day|minor|major|robotic|laparoscopic|elective|emergency|trauma|transplant|breast|hernia|cataract|bypass|brain|heart|knee|hip|back|cosmetic|reconstructive|pediatric|paediatric|neonatal|fetal|general|same|prior|previous|recent|further|urgent|open|keyhole|weight|loss|eye|foot|ent|gi|after|before|for|post|pre|no|had|needs|scheduled|of)$/;
 
 /** Cities, towns, counties and facilities starting or ending at token i. */
 export function places(text: string, toks: Token[], i: number, out: Findings): void {
@@ -96,11 +99,20 @@ function facility(text: string, toks: Token[], i: number, out: Findings): void {
   const need = HEAD_NEEDS.get(head);
   const before = toks[i - 1];
   if (need && !(before && joined(text, toks, i - 1) && need.test(before.word))) return;
+  if (head === 'surgery' && !(before && joined(text, toks, i - 1) && !before.upper && !NOT_BEFORE_SURGERY.test(before.word))) return;
   let from = i;
   // Walk back over joined words: "St. Vincent Medical Center", "Grady Memorial Hospital".
   while (from > 0 && i - from < 5) {
     const g = gap(text, toks, from - 1);
-    if (g !== ' ' && g !== '. ' && g !== ' & ' && g !== ' of ') break;
+    // "St. Agnes's Hospital": a possessive after a saint's name.
+    if (
+      g !== ' ' &&
+      g !== '. ' &&
+      g !== ' & ' &&
+      g !== ' of ' &&
+      !((g === "'s " || g === '’s ') && from - 2 >= 0 && /^st$|^saint$/.test((toks[from - 2] as Token).word))
+    )
+      break;
     const p = toks[from - 1] as Token;
     if (p.upper || (NOT_NAME.has(p.word) && !GENERIC.has(p.word))) break;
     from--;
