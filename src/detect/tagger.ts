@@ -149,7 +149,8 @@ const N = 8;
 const T = 16;
 const E = 32;
 
-// Words recur: the lists' answers for each lower-case word, kept until there are too many.
+// Words recur: the lists' answers for each lower-case word the lists know, kept until there are
+// too many. A word in no list (a rare name, an identifier) is not kept beyond the call that saw it.
 const INFO = new Map<string, Info>();
 const INFO_MAX = 50_000;
 
@@ -189,8 +190,10 @@ function info(w: Word): Info {
     }
     const lx = s || '0';
     i = { lx, lxh: fnv(lx), bits };
-    if (INFO.size >= INFO_MAX) INFO.clear();
-    INFO.set(l, i);
+    if (s) {
+      if (INFO.size >= INFO_MAX) INFO.clear();
+      INFO.set(l, i);
+    }
   }
   w.info = i;
   return i;
