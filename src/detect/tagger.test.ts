@@ -1,6 +1,8 @@
 /** The tagger's pieces: its words, which words it looks at, the English filter, and the shipped weights. */
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { isEnglishWord } from './english.js';
 import { Findings } from './patterns.js';
 import { BITS, detectTagged, features, isCandidate, LABELS, words } from './tagger.js';
@@ -51,5 +53,23 @@ describe('weights and lists', () => {
     const text = 'Patient Zolvarit Quenneby, DOB 1942-02-20, seen at the clinic';
     detectTagged(text, out);
     expect(out.list.map((f) => [f.type, text.slice(f.start, f.end)])).toContainEqual(['NAME', 'Zolvarit Quenneby']);
+  });
+});
+
+describe('the weights', () => {
+  it('rule: weights of the wrong size stop detection with an error naming the file, never a silent fall back to the rules alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ward-weights-'));
+    const file = join(dir, 'tagger.bin');
+    writeFileSync(file, Buffer.alloc(100));
+    vi.stubEnv('WARD_TAGGER_WEIGHTS', file);
+    vi.resetModules();
+    try {
+      const fresh = await import('./tagger.js');
+      expect(() => fresh.detectTagged('Seen by Zolvarit Quenneby today', new Findings())).toThrow(/tagger weights .* hold 100 bytes/);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

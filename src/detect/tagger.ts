@@ -335,18 +335,22 @@ export function tag(text: string, ws: Word[], weights: ArrayLike<number>): Tagge
   return { labels, margins };
 }
 
-let model: { weights: Int8Array; scale: number } | null | undefined;
+let model: { weights: Int8Array; scale: number } | undefined;
 
-function load(): { weights: Int8Array; scale: number } | null {
+/**
+ * The weights, read once. A missing or truncated file is a broken install (or a wrong
+ * WARD_TAGGER_WEIGHTS): detection refuses to run on the rules alone, which would find fewer
+ * names without saying so.
+ */
+function load(): { weights: Int8Array; scale: number } {
   if (model === undefined) {
-    try {
-      // WARD_TAGGER_WEIGHTS: other weights, for experiments that train on part of the tuning split.
-      const buf = readFileSync(process.env.WARD_TAGGER_WEIGHTS || new URL('./data/tagger.bin', import.meta.url));
-      const scale = buf.readFloatLE(0);
-      model = { scale, weights: new Int8Array(buf.buffer, buf.byteOffset + 4, buf.length - 4) };
-    } catch {
-      model = null; // no weights shipped: the rules alone
-    }
+    // WARD_TAGGER_WEIGHTS: other weights, for experiments that train on part of the tuning split.
+    const file = process.env.WARD_TAGGER_WEIGHTS || new URL('./data/tagger.bin', import.meta.url);
+    const buf = readFileSync(file);
+    const expected = 4 + (1 << BITS) * LABELS.length;
+    if (buf.length !== expected)
+      throw new Error(`detect: tagger weights ${String(file)} hold ${buf.length} bytes, not ${expected}; run npm run train:detect`);
+    model = { scale: buf.readFloatLE(0), weights: new Int8Array(buf.buffer, buf.byteOffset + 4, buf.length - 4) };
   }
   return model;
 }
@@ -379,7 +383,6 @@ function nameNeighbour(text: string, ws: Word[], k: number, other: number): bool
  */
 export function detectTagged(text: string, out: Findings): void {
   const m = load();
-  if (!m) return;
   const ws = words(text);
   const { labels, margins } = tag(text, ws, m.weights);
   for (let i = 0; i < ws.length; i++) {
