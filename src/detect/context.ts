@@ -4,6 +4,7 @@
  * in lower case after a word like "patient".
  */
 import { isFirstName, isSurname, NOT_NAME } from './dictionaries.js';
+import { isEnglishWord } from './english.js';
 import type { Findings } from './patterns.js';
 import type { PhiType } from './types.js';
 
@@ -104,7 +105,15 @@ const KEY_VALUE_RE =
 const KEY_BEFORE =
   /(?:^|[^A-Za-z])(?:(?:patient|full|first|last|given|family|middle|maiden|contact|user|member|guarantor|subscriber)[_-]?)?$/i;
 // Lower-case names in queries after a cue: "find patient john smith", "?q=smith, john".
-const LOWER_NAME_RE = /\b(?:patient|pt|for|q|name|named|mr|mrs|ms|dr)\.?[\s:=]{1,3}([a-z][a-z'-]+)(?:(,? |%20|\+)([a-z][a-z'-]+))?/g;
+// Letters with accents too ("maria lópez", "jan lý"); a third word may follow ("josé eduardo cervantes").
+const LOWER_NAME_RE =
+  /(?<![\p{L}\p{N}])(?:patient|pt|for|q|name|named|about|mr|mrs|ms|dr)\.?[\s:=]{1,3}(\p{Ll}[\p{Ll}'’-]+)(?:(,? |%20|\+)(\p{Ll}[\p{Ll}'’-]+))?(?: (\p{Ll}[\p{Ll}'’-]+))?/gu;
+// Cues that introduce a person in a query; "for" also introduces anything ("for pain").
+const STRONG_CUE = /^(?:patient|pt|about|name|named)/;
+// After the name in a query: a date of birth ("find patient jan lockman dob 20 August").
+const DOB_AFTER = /^,? (?:dob|d\.o\.b\.|born|date of birth)\b/;
+// A word that may be a surname the lists lack: not an English word, not a word names exclude.
+const maybeSurname = (w: string): boolean => isSurname(w) || (!isEnglishWord(w) && !NOT_NAME.has(w));
 
 export function detectContextNames(text: string, out: Findings): void {
   KEY_VALUE_RE.lastIndex = 0;
@@ -120,9 +129,23 @@ export function detectContextNames(text: string, out: Findings): void {
   for (let m = LOWER_NAME_RE.exec(text); m; m = LOWER_NAME_RE.exec(text)) {
     const a = m[1] ?? '';
     const b = m[3];
-    const start = m.index + m[0].length - a.length - (b === undefined ? 0 : (m[2]?.length ?? 0) + b.length);
-    const pair = b !== undefined && ((isFirstName(a) && isSurname(b)) || (isSurname(a) && isFirstName(b) && m[2]?.startsWith(',')));
-    if (pair) out.add('NAME', start, m.index + m[0].length, 0.85);
+    const c = m[4];
+    const third = c === undefined ? 0 : c.length + 1;
+    const start = m.index + m[0].length - third - a.length - (b === undefined ? 0 : (m[2]?.length ?? 0) + b.length);
+    let end = m.index + m[0].length - third;
+    const strong = STRONG_CUE.test(m[0]);
+    const plain = m[2] === ' ';
+    let pair = b !== undefined && ((isFirstName(a) && isSurname(b)) || (isSurname(a) && isFirstName(b) && m[2]?.startsWith(',')));
+    // After "patient" or "about": a first name and a word that may be a surname, or two words before "dob".
+    if (!pair && b !== undefined && strong && plain && !NOT_NAME.has(b))
+      pair =
+        (isFirstName(a) && !NOT_NAME.has(a) && maybeSurname(b)) ||
+        (isSurname(b) && !isEnglishWord(b) && !NOT_NAME.has(a)) ||
+        DOB_AFTER.test(text.slice(end, end + 16));
+    // A middle name: "josé eduardo cervantes".
+    if (pair && plain && c !== undefined && b !== undefined && isFirstName(b) && !isSurname(b) && maybeSurname(c)) end += third;
+    LOWER_NAME_RE.lastIndex = end;
+    if (pair) out.add('NAME', start, end, 0.85);
     else if (isFirstName(a) && !NOT_NAME.has(a) && /patient|pt|name/.test(m[0].slice(0, 8))) out.add('NAME', start, start + a.length, 0.6);
   }
 }

@@ -27,7 +27,7 @@ export interface DetectOptions {
 const DIGIT = /\d/;
 // Title-case words ("März" too), runs of capitals ("JOHN SMITH", "AUG 12") or a letter-led VIN; not a lone "GET".
 const WORDS = /[A-Z][a-zß-ÿ]|[A-Z]{2,}[ ,.]+[A-Z0-9]|[A-Z][A-Z0-9]{16}/;
-const NAME_CUE = /(?:[Nn]ame|NAME|[Pp]atient|PATIENT|[Pp]t|PT|[Ff]or|FOR|[Mm]rs?|MRS?|[Mm]s|MS|[Dd]r|DR)\.?["']?\s*[\s:=]|q=/;
+const NAME_CUE = /(?:[Nn]ame|NAME|[Pp]atient|PATIENT|[Pp]t|PT|[Ff]or|FOR|[Aa]bout|[Mm]rs?|MRS?|[Mm]s|MS|[Dd]r|DR)\.?["']?\s*[\s:=]|q=/;
 const HEX_COLONS = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-/;
 /**
  * The prefilter: what every rule needs before it can report anything (a number of a useful
@@ -37,7 +37,7 @@ const HEX_COLONS = /::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:|-[0-9A-Fa-f]{2}-[0-9A
  * fast as spelling out their cases; words that may end a key get a scan of their own.)
  */
 const TRIGGER = new RegExp([NUMBER_CANDIDATE, WORDS.source, '@', ':\\/\\/', 'www\\.', HEX_COLONS.source, DOMAIN_TRIGGER].join('|'));
-const TRIGGER_WORDS = new RegExp(`\\b(?:${LABEL_TRIGGER}|(?:patient|pt|for|mrs?|ms|dr)\\.?["']?\\s*[\\s:=]|q=)`, 'i');
+const TRIGGER_WORDS = new RegExp(`\\b(?:${LABEL_TRIGGER}|(?:patient|pt|for|about|mrs?|ms|dr)\\.?["']?\\s*[\\s:=]|q=)`, 'i');
 /**
  * What street lines outside the US and dates in other languages hold, loosely, when no number
  * leads them: a capitalized word before a number ("Hauptstraße 12", "Via Roma 10", "Apt. 595",

@@ -43,7 +43,9 @@ describe('form fields and letters in several languages', () => {
     ['Teléfono: 960 22 34 66', 'PHONE:960 22 34 66'],
     ['Para dudas llame al 932 59 27 18.', 'PHONE:932 59 27 18'],
     ['Vragen? Bel 0626254345.', 'PHONE:0626254345'],
-    ['Adresse : 99 Allée des Panoramas, 27957 Cergy', 'ADDRESS:99 Allée des Panoramas, 27957 Cergy'],
+    // The postcode is ZIP and the town LOCATION, apart from the street line (devset README).
+    ['Adresse : 99 Allée des Panoramas, 27957 Cergy', 'ADDRESS:99 Allée des Panoramas'],
+    ['Adresse : 99 Allée des Panoramas, 27957 Cergy', 'ZIP:27957'],
     ['Patient: Ezra Kuhic\n9 McCullough Place\nCharlestown of Aberlour', 'ADDRESS:9 McCullough Place'],
     ['Naam: Amin Lubbers\nEversdijk 1 Unit 364\n1812 UZ Leek', 'ADDRESS:Eversdijk 1 Unit 364'],
     ['Versicherte/r: Xqlo Vrenk, geb. 12.03.1960', 'NAME:Xqlo Vrenk'],

@@ -69,6 +69,9 @@ export function detectLabeledPhones(text: string, out: Findings): void {
   }
 }
 
+// The postcode and town that end a labeled street line: ", 27957 Cergy", " 62690 Vitry-sur-Seine", ", 88229 Arzago d'Adda".
+const POSTCODE_TOWN =
+  /,?\s+(\d{4,5})\s+(\p{Lu}[\p{L}\p{M}'’-]*(?:\s\(?(?:\p{Lu}|d['’]|de\s|am\s|an\s|sur\s)[\p{L}\p{M}'’()-]*){0,3})[.,]?\s*$/u;
 const ADDRESS_LABEL =
   /(?:^|\n)[ \t]*(?:address|home address|street|adresse|anschrift|wohnadresse|stra(?:ß|ss)e|domicile|direcci[óo]n|domicilio|indirizzo|residenza|adres|woonadres|straat|morada)[ \t]*:[ \t]*([^\n]{3,90})/giu;
 // A street line: a number before or after capitalized words (particles allowed), maybe a unit.
@@ -78,9 +81,13 @@ const STREET_LINE = new RegExp(
   String.raw`^(?:\d{1,5}[A-Za-z]?,? ${WORDS}${UNIT}|(?:(?:van|von|de|den|der|la|le) )*${WORDS},? \d{1,5}(?:[ -]?[A-Za-z](?![\p{L}]))?${UNIT})$`,
   'u',
 );
-// What follows a street line: a postcode and town, or a town on its own line.
-const AFTER_STREET =
-  /^(?:,\s*|\n)(?:\d{4,5}(?: ?[A-Z]{2})?\s+\p{Lu}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|\p{Lu}[\p{L}\p{M}'’ .-]{2,40}(?:,|\n|$|\s+[A-Z]{2}\s))/u;
+// A salutation line ends with a comma like "Town," does ("Liebe Kolleginnen und Kollegen,").
+const GREETING =
+  '(?:Dear|Hi|Hello|Hey|Liebe|Lieber|Hallo|Sehr geehrte|Guten Tag|Cher|Chère|Chers|Bonjour|Madame|Monsieur|Estimad[oa]s?|Querid[oa]s?|Hola|Gentile|Gentili|Caro|Cara|Cari|Buongiorno|Beste|Geachte|Hoi)(?![\\p{L}])';
+const AFTER_STREET = new RegExp(
+  String.raw`^(?:,\s*|\n)(?:\d{4,5}(?: ?[A-Z]{2})?\s+\p{Lu}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b|(?!${GREETING})\p{Lu}[\p{L}\p{M}'’ .-]{2,40}(?:,|\n|$|\s+[A-Z]{2}\s))`,
+  'u',
+);
 // Words that lead form lines that are not street lines ("Page 2", "Room 12", "Version 3").
 const NOT_STREET =
   /^(?:page|seite|pagina|página|room|bed|zimmer|kamer|stanza|sala|version|versie|versione|versión|rev|form|formular|step|level|floor|tel|phone|fax|dni|bsn|iban|nhs|ssn|mrn|id|no|nr|n°|total|invoice|box|po box)\b/iu;
@@ -89,10 +96,20 @@ const NOT_STREET =
 export function detectStreetLines(text: string, out: Findings): void {
   ADDRESS_LABEL.lastIndex = 0;
   for (let m = ADDRESS_LABEL.exec(text); m; m = ADDRESS_LABEL.exec(text)) {
-    const value = (m[1] ?? '').trimEnd();
-    if (!/\d/.test(value) || !/\p{L}{2}/u.test(value)) continue;
+    // The street line only: not the fields after " | ", nor the postcode and town after it.
+    const raw = (m[1] ?? '').split(/\s[|¦]\s/u)[0] ?? '';
+    const tail = POSTCODE_TOWN.exec(raw);
+    const value = (tail && tail.index > 0 ? raw.slice(0, tail.index) : raw).trimEnd();
+    if (!/\d|\bs\/n\b/.test(value) || !/\p{L}{2}/u.test(value)) continue;
     const start = m.index + m[0].length - (m[1] ?? '').length;
     out.add('ADDRESS', start, start + value.length, 0.92);
+    if (tail && tail.index > 0) {
+      // "…, 27957 Cergy": the postcode is ZIP and the town after it LOCATION.
+      const zip = start + tail.index + tail[0].indexOf(tail[1] ?? '');
+      out.add('ZIP', zip, zip + (tail[1] ?? '').length, 0.9);
+      const town = start + tail.index + tail[0].length - (tail[2] ?? '').length;
+      out.add('LOCATION', town, town + (tail[2] ?? '').length, 0.85);
+    }
   }
   // Segments that start a line or follow "Label: " or ", ", up to the next comma or line end.
   const SEG = /(?:^|\n|:[ \t]+|, )([^\n,:]{4,60}(?:, \d{1,5}(?![\d]))?)(?=,|\n|$)/gu;

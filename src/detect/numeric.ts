@@ -122,7 +122,10 @@ const STATE_BEFORE = new RegExp(String.raw`\b(?:${STATE_CODES}|${STATE_NAMES}),?
 // A five-digit postcode also next to a town: "Dallas 75201", "10115 Berlin", "75001 Paris".
 const WORD_BEFORE = /(?:^|[^A-Za-z])((?:[A-Z][a-z]+ )?[A-Z][a-z]+),? $/;
 // The town ends the line or the address part: "10115 Berlin, Germany", not "12345 Paris office".
-const WORD_AFTER = /^ ([A-Z][a-z]+(?: [A-Z][a-z]+)?)(?=$|[,.;)\n]| [A-Z(])/;
+const WORD_AFTER = /^ (\p{Lu}\p{Ll}+(?: \p{Lu}\p{Ll}+)?)(?=$|[,.;)\n]| [\p{Lu}(|])/u;
+// A town-shaped word after a postcode that follows a street line ("Kump 16a⏎23444 Frankfurt",
+// "Calle Mayor 2, 24559 Torrevieja", "BP 5411 - 83754 Hyères"): a postcode whatever the town.
+const STREET_BEFORE = /(?:\p{L}{2,}\.? \d{1,4}[a-z]?|\bs\/n\.?)(?:,? |\s*[-–|]\s*|\n)$/u;
 // National numbers ("0113 039 0431", "06 12 34 56 78") are tried as these countries' numbers.
 const NATIONAL = ['FR', 'GB', 'DE', 'IT', 'ES', 'NL'] as const;
 const UK_OUTWARD = /(?:^|[^A-Za-z0-9])([A-Z]{1,2}\d[A-Z\d]? )$/;
@@ -134,7 +137,7 @@ const MD_CUE =
   /\b(?:on|since|from|until|till|by|due|dated?|dob|seen|admitted|discharged|removed|scheduled|starting|effective|thru|through|before|after|of|for|visit|appt)\W{0,3}$/i;
 // Words before a date in other languages too (German, French, Spanish, Italian, Dutch), and JSON keys.
 const DATE_CUE =
-  /(?:\b(?:on|since|from|dob|dated?|seen|admitted|am|vom|geb\.?|geboren|seit|le|du|el|del|il|op|nato|nata|né|née)|birth_?date|date)["']?\W{0,3}$/i;
+  /(?:\b(?:on|since|from|dob|dated?|seen|admitted|am|vom|geb\.?|geboren|seit|le|du|el|del|il|op|nato|nata|né|née)|(?:birth_?|(?<![a-z]))date)["']?\W{0,3}$/i;
 const VERSION_CUE = /(?:\bv|version|ver\.?|build|release|rev|\b(?:node|npm|pino|pg|typescript|vitest|kubernetes))\s*$/i;
 
 /**
@@ -290,5 +293,6 @@ function townNextTo(text: string, start: number, end: number): boolean {
   const before = WORD_BEFORE.exec(text.slice(Math.max(0, start - 30), start))?.[1];
   if (before && (isTown(before) || isTown(before.replace(/^\S+ /, '')))) return true;
   const after = WORD_AFTER.exec(text.slice(end, end + 30))?.[1];
+  if (after && STREET_BEFORE.test(text.slice(Math.max(0, start - 40), start))) return true;
   return !!after && (isTown(after) || isTown(after.replace(/ \S+$/, '')));
 }
