@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { pino } from 'pino';
 import { SyncRedactor } from 'redact-pii';
+import { rng } from '../scripts/lib/rng.mjs';
 import { writeResults } from '../test/detect/report.mjs';
 import { median } from './lib/measure.mjs';
 
@@ -19,16 +20,6 @@ const { scrub } = await import(new URL('detect/scrub.js', DIST).href);
 const REPS = 5;
 const ROUND_MS = 800;
 
-/** A small deterministic PRNG, so every run scrubs the same lines. */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(42);
 const pick = (xs) => xs[Math.floor(rand() * xs.length)];
 const hex = (n) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(rand() * 16)]).join('');

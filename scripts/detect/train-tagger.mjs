@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allowed, BITS, features, IDENTITY, isCandidate, LABELS, NEIGHBOUR_LISTS, words } from '../../dist/detect/tagger.js';
+import { rng } from '../lib/rng.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EPOCHS = 8;
@@ -45,16 +46,6 @@ function gold(doc, ws) {
     const first = !ws.some((v) => v.start >= s.start && v.start < w.start && v !== w);
     return first ? b : b + 1;
   });
-}
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Each generated text is also learned AUGMENT more times with its names replaced by made-up
