@@ -12,11 +12,21 @@ describe('states and countries are places', () => {
     ['Returned from Germany last week.', ['LOCATION:Germany']],
     ['Springfield, IL 62704', ['LOCATION:Springfield', 'LOCATION:IL', 'ZIP:62704']],
     ['Fort Collins CO 80521', ['LOCATION:Fort Collins CO', 'ZIP:80521']],
+    ['Location: Toronto, Ontario, CANADA', ['LOCATION:Toronto', 'LOCATION:Ontario', 'LOCATION:CANADA']],
+    ['Vegas for the weekend, then Philly', ['LOCATION:Vegas', 'LOCATION:Philly']],
   ])('%s', (text, want) => expect(found(text)).toEqual(want));
 
-  it.each(['Georgia called back about her results.', 'Signed: Jane Roe, MD', 'Chad Smith reviewed the chart.'])(
+  it.each(['Georgia called back about her results.', 'Signed: Jane Roe, MD', 'Chad Smith reviewed the chart.', 'DIAGNOSIS: CHAD SYNDROME'])(
     'a name or a credential is not a state: %s',
     (text) => expect(found(text).filter((f) => f.startsWith('LOCATION'))).toEqual([]),
+  );
+
+  it.each([
+    ['Georgia called back about her results.', 'NAME:Georgia'],
+    ['Virginia asked about her labs.', 'NAME:Virginia'],
+    ['She moved to Georgia last year.', 'LOCATION:Georgia'],
+  ])('a state that is also a given name is the person unless a place word comes before it: %s', (text, want) =>
+    expect(found(text)).toContain(want),
   );
 });
 

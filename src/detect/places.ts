@@ -137,9 +137,23 @@ const COUNTRIES = `USA|U\\.S\\.A\\.|U\\.S\\.|United States(?: of America)?|Ameri
   Philippines|Indonesia|Thailand|Malaysia|Australia|New Zealand|Nigeria|Ghana|Kenya|South Africa|Ethiopia|Somalia|Egypt|
   Morocco|Algeria|Iran|Iraq|Syria|Afghanistan|Lebanon|Saudi Arabia|Europe|Africa|Asia`;
 // Also given names, words or other places: a place only with a cue ("moved to Georgia") or an address.
-const REGION_AMBIGUOUS = new Set(['georgia', 'washington', 'virginia', 'indiana', 'jordan', 'chad', 'turkey', 'israel', 'america']);
+export const REGION_AMBIGUOUS: ReadonlySet<string> = new Set([
+  'georgia',
+  'washington',
+  'virginia',
+  'indiana',
+  'jordan',
+  'chad',
+  'turkey',
+  'israel',
+  'america',
+]);
+// Cities by the names people call them in posts and chat ("back in NYC", "Vegas for the weekend").
+const CITY_NICKNAMES = 'NYC|Philly|Vegas|NOLA|SoCal|NorCal|Bay Area';
+const REGION_NAMES = `${STATE_NAMES}|Jordan|Chad|Turkey|Israel|${COUNTRIES.replace(/\s+/g, '')}`;
+// Also in capitals ("Toronto, Ontario, CANADA", "FROM TEXAS"): the same names upper-cased.
 const REGION_RE = new RegExp(
-  `(?<![\\p{L}\\p{N}'’.-])(?:${STATE_NAMES}|Jordan|Chad|Turkey|Israel|${COUNTRIES.replace(/\s+/g, '')})(?![\\p{L}\\p{N}'’-])`,
+  `(?<![\\p{L}\\p{N}'’.-])(?:${REGION_NAMES}|${REGION_NAMES.toUpperCase()}|${CITY_NICKNAMES})(?![\\p{L}\\p{N}'’-])`,
   'gu',
 );
 const REGION_CUE =

@@ -26,6 +26,12 @@ describe('words', () => {
     expect(ws.map((_, i) => isCandidate(ws, i, 0))).toEqual([false, true, false, false, true, false, false, false]);
   });
 
+  it('looks at a listed name or place in lower case or capitals too, never an English word', () => {
+    const ws = words('off to london with justin, NOT the HOSPITAL, then MIAMI');
+    const looked = ws.filter((_, i) => isCandidate(ws, i, 0)).map((w) => w.lower);
+    expect(looked).toEqual(['london', 'justin', 'miami']);
+  });
+
   it('hashes each word into a fixed number of features within the table', () => {
     const text = 'Patient Anneliese Vogt was seen';
     const fs = features(text, words(text), 1);
@@ -53,6 +59,32 @@ describe('weights and lists', () => {
     const text = 'Patient Zolvarit Quenneby, DOB 1942-02-20, seen at the clinic';
     detectTagged(text, out);
     expect(out.list.map((f) => [f.type, text.slice(f.start, f.end)])).toContainEqual(['NAME', 'Zolvarit Quenneby']);
+  });
+});
+
+describe('word clusters', () => {
+  it('ships one line per cluster: its number, its group, then its words, each word in one cluster only', () => {
+    const lines = readFileSync(new URL('./data/clusters.txt', import.meta.url), 'utf8')
+      .trimEnd()
+      .split('\n');
+    const seen = new Set<string>();
+    lines.forEach((line, k) => {
+      const [fine, coarse, ...ws] = line.split(' ');
+      expect(Number(fine)).toBe(k);
+      expect(Number.isInteger(Number(coarse))).toBe(true);
+      for (const w of ws) {
+        expect(w).toMatch(/^\p{Ll}[\p{Ll}'-]*\p{Ll}$/u);
+        expect(seen.has(w)).toBe(false);
+        seen.add(w);
+      }
+    });
+    expect(seen.size).toBeGreaterThan(50_000);
+  });
+
+  it('gives an unknown word and a missing neighbour their own features, so the table stays in bounds', () => {
+    const text = 'Qzxv';
+    const fs = features(text, words(text), 0);
+    for (const b of fs) expect(b).toBeLessThan(1 << BITS);
   });
 });
 

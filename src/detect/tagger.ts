@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { AMBIGUOUS, citiesStartingWith, isFirstName, isPlainListed, isSurname, NOT_NAME } from './dictionaries.js';
 import { isEnglishWord } from './english.js';
 import type { Findings } from './patterns.js';
+import { REGION_AMBIGUOUS } from './places.js';
 import type { PhiType } from './types.js';
 
 export const LABELS = ['O', 'B-NAME', 'I-NAME', 'B-LOCATION', 'I-LOCATION', 'B-FACILITY', 'I-FACILITY'] as const;
@@ -32,6 +33,8 @@ export interface Word {
   sh?: number;
   /** What the lists say of `lower` (see info()), looked up when first needed. */
   info?: Info;
+  /** Its word cluster (see cluster()), looked up when first needed. */
+  cl?: number;
 }
 
 const WORD_RE = /[\p{L}\p{N}][\p{L}\p{M}\p{N}'’-]*/gu;
@@ -121,7 +124,8 @@ export function words(text: string): Word[] {
 export function isCandidate(ws: Word[], i: number, prev: number): boolean {
   const w = ws[i] as Word;
   if (w.cap) {
-    if (w.caps) return false;
+    // All capitals: only a listed name or place of three letters or more that is no English word ("LONDON", "BIEBER").
+    if (w.caps) return w.lower.length > 2 && (info(w).bits & (F | L | C | E | T | N)) !== 0 && (info(w).bits & (E | T | N)) === 0;
     const bits = info(w).bits;
     if (bits & (T | N)) return false;
     // A capitalized English word on its own ("Continue", "Seen") only when it is listed.
@@ -133,7 +137,11 @@ export function isCandidate(ws: Word[], i: number, prev: number): boolean {
   if (prev === 1 || prev === 2) return !NOT_NAME.has(w.lower) && !DIGIT.test(w.lower);
   const before = ws[i - 1]?.lower ?? '';
   if (CUE.has(before)) return !NOT_NAME.has(w.lower) && !DIGIT.test(w.lower);
-  return PLACE_PREP.has(before) && w.lower.length > 2 && isPlainListed(w.lower);
+  if (PLACE_PREP.has(before) && w.lower.length > 2 && isPlainListed(w.lower)) return true;
+  // A listed name or place that is no English word ("justin", "london").
+  if (w.lower.length < 3 || DIGIT.test(w.lower)) return false;
+  const bits = info(w).bits;
+  return (bits & (F | L | C)) !== 0 && (bits & (E | T | N)) === 0;
 }
 
 /** What the lists say of a lower-case word: its lex string, that string's hash, and its letters as bits. */
@@ -198,6 +206,36 @@ function info(w: Word): Info {
   w.info = i;
   return i;
 }
+
+// Word clusters (data/clusters.txt, built by scripts/detect/build-clusters.mjs from GloVe
+// vectors): words used in the same contexts share a fine cluster, fine clusters a coarse group.
+// Loaded on first use: lower-case word -> fine cluster; each fine cluster's coarse group.
+let clusters: { fine: Map<string, number>; coarse: Int16Array } | undefined;
+
+function loadClusters(): { fine: Map<string, number>; coarse: Int16Array } {
+  if (clusters === undefined) {
+    const fine = new Map<string, number>();
+    const lines = readFileSync(new URL('./data/clusters.txt', import.meta.url), 'utf8').split('\n');
+    const coarse = new Int16Array(lines.length);
+    for (const line of lines) {
+      if (!line) continue;
+      const parts = line.split(' ');
+      const id = Number(parts[0]);
+      coarse[id] = Number(parts[1]);
+      for (let k = 2; k < parts.length; k++) fine.set(parts[k] as string, id);
+    }
+    clusters = { fine, coarse };
+  }
+  return clusters;
+}
+
+/** The word's fine cluster, or -1 when the clusters do not hold it. */
+function cluster(w: Word | undefined): number {
+  if (!w) return -2;
+  if (w.cl === undefined) w.cl = loadClusters().fine.get(w.lower) ?? -1;
+  return w.cl;
+}
+const coarseOf = (c: number): number => (c < 0 ? c : (loadClusters().coarse[c] as number));
 
 function gapClass(text: string, from: number, to: number): string {
   if (to <= from) return '';
@@ -286,6 +324,12 @@ export function features(text: string, ws: Word[], i: number): number[] {
     mix(20, pw, sh),
     mix(21, nw, sh),
     mix(22, Math.min(w.end - w.start, 12), w.cap ? 1 : 2),
+    // Word clusters: the word's, its neighbours', with case.
+    mix(24, cluster(w) + 3),
+    mix(25, coarseOf(cluster(w)) + 3, w.cap ? 1 : 2),
+    mix(26, cluster(p) + 3),
+    mix(27, cluster(n) + 3),
+    mix(28, coarseOf(cluster(p)) + 3, coarseOf(cluster(n)) + 3),
   ];
   if (w.end - w.start === 1 && text.charAt(w.end) === '.') f.push(mix(23, 0));
   return f;
@@ -398,7 +442,11 @@ export function detectTagged(text: string, out: Findings): void {
       j++;
       margin = Math.min(margin, margins[j] as number);
     }
-    const type = TYPES[(l - 1) >> 1] as PhiType;
+    let type = TYPES[(l - 1) >> 1] as PhiType;
+    // A state that is also a given name is a place only after a place word ("moved to Georgia");
+    // otherwise it is the person ("Georgia called back").
+    if (type === 'LOCATION' && i === j && REGION_AMBIGUOUS.has((ws[i] as Word).lower) && !PLACE_PREP.has(ws[i - 1]?.lower ?? ''))
+      type = 'NAME';
     // A name takes in a capitalized word just before or after it that is no English word
     // ("Anneliese Vogt" where only "Vogt" scored).
     let from = i;
