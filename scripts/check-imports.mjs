@@ -20,11 +20,12 @@ const ALLOWED = {
   audit: [...ROOT, 'store', 'crypto', 'config', 'detect'],
   events: [...ROOT, 'store', 'schema', 'config', 'detect'],
   egress: [...ROOT, 'config', 'detect'],
-  vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'egress', 'detect'],
+  compliance: [...ROOT, 'schema', 'config', 'access', 'detect'],
+  vault: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'audit', 'events', 'egress', 'detect', 'compliance'],
   sync: [...ROOT, 'store', 'crypto', 'schema', 'config', 'access', 'vault', 'events', 'egress', 'detect'],
-  http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'sync'],
+  http: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'sync', 'compliance'],
   index: [...ROOT, 'config', 'vault'],
-  cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http', 'sync'],
+  cli: [...ROOT, 'vault', 'config', 'schema', 'access', 'audit', 'events', 'detect', 'store', 'crypto', 'http', 'sync', 'compliance'],
 };
 const PAGE = 'CONTRIBUTING.md, "Layout and rules"';
 

@@ -162,9 +162,12 @@ export function registerAudit(program: Command, cli: Cli): void {
     .description('recompute the sealed log, check every signed checkpoint; exit 1 and name the first bad event on failure')
     .option('--since <file>', 'also prove the log still extends this exported checkpoint (ward audit checkpoint --export)')
     .option('--certificate <file>', 'check a destruction certificate (ward destroy) instead: its signature, its checkpoint, the keys gone')
+    .option('--report <file>', 'check a signed report (ward check --out FILE) instead: FILE against FILE.sig, its checkpoint, this log')
+    .option('--signature <file>', 'with --report: the signature file (default: FILE.sig)')
     .option('--json', 'print the report as JSON')
-    .action(async (o: { since?: string; certificate?: string; json?: boolean }) => {
+    .action(async (o: { since?: string; certificate?: string; report?: string; signature?: string; json?: boolean }) => {
       if (o.certificate) return verifyDestruction(cli, o.certificate, o.json === true);
+      if (o.report) return verifySignedReport(cli, o.report, o.signature ?? `${o.report}.sig`, o.json === true);
       return cli.withVault(async (v) => {
         let text: string | undefined;
         if (o.since) {
@@ -260,4 +263,28 @@ async function verifyDestruction(cli: Cli, file: string, json: boolean): Promise
   } finally {
     await close();
   }
+}
+
+/** `ward audit verify --report FILE`: the report's bytes against its signature, this database's keys and log. */
+async function verifySignedReport(cli: Cli, file: string, sigFile: string, json: boolean): Promise<void> {
+  const read = (f: string, flag: string) => {
+    try {
+      return readFileSync(cli.path(f));
+    } catch {
+      throw new WardError('invalid_request', `${flag}: cannot read ${f}`);
+    }
+  };
+  const bytes = read(file, '--report');
+  const sig = read(sigFile, '--signature').toString('utf8');
+  await cli.withVault(async (v) => {
+    const r = await v.verifyReport(bytes, sig, sigFile);
+    if (json) await cli.printJson(r);
+    else
+      await cli.write(
+        r.ok
+          ? `report ${file}: signature holds${r.checkpoint ? `; made at checkpoint ${r.checkpoint}, which this log extends` : ''}\n`
+          : `report ${file}: ${r.problem}\n`,
+      );
+    if (!r.ok) cli.exitCode = 1;
+  });
 }

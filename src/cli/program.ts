@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerApiKey } from './apikey.js';
 import { registerAudit } from './audit.js';
 import { registerBaa } from './baa.js';
+import { registerCompliance } from './compliance.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
 import { registerEvents } from './events.js';
@@ -15,6 +16,7 @@ import { hsmCommands } from './hsm.js';
 import { registerInit } from './init.js';
 import { registerKeys } from './keys.js';
 import { registerLineage } from './lineage.js';
+import { registerLintLogs } from './lint-logs.js';
 import { registerRecords } from './records.js';
 import { registerRetention } from './retention.js';
 import { Cli, type CliIo, report } from './run.js';
@@ -53,6 +55,8 @@ export function buildProgram(io: CliIo): { program: Command; cli: Cli } {
     registerRetention,
     registerDemo,
     registerScan,
+    registerCompliance,
+    registerLintLogs,
   ])
     register(program, cli);
   return { program, cli };

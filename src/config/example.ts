@@ -196,3 +196,22 @@ events:
 #   ingress:
 #     allow: [10.0.0.0/8, 192.168.0.0/16]
 `;
+
+/**
+ * The example's production-ready variant (`ward init --production`): the same collections and
+ * roles in a production space, on a PostgreSQL server over TLS (DATABASE_URL wins over the URL
+ * written here), with the master key from WARD_MASTER_KEY (or switch to aws-kms or pkcs11), and
+ * no development key. `ward check --fail-on high` passes on it once the database is reachable.
+ */
+export const PRODUCTION_EXAMPLE_CONFIG = EXAMPLE_CONFIG.replace('  name: local-dev ', '  name: prod      ')
+  .replace('  tier: nonproduction        #', '  tier: production           #')
+  .replace('  embedded: .ward/pgdata\n', '  url: postgres://ward_app@db.internal:5432/ward?sslmode=verify-full\n')
+  .replace(
+    / {2}provider: file( +#[^\n]*)\n {2}file: [^\n]*\n/,
+    "  provider: env              # WARD_MASTER_KEY (base64 of 32 bytes), from the platform's secret store; or aws-kms, pkcs11\n",
+  )
+  .replace(
+    '# network:\n#   ingress:\n#     allow: [10.0.0.0/8, 192.168.0.0/16]',
+    'network:\n  ingress:\n    allow: [10.0.0.0/8]  # the private network the services calling Ward run in',
+  )
+  .replaceAll('local-dev.', 'prod.');

@@ -7,6 +7,8 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { inspectorOn } from '../compliance/startup.js';
+import type { WardConfig } from '../config/load.js';
 import { WardError } from '../errors.js';
 import type { ApiKeys } from '../vault/apikeys.js';
 import type { Vault } from '../vault/vault.js';
@@ -23,6 +25,7 @@ import { openapiOptions } from './openapi.js';
 import { roleRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes, breakGlassRoutes } from './routes/audit.js';
+import { complianceRoutes } from './routes/compliance.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
@@ -53,6 +56,8 @@ export interface AppOptions {
   ingressAllow?: readonly string[] | undefined;
   /** Timeouts and connection caps; defaults in DEFAULT_LIMITS, the server-wide cap from the open-file limit. */
   limits?: Partial<ConnectionLimits>;
+  /** The configuration the vault was opened with: `GET /v1/compliance/checks` runs the checks over it (absent: no such route). */
+  config?: WardConfig;
 }
 
 /** The app, not yet listening: call `listen()`, or `inject()` in tests. */
@@ -112,6 +117,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ignoreBodies(app);
   healthRoutes(app, vault);
   auditRoutes(app, vault);
+  if (options.config)
+    complianceRoutes(app, vault, options.config, {
+      tls: !!options.tls,
+      trustProxy: options.trustProxy?.length ?? 0,
+      inspector: inspectorOn(),
+    });
   // A stream checks its caller again before each page: a key revoked meanwhile ends it.
   eventRoutes(app, vault, authenticate({ vault, apiKeys }));
   await jsonScope(app, bodyLimit, (json) => {

@@ -19,6 +19,7 @@ export function openapiOptions(): SwaggerOptions {
         { name: 'records', description: 'encrypted records' },
         { name: 'tokens', description: 'tokens standing in for values' },
         { name: 'audit', description: 'the audit trail' },
+        { name: 'compliance', description: 'the HIPAA checks, for roles with audit: true or admin: true' },
         { name: 'admin', description: 'API keys, for roles with admin: true' },
         { name: 'operations', description: 'health, readiness, this document (metrics have a listener of their own)' },
       ],

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { assertSafeServing, inspectorOn } from '../compliance/startup.js';
+import type { TransportFacts } from '../compliance/types.js';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
@@ -81,30 +83,26 @@ function readPem(path: string, flag: string): Buffer {
   }
 }
 
-/** A production space runs no debugger: an inspector port would open the process's memory, PHI and keys included. */
+/** A production space runs no debugger: an inspector port would open the process's memory, PHI and keys included (check no-debugger). */
 export function assertNoDebugger(
   cfg: WardConfig,
   execArgv: readonly string[] = process.execArgv,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): void {
-  if (cfg.space.tier !== 'production') return;
-  if (![...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--inspect(-brk|-port|-wait)?(=|$)/.test(a))) return;
-  throw new WardError(
-    'unsafe_production',
-    `${cfg.file}: space ${cfg.space.name} is production and refuses to run with the Node inspector (--inspect)`,
-  );
+  assertSafeServing(cfg, { tls: true, trustProxy: 0, inspector: inspectorOn(execArgv, nodeOptions) });
 }
 
-/** A production space serves HTTPS itself or sits behind a named TLS-terminating proxy. */
+/** A production space serves HTTPS itself or sits behind a named TLS-terminating proxy, and runs no debugger (checks ingress-tls, no-debugger). */
 export function assertSafeTransport(cfg: WardConfig, options: ServerOptions): void {
-  assertNoDebugger(cfg);
-  if (cfg.space.tier !== 'production' || options.tls || options.trustProxy?.length) return;
-  throw new WardError(
-    'unsafe_production',
-    `${cfg.file}: space ${cfg.space.name} is production and refuses plain HTTP: pass --tls-cert and --tls-key, ` +
-      'or --trust-proxy <address> of the TLS-terminating proxy in front of Ward',
-  );
+  assertSafeServing(cfg, transportFacts(options));
 }
+
+/** What the start-up checks and `GET /v1/compliance/checks` know of this server's transport. */
+export const transportFacts = (options: ServerOptions): TransportFacts => ({
+  tls: !!options.tls,
+  trustProxy: options.trustProxy?.length ?? 0,
+  inspector: inspectorOn(),
+});
 
 /** A socket error at listen, as a message that names the flag to change. */
 function listenError(e: unknown, options: ServerOptions): unknown {
@@ -159,6 +157,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
     built = await buildApp({
       vault,
       metrics,
+      config: cfg,
       ingressAllow: cfg.ingressAllow,
       trustProxy,
       ...(tls ? { tls } : {}),

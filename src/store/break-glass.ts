@@ -89,3 +89,16 @@ export async function markReviewed(q: Queryable, id: string, by: string, note: s
   );
   return rows.length > 0;
 }
+
+/** All uses, the unreviewed ones, and when the oldest unreviewed one started. */
+export async function countUses(q: Queryable): Promise<{ uses: number; unreviewed: number; oldestUnreviewed: Date | null }> {
+  const [r] = await q.query(
+    `SELECT count(*)::int AS uses, count(*) FILTER (WHERE reviewed_at IS NULL)::int AS unreviewed,
+       min(started_at) FILTER (WHERE reviewed_at IS NULL) AS oldest FROM ward_break_glass`,
+  );
+  return {
+    uses: (r?.uses as number) ?? 0,
+    unreviewed: (r?.unreviewed as number) ?? 0,
+    oldestUnreviewed: (r?.oldest as Date | null) ?? null,
+  };
+}

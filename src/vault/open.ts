@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Policy } from '../access/policy.js';
 import { AuditLog } from '../audit/log.js';
+import { assertProductionSafe } from '../compliance/startup.js';
 import type { WardConfig } from '../config/load.js';
-import { assertProductionSafe } from '../config/safety.js';
 import { retentionDays } from '../config/schema.js';
 import { Keyring, spaceBinding } from '../crypto/keyring.js';
 import { closeMasters, loadMasters, type Masters } from '../crypto/master-key.js';
@@ -48,6 +48,11 @@ export interface OpenOptions {
   cryptoThreads?: number;
   /** Use this database as the subject key store instead of the configured one (tests, embedding). */
   subjectKeys?: Db;
+  /**
+   * `ward check`: open a production space even when the start-up rules refuse it, to report
+   * them (and the database's facts) rather than stop. Nothing serves from such a vault.
+   */
+  forChecks?: boolean;
 }
 
 /** Connects to the configured database without checking keys or migrations. */
@@ -294,7 +299,7 @@ export async function openVault(cfg: WardConfig, options: OpenOptions = {}): Pro
   const masters = await loadMasters(cfg.keys, options.env ?? process.env);
   let db: Db | undefined;
   try {
-    assertProductionSafe(cfg, masters.current);
+    if (!options.forChecks) assertProductionSafe(cfg, masters.current);
     const collections = compileCollections(cfg);
     const events = eventsOf(cfg, collections, options.env ?? process.env);
     db = options.db ?? (await openDb(cfg, options.poolSize));
@@ -323,7 +328,7 @@ async function openOn(
   // The master key first (a production space refuses a database made under a development key),
   // then the space, then the keys, which are bound to it.
   const ring = await MasterRing.open(db, masters);
-  assertProductionSafe(cfg, masters.current, ring.createdWithDevKey);
+  if (!options.forChecks) assertProductionSafe(cfg, masters.current, ring.createdWithDevKey);
   await assertSameSpace(db, cfg);
   await assertNotDestroyed(db);
   const keyring = await Keyring.open(db, ring, [...collections.keys()], spaceBinding(cfg.space.name, cfg.space.tier));
@@ -342,6 +347,12 @@ async function openOn(
     alerts: alertSettings(cfg, options.env ?? process.env),
     retention: cfg.retention,
     space: { name: cfg.space.name, tier: cfg.space.tier },
+    master: {
+      source: masters.current.source,
+      dev: masters.current.dev,
+      exposed: masters.current.exposed,
+      createdWithDevKey: ring.createdWithDevKey,
+    },
     subjects,
     onClose: () => closeMasters(masters),
   });

@@ -12,6 +12,8 @@ import type { AuditLog, LastFull } from '../audit/log.js';
 import type { SealResult } from '../audit/seal.js';
 import type { SigningKeyInfo } from '../audit/signing.js';
 import type { VerifyReport } from '../audit/verify.js';
+import type { SignedReport } from '../compliance/report.js';
+import type { AttestationFact, DatabaseFacts, MasterFacts } from '../compliance/types.js';
 import type { AuthLimits } from '../config/load.js';
 import type { Keyring, KeyStatus } from '../crypto/keyring.js';
 import { type FieldCrypto, fieldCrypto } from '../crypto/threads.js';
@@ -31,6 +33,7 @@ import { type Agreement, type AgreementInput, Agreements } from './baa.js';
 import { BreakGlass, type BreakGlassUse } from './break-glass.js';
 import { Callers, type CreatedApiKey, type HttpCaller } from './callers.js';
 import { RecordCodec } from './codec.js';
+import { type AttestInput, Compliance, type GatherOptions } from './compliance.js';
 import { type DeidReport, refreshDeidentified } from './deid.js';
 import { type Certificate, destroySpace } from './destroy.js';
 import { type ConsumerReport, type EventRead, type EventsOptions, EventsService } from './events.js';
@@ -79,6 +82,8 @@ export interface VaultParts {
   retention?: RetentionSettings;
   /** The space's name and tier (for a destruction certificate). */
   space?: { name: string; tier: string };
+  /** The master key as start-up saw it (for the compliance checks). */
+  master?: MasterFacts;
   /** Per-subject keys (see vault/subjects), when a collection names a subject field. */
   subjects?: SubjectKeys | undefined;
   /** Run last by close(): releases the master keys (a token session). */
@@ -104,6 +109,9 @@ export class Vault {
   private readonly rewrap: Rewrap;
   private readonly auditLog: AuditLog;
   private readonly space: { name: string; tier: string };
+  private readonly compliance: Compliance;
+  /** The master key as start-up saw it; undefined for a vault built without open.ts (tests). */
+  readonly master: MasterFacts | undefined;
   private readonly onClose: (() => Promise<void>) | undefined;
   readonly events: EventsService;
 
@@ -145,6 +153,8 @@ export class Vault {
     this.auditLog = parts.auditLog;
     this.space = parts.space ?? { name: parts.events.space, tier: 'nonproduction' };
     this.onClose = parts.onClose;
+    this.master = parts.master;
+    this.compliance = new Compliance(db, policy, this.trail, keyring, parts.auditLog, this.space, [...collections.keys()]);
     this.retention = new Retention(
       db,
       this.trail,
@@ -367,6 +377,32 @@ export class Vault {
   /** Seals new audit events now; `waitMs` waits that long for open transactions to finish. */
   sealAudit(waitMs = 0): Promise<SealResult> {
     return this.audit.seal(waitMs);
+  }
+
+  // --- compliance ---------------------------------------------------------------------------
+
+  /**
+   * The database's facts for the HIPAA checks (auditor, admin or operator; one audit row). With
+   * `sample`, a nonproduction space's records are read as the operator (each read audited) and
+   * their values run through the PHI detector.
+   */
+  complianceFacts(ctx: RequestContext = OPERATOR, o: Pick<GatherOptions, 'sample'> = {}): Promise<DatabaseFacts> {
+    return this.compliance.gather(ctx, { sample: o.sample, read: (c, id) => this.get(c, id, {}, OPERATOR) });
+  }
+
+  /** Records an attestation of a control software cannot check (admin or operator; audited). */
+  attest(input: AttestInput, ctx: RequestContext = OPERATOR): Promise<AttestationFact> {
+    return this.compliance.attest(input, ctx);
+  }
+
+  /** Signs a report's bytes with the audit signing key at a fresh checkpoint. */
+  signReport(bytes: Buffer): Promise<SignedReport> {
+    return this.compliance.sign(bytes);
+  }
+
+  /** Checks a report against its signature, this database's signing keys and its sealed log. */
+  verifyReport(bytes: Buffer, signature: string, source: string): Promise<{ ok: boolean; problem?: string; checkpoint?: number }> {
+    return this.compliance.verifyReport(bytes, signature, source);
   }
 
   // --- keys ---------------------------------------------------------------------------------

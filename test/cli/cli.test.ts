@@ -141,10 +141,10 @@ describe('ward CLI on a PostgreSQL server', () => {
     const env = { env: { DATABASE_URL: t.location } };
     const early = await ward(dir, ['records', 'create', 'patients', '--json', '{}'], env);
     expect(early.stderr).toBe(
-      'ward: 17 migration(s) pending (0001_init.sql, 0002_access_audit.sql, 0003_audit_seal.sql, 0004_api_key_notify.sql, 0005_gin_direct_insert.sql, 0006_hostile_clients.sql, 0007_events.sql, 0008_baa.sql, 0009_webhooks.sql, 0010_space.sql, 0011_key_space.sql, 0012_break_glass.sql, 0013_retention.sql, 0014_destroy.sql, 0015_master_rotation.sql, 0016_subjects.sql, 0017_sync.sql): run `ward migrate` [schema_outdated]\n',
+      'ward: 18 migration(s) pending (0001_init.sql, 0002_access_audit.sql, 0003_audit_seal.sql, 0004_api_key_notify.sql, 0005_gin_direct_insert.sql, 0006_hostile_clients.sql, 0007_events.sql, 0008_baa.sql, 0009_webhooks.sql, 0010_space.sql, 0011_key_space.sql, 0012_break_glass.sql, 0013_retention.sql, 0014_destroy.sql, 0015_master_rotation.sql, 0016_subjects.sql, 0017_sync.sql, 0018_attestations.sql): run `ward migrate` [schema_outdated]\n',
     );
     expect((await ward(dir, ['migrate'], env)).stdout).toBe(
-      'applied 0001_init.sql, 0002_access_audit.sql, 0003_audit_seal.sql, 0004_api_key_notify.sql, 0005_gin_direct_insert.sql, 0006_hostile_clients.sql, 0007_events.sql, 0008_baa.sql, 0009_webhooks.sql, 0010_space.sql, 0011_key_space.sql, 0012_break_glass.sql, 0013_retention.sql, 0014_destroy.sql, 0015_master_rotation.sql, 0016_subjects.sql, 0017_sync.sql\n',
+      'applied 0001_init.sql, 0002_access_audit.sql, 0003_audit_seal.sql, 0004_api_key_notify.sql, 0005_gin_direct_insert.sql, 0006_hostile_clients.sql, 0007_events.sql, 0008_baa.sql, 0009_webhooks.sql, 0010_space.sql, 0011_key_space.sql, 0012_break_glass.sql, 0013_retention.sql, 0014_destroy.sql, 0015_master_rotation.sql, 0016_subjects.sql, 0017_sync.sql, 0018_attestations.sql\n',
     );
     expect((await ward(dir, ['migrate'], env)).stdout).toBe('database schema is up to date\n');
     const p = canaryPatient(12);

@@ -2,9 +2,9 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { assertProductionSafe } from '../../src/compliance/startup.js';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
 import { loadConfig, parseConfig, type WardConfig } from '../../src/config/load.js';
-import { assertProductionSafe } from '../../src/config/safety.js';
 import { devKeyFileText, loadMasterKey } from '../../src/crypto/master-key.js';
 import { isWardError } from '../../src/errors.js';
 import { openVault } from '../../src/vault/open.js';

@@ -223,6 +223,7 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
       '/v1/audit/subjects/{recordId}/disclosures': ['get'],
       '/v1/audit/verify': ['get'],
       '/v1/audit/checkpoint': ['get'],
+      '/v1/compliance/checks': ['get'],
       '/v1/audit/break-glass': ['get'],
       '/v1/audit/break-glass/{id}/review': ['post'],
       '/v1/admin/api-keys': ['get', 'post'],

@@ -214,6 +214,7 @@ describe('authorization matrix over HTTP (pglite)', () => {
       '/v1/audit/verify',
       '/v1/audit/checkpoint',
       '/v1/audit/break-glass',
+      '/v1/compliance/checks',
     ];
     const auditCells = (['clinician', 'billing', 'analytics'] as const).flatMap((role) => auditUrls.map((url) => [role, url] as const));
     it.each(auditCells)('%s may not read %s: 403, audited', async (role, url) => {

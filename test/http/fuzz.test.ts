@@ -58,6 +58,7 @@ const path = fc.oneof(
     '/v1/audit/verify',
     '/v1/audit/checkpoint',
     '/v1/audit/break-glass',
+    '/v1/compliance/checks',
     '/v1/events/schemas',
     '/healthz',
     '/readyz',

@@ -55,6 +55,7 @@ export async function httpFixture(driver: DriverName, { config, ...options }: Fi
     logger: memoryLogger(logs),
     metrics,
     ingressAllow: t.cfg.ingressAllow,
+    config: t.cfg,
     ...options,
   });
   await app.ready();
