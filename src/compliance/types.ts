@@ -136,3 +136,7 @@ export const info = (reason: string, evidence?: Evidence): Result => ({ status: 
 /** Whole days from `from` to `to` (negative when `to` is earlier). */
 export const daysBetween = (from: Date | string, to: Date | string): number =>
   Math.floor((new Date(to).getTime() - new Date(from).getTime()) / 86_400_000);
+
+/** API keys that still authenticate at `now`: not revoked, not past their expiry. */
+export const activeApiKeys = (database: DatabaseFacts, now: Date): ApiKeyFact[] =>
+  database.apiKeys.filter((k) => k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime()));

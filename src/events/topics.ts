@@ -8,7 +8,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { EVENT_ACTIONS, EventsConfig, TopicConfig } from '../config/schema.js';
-import { detect } from '../detect/index.js';
+import { phiInName } from '../detect/index.js';
 import { WardError } from '../errors.js';
 import type { Collection } from '../schema/collection.js';
 import { intervalMs } from '../util/duration.js';
@@ -106,24 +106,6 @@ export function topicSchema(t: TopicConfig, space: string, collections: readonly
   };
 }
 
-/** Text the detector should see for a name made of lowercase segments: as written, and as words. */
-function readings(text: string): string[] {
-  const words = text
-    .split(/[.\-_]+/)
-    .filter(Boolean)
-    .map((w) => w[0]?.toUpperCase() + w.slice(1));
-  return [text, words.join(' ')];
-}
-
-/** Why a name or header would carry PHI, or undefined. Only the type found is named, never the text. */
-function phiIn(text: string): string | undefined {
-  for (const r of readings(text)) {
-    const found = detect(r)[0];
-    if (found) return found.type;
-  }
-  return undefined;
-}
-
 export interface CompiledEvents {
   topics: ReadonlyMap<string, Topic>;
   consumers: readonly Consumer[];
@@ -146,7 +128,7 @@ export function compileEvents(
   cfg.topics.forEach((t, i) => {
     const at = `events.topics[${i}]`;
     const before = problems.length;
-    const phi = phiIn(t.name);
+    const phi = phiInName(t.name);
     if (phi) problems.push(`${at}.name: the PHI detector finds a ${phi} in it; a topic name must never carry PHI`);
     const parts = t.name.split('.');
     const [s, domain, sensitivity, version] = parts;
@@ -185,7 +167,7 @@ export function compileEvents(
     }
     // The header names are Ward's own constants; their values carry the topic.
     for (const [h, v] of Object.entries(eventHeaders(t.name))) {
-      const found = phiIn(v);
+      const found = phiInName(v);
       if (found) problems.push(`${at}: header ${h} would carry a ${found}; rename the topic`);
     }
     if (problems.length > before) return;
@@ -208,7 +190,7 @@ export function compileEvents(
   cfg.consumers.forEach((c, i) => {
     const at = `events.consumers[${i}]`;
     if (seen.has(c.name)) problems.push(`${at}.name: another consumer has this name`);
-    const phi = phiIn(c.name);
+    const phi = phiInName(c.name);
     if (phi)
       problems.push(`${at}.name: the PHI detector finds a ${phi} in it; a consumer name (a broker consumer's name) must never carry PHI`);
     seen.add(c.name);

@@ -102,3 +102,47 @@ describe('attestations in progress', () => {
     expect(q?.checks).toContainEqual({ id: 'master-key-production', status: 'alarm' });
   });
 });
+
+describe('each start-up check: one configuration that passes, one that alarms', () => {
+  const master = { source: 'WARD_MASTER_KEY', dev: false, exposed: false, createdWithDevKey: false };
+  const cases: [string, Partial<Facts>, string][] = [
+    ['master-key-production', { master: { ...master, dev: true } }, '164.312(a)(2)(iv)'],
+    ['database-production-key', { master: { ...master, createdWithDevKey: true } }, '164.312(a)(2)(iv)'],
+    ['master-key-file-private', { master: { ...master, source: '/k', exposed: true } }, '164.312(a)(1)'],
+    [
+      'database-server',
+      { config: { ...config(), database: { kind: 'embedded', dir: '/d', source: 'ward.yaml' } as never } },
+      '164.308(a)(7)(ii)(A)',
+    ],
+    [
+      'database-tls',
+      { config: { ...config(), database: { kind: 'url', url: 'postgres://db/ward?sslmode=prefer', source: 'DATABASE_URL' } } },
+      '164.312(e)(1)',
+    ],
+    ['egress-public-only', { config: { ...config(), egress: { allow_private: true } } }, '164.312(e)(1)'],
+    ['ingress-tls', { transport: { tls: false, trustProxy: 0, inspector: false } }, '164.312(e)(2)(ii)'],
+    ['no-debugger', { transport: { tls: true, trustProxy: 0, inspector: true } }, '164.312(a)(1)'],
+  ];
+  it.each(cases)(
+    'rule: %s alarms with its citation and a reason naming the fix; passes on a safe production space',
+    (id, change, citation) => {
+      const check = STARTUP_CHECKS.find((c) => c.id === id);
+      if (!check) throw new Error(`no check ${id}`);
+      expect(check.severity).toBe('fail');
+      expect(check.citations).toContain(citation);
+      expect(runChecks(facts(), [check]).findings[0]?.status).toBe('ok');
+      const bad = runChecks(facts(change), [check]).findings[0];
+      expect(bad?.status).toBe('alarm');
+      expect(bad?.reason).toMatch(/keys|database|egress|TLS|--tls-cert|inspector/);
+    },
+  );
+
+  it('rule: behind a named TLS-terminating proxy, plain HTTP to the proxy is accepted', () => {
+    const check = STARTUP_CHECKS.find((c) => c.id === 'ingress-tls');
+    if (!check) throw new Error('no ingress-tls');
+    expect(runChecks(facts({ transport: { tls: false, trustProxy: 1, inspector: false } }), [check]).findings[0]).toMatchObject({
+      status: 'ok',
+      evidence: { trustedProxies: 1 },
+    });
+  });
+});

@@ -1,5 +1,5 @@
 /** Every active API key expires, at most 400 days after it was made: no key outlives the person or service it was issued to. */
-import { alarm, type Check, ok, skip } from '../types.js';
+import { activeApiKeys, alarm, type Check, ok, skip } from '../types.js';
 
 const DAY = 86_400_000;
 
@@ -19,9 +19,7 @@ export const check: Check = {
   needs: ['database'],
   run({ database, now }) {
     if (!database) return skip('needs the database');
-    const active = database.apiKeys.filter(
-      (k) => k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime()),
-    );
+    const active = activeApiKeys(database, now);
     if (!active.length) return skip('no active API key');
     const never = active.filter((k) => k.expiresAt === null).map((k) => k.id);
     const long = active

@@ -2,7 +2,7 @@
  * API keys are personal or per service: no name is used by keys of two roles, and no active key
  * has a generic name (default, test, shared, admin...) that says nothing of who holds it.
  */
-import { type ApiKeyFact, alarm, type Check, ok, skip } from '../types.js';
+import { type ApiKeyFact, activeApiKeys, alarm, type Check, ok, skip } from '../types.js';
 
 /** Words that name no person and no service; a name made only of these (and digits) is generic. */
 const GENERIC = new Set([
@@ -59,9 +59,7 @@ export const check: Check = {
   needs: ['database'],
   run({ database, now }) {
     if (!database) return skip('needs the database');
-    const active = database.apiKeys.filter(
-      (k) => k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime()),
-    );
+    const active = activeApiKeys(database, now);
     if (!active.length) return skip('no active API key');
     const roles = new Map<string, Set<string>>();
     for (const k of active) roles.set(baseName(k.name), (roles.get(baseName(k.name)) ?? new Set()).add(k.role));

@@ -1,5 +1,5 @@
 /** No active API key has gone unused for 90 days: a key nobody uses is a credential nobody watches. */
-import { alarm, type Check, ok, skip } from '../types.js';
+import { activeApiKeys, alarm, type Check, ok, skip } from '../types.js';
 
 /** A quarter: a service calls daily, a person at least monthly; a key idle this long belongs to someone gone. */
 export const MAX_IDLE_DAYS = 90;
@@ -13,9 +13,7 @@ export const check: Check = {
   needs: ['database'],
   run({ database, now }) {
     if (!database) return skip('needs the database');
-    const active = database.apiKeys.filter(
-      (k) => k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime()),
-    );
+    const active = activeApiKeys(database, now);
     if (!active.length) return skip('no active API key');
     // A new key has had no time to be used: only keys older than the limit count.
     const stale = active.filter(

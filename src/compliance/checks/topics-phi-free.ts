@@ -6,26 +6,8 @@
  * fields with deterministic tokens (a token travels, never the value). A name the detector flags
  * is never quoted: it is named by its place in ward.yaml.
  */
-import { detect } from '../../detect/detect.js';
+import { phiInName } from '../../detect/scrub.js';
 import { alarm, type Check, info, ok } from '../types.js';
-
-/** Text the detector should see for a name made of lowercase segments: as written, and as words (as events/topics reads it). */
-function readings(text: string): string[] {
-  const words = text
-    .split(/[.\-_]+/)
-    .filter(Boolean)
-    .map((w) => w[0]?.toUpperCase() + w.slice(1));
-  return [text, words.join(' ')];
-}
-
-/** The type of PHI the detector finds in a name, or undefined. */
-function phiIn(text: string): string | undefined {
-  for (const r of readings(text)) {
-    const found = detect(r)[0];
-    if (found) return found.type;
-  }
-  return undefined;
-}
 
 export const check: Check = {
   id: 'topics-phi-free',
@@ -39,7 +21,7 @@ export const check: Check = {
     const problems: string[] = [];
     topics.forEach((t, i) => {
       const at = `events.topics[${i}]`;
-      const phi = phiIn(t.name);
+      const phi = phiInName(t.name);
       if (phi) problems.push(`${at}.name: the PHI detector finds a ${phi} in it`);
       for (const c of t.collections) {
         const fields = config.collections[c]?.fields;
@@ -55,7 +37,7 @@ export const check: Check = {
       }
     });
     consumers.forEach((c, i) => {
-      const phi = phiIn(c.name);
+      const phi = phiInName(c.name);
       if (phi) problems.push(`events.consumers[${i}].name: the PHI detector finds a ${phi} in it`);
     });
     if (problems.length)
