@@ -110,6 +110,8 @@ export interface DatabaseFacts {
     lastFull: { at: string; ok: boolean; treeSize: number } | null;
     /** An incremental verification run while gathering: from the last verified checkpoint to the newest. */
     verify: { ok: boolean; treeSize: number; problem: string | null } | null;
+    /** When a signed checkpoint was last handed out (`ward audit checkpoint`, `GET /v1/audit/checkpoint`; audited as audit.checkpoint). */
+    lastExportAt?: string | null;
   };
   breakGlass: { uses: number; unreviewed: number; oldestUnreviewedAt: string | null };
   attestations: AttestationFact[];

@@ -35,3 +35,9 @@ export async function selectAttestations(q: Queryable): Promise<AttestationRow[]
   );
   return rows.map(toRow);
 }
+
+/** When a signed checkpoint was last handed out: the newest allowed `audit.checkpoint` read in the audit trail. */
+export async function lastCheckpointExport(q: Queryable): Promise<Date | null> {
+  const [r] = await q.query("SELECT max(at) AS at FROM ward_audit_events WHERE action = 'audit.checkpoint' AND outcome = 'allowed'");
+  return (r?.at as Date | null) ?? null;
+}

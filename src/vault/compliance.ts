@@ -21,7 +21,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { detect } from '../detect/detect.js';
 import { WardError } from '../errors.js';
 import { selectApiKeys } from '../store/apikeys.js';
-import { insertAttestation, selectAttestations } from '../store/attestations.js';
+import { insertAttestation, lastCheckpointExport, selectAttestations } from '../store/attestations.js';
 import { selectAgreements } from '../store/baa.js';
 import { countUses } from '../store/break-glass.js';
 import type { Db } from '../store/db.js';
@@ -74,7 +74,7 @@ export class Compliance {
   /** The database's facts for the checks; audited as one `compliance.check` read. */
   async gather(ctx: RequestContext, o: GatherOptions = {}, now = new Date()): Promise<DatabaseFacts> {
     await this.require(ctx, 'compliance.check');
-    const [status, epochs, apiKeys, agreements, uses, attestations, checkpoint, lastFull, verify] = await Promise.all([
+    const [status, epochs, apiKeys, agreements, uses, attestations, checkpoint, lastFull, verify, lastExport] = await Promise.all([
       this.keyring.status(),
       selectEpochs(this.db),
       selectApiKeys(this.db),
@@ -84,6 +84,7 @@ export class Compliance {
       this.log.checkpoint(),
       this.log.lastFull(),
       this.log.verifyIncremental(),
+      lastCheckpointExport(this.db),
     ]);
     await this.trail.write(this.trail.row(ctx, 'compliance.check', null, [], []));
     const epoch = epochs.at(-1);
@@ -113,6 +114,7 @@ export class Compliance {
         unsealed: verify.unsealed,
         lastFull: lastFull ?? null,
         verify: { ok: verify.ok, treeSize: verify.treeSize, problem: verify.problem?.kind ?? null },
+        lastExportAt: iso(lastExport),
       },
       breakGlass: { uses: uses.uses, unreviewed: uses.unreviewed, oldestUnreviewedAt: iso(uses.oldestUnreviewed) },
       attestations,

@@ -6,6 +6,7 @@ import { check as apiKeysExpiredRevoked } from '../../src/compliance/checks/api-
 import { check as apiKeysNotShared, isGeneric } from '../../src/compliance/checks/api-keys-not-shared.js';
 import { check as apiKeysUsedRecently } from '../../src/compliance/checks/api-keys-used-recently.js';
 import { check as attestationsCurrent } from '../../src/compliance/checks/attestations-current.js';
+import { check as auditCheckpointExported } from '../../src/compliance/checks/audit-checkpoint-exported.js';
 import { check as auditCheckpointRecent } from '../../src/compliance/checks/audit-checkpoint-recent.js';
 import { check as auditLogVerifies } from '../../src/compliance/checks/audit-log-verifies.js';
 import { check as auditSigningKeyRotated } from '../../src/compliance/checks/audit-signing-key-rotated.js';
@@ -242,6 +243,26 @@ describe('audit-log-verifies', () => {
 
   it('is skipped while the log holds no events', () => {
     expectFinding(auditLogVerifies, db({ audit: { checkpoint: null, unsealed: 0, lastFull: null, verify: null } }), 'skip');
+  });
+});
+
+describe('audit-checkpoint-exported', () => {
+  const audit = database().audit;
+
+  it('rule: a checkpoint handed out within a week passes; none, or an older one, alarms naming the command', () => {
+    const f = expectFinding(auditCheckpointExported, db({ audit: { ...audit, lastExportAt: daysAgo(2) } }), 'ok', /exported 2 day/);
+    expect(f.citations).toEqual(['164.312(c)(1)', '164.312(b)']);
+    expectFinding(
+      auditCheckpointExported,
+      db({ audit: { ...audit, lastExportAt: null } }),
+      'alarm',
+      /ever been exported.*ward audit checkpoint --export/,
+    );
+    expectFinding(auditCheckpointExported, db({ audit: { ...audit, lastExportAt: daysAgo(9) } }), 'alarm', /exported 9 days ago/);
+  });
+
+  it('skips before the first seal', () => {
+    expectFinding(auditCheckpointExported, db({ audit: { ...audit, checkpoint: null } }), 'skip');
   });
 });
 

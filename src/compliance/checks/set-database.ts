@@ -6,6 +6,7 @@ import { check as apiKeysExpiredRevoked } from './api-keys-expired-revoked.js';
 import { check as apiKeysNotShared } from './api-keys-not-shared.js';
 import { check as apiKeysUsedRecently } from './api-keys-used-recently.js';
 import { check as attestationsCurrent } from './attestations-current.js';
+import { check as auditCheckpointExported } from './audit-checkpoint-exported.js';
 import { check as auditCheckpointRecent } from './audit-checkpoint-recent.js';
 import { check as auditLogVerifies } from './audit-log-verifies.js';
 import { check as auditSigningKeyRotated } from './audit-signing-key-rotated.js';
@@ -23,6 +24,7 @@ export const DATABASE_CHECKS: readonly Check[] = [
   // The audit log: intact, sealed, its signing key current; emergency access reviewed.
   auditLogVerifies,
   auditCheckpointRecent,
+  auditCheckpointExported,
   breakGlassReviewed,
   auditSigningKeyRotated,
   // Who can get in: API keys.
