@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('ward', null);
   installErrorHandling(app, declaredNames(app, vault));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
-  await app.register(swagger, openapiOptions());
+  await app.register(swagger, openapiOptions(vault.collectionList()));
   await app.register(rateLimit, roleRateLimits(vault));
 
   const finishMethods = trackMethods(app);

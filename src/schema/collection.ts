@@ -33,6 +33,8 @@ export interface Field {
   mask: MaskName | undefined;
   /** Identifier and clinical fields are encrypted; public ones are stored as they are. */
   encrypted: boolean;
+  /** An enum field's values. */
+  values?: readonly string[] | undefined;
 }
 
 export interface Collection {
@@ -63,9 +65,51 @@ export function compileCollection(
       token: s.token as Field['token'],
       mask: s.mask as MaskName | undefined,
       encrypted: s.class !== 'public',
+      values: s.values,
     });
   }
   return { name, fields, retentionDays, subject: subject === undefined ? undefined : fields.get(subject) };
+}
+
+/** A field's value as JSON Schema (for the OpenAPI document and the SDK's types): its JSON type, and what a client can check before sending. */
+export function fieldSchema(f: Field): Record<string, unknown> {
+  const description = `${f.typeName}, ${f.class}${f.class === 'public' ? '' : ' (encrypted)'}`;
+  switch (f.typeName) {
+    case 'integer':
+    case 'age':
+      return { type: 'integer', description };
+    case 'number':
+      return { type: 'number', description };
+    case 'boolean':
+      return { type: 'boolean', description };
+    case 'enum':
+      return { type: 'string', enum: [...(f.values ?? [])], description };
+    case 'date':
+      return { type: 'string', format: 'date', description };
+    default:
+      return { type: 'string', description };
+  }
+}
+
+/**
+ * A record's fields as JSON Schema: on create, the declared fields with the required ones
+ * required; on update, any of them, `null` removing one. Unknown fields are refused either way.
+ */
+export function recordInputSchema(c: Collection, mode: 'create' | 'update'): Record<string, unknown> {
+  const properties = Object.fromEntries(
+    [...c.fields.values()].map((f) => {
+      const s = fieldSchema(f);
+      return [f.name, mode === 'update' && !f.required ? { ...s, type: [s.type, 'null'] } : s];
+    }),
+  );
+  const required = mode === 'create' ? [...c.fields.values()].filter((f) => f.required).map((f) => f.name) : [];
+  return {
+    type: 'object',
+    description: `a record of collection ${c.name} (${mode === 'create' ? 'create' : 'update: the fields to change, null removes one'})`,
+    additionalProperties: false,
+    properties,
+    ...(required.length ? { required } : {}),
+  };
 }
 
 export type RecordValues = Map<string, FieldValue>;

@@ -244,7 +244,24 @@ describe.each(DRIVERS)('HTTP API v1 on %s', (driver) => {
     // The closed list of problem codes is part of the contract.
     expect(doc.components.schemas.Problem.properties.code.enum.sort()).toEqual(Object.keys(ERROR_CODES).sort());
     expect(doc.components.schemas.Problem.properties.code.enum).toEqual(expect.arrayContaining(['purpose_required', 'audit_failed']));
-    expect(Object.keys(doc.components.schemas).sort()).toEqual(['ApiKey', 'AuditEvent', 'Problem', 'Record']);
+    expect(Object.keys(doc.components.schemas).sort()).toEqual([
+      'ApiKey',
+      'AuditEvent',
+      'PatientsCreate',
+      'PatientsFields',
+      'PatientsUpdate',
+      'Problem',
+      'Record',
+    ]);
+    // Each collection's record schemas refuse fields ward.yaml does not declare, and the SDK's generator finds them by name.
+    expect(doc.components.schemas.PatientsCreate).toMatchObject({ additionalProperties: false, required: ['mrn', 'name'] });
+    expect(doc['x-ward-collections'].patients.create).toEqual({ $ref: '#/components/schemas/PatientsCreate' });
+    // Every operation has a stable id (generators name methods after them) and says how it is secured.
+    for (const ops of Object.values(doc.paths) as Record<string, { operationId?: string; security?: unknown[] }>[])
+      for (const op of Object.values(ops)) {
+        expect(op.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(Array.isArray(op.security)).toBe(true);
+      }
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 });
