@@ -82,6 +82,13 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     `curl -s ${h('admin')} ${url}/v1/admin/api-keys`,
     '# billing, a declared consumer of the change events, reads them: ids, versions, field names, SSN tokens, never a value',
     `curl -s ${h('billing')} '${url}/v1/events/local-dev.patients.refs.v1?after=0&limit=5'`,
+    '',
+    `# the API reference, in a browser: ${url}/docs`,
+    '# the same from a TypeScript service, with the typed SDK (packages/sdk in this repository: @ward-vault/sdk):',
+    "#   import { createClient } from '@ward-vault/sdk';",
+    `#   const ward = createClient({ baseUrl: '${url}', apiKey: process.env.WARD_API_KEY, purpose: 'treatment' });`,
+    `#   const record = await ward.records.get('patients', '${id}');   // WARD_API_KEY=${keys.clinician}`,
+    "#   for await (const e of ward.events.stream('local-dev.patients.refs.v1', { after: '0' })) console.log(e.id);",
   ].join('\n');
 }
 

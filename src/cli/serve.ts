@@ -14,6 +14,7 @@ interface ServeFlags {
   port: string;
   tlsCert?: string;
   tlsKey?: string;
+  docs?: boolean;
   trustProxy?: string;
   bodyLimit?: string;
   poolSize?: string;
@@ -103,6 +104,8 @@ export function registerServe(program: Command, cli: Cli): void {
       '--max-connections-per-client <n>',
       `open connections from one client address, trusted proxies exempt (default ${DEFAULT_LIMITS.maxConnectionsPerClient}, at most a quarter of --max-connections)`,
     )
+    .option('--docs', 'serve the API reference at /docs in a production space too (outside production it is always on)')
+    .option('--no-docs', 'do not serve /docs')
     .option('--metrics-host <host>', 'address of the metrics listener; not loopback only with WARD_METRICS_TOKEN set', '127.0.0.1')
     .option('--metrics-port <port>', 'port of the metrics listener (GET /metrics), or off', String(DEFAULT_METRICS_PORT))
     .action(async (o: ServeFlags) => {
@@ -133,6 +136,7 @@ export function registerServe(program: Command, cli: Cli): void {
           ...(o.bodyLimit ? { bodyLimit: integer(o.bodyLimit, '--body-limit', 1024, 256 * 1024 * 1024) } : {}),
           limits: limits(o),
           ...(m && first ? { metrics: m } : {}),
+          ...(o.docs === undefined ? {} : { docs: o.docs }),
         },
       );
       if (cluster.isWorker) {

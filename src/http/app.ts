@@ -26,6 +26,7 @@ import { roleRateLimits } from './rate-limits.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes, breakGlassRoutes } from './routes/audit.js';
 import { complianceRoutes } from './routes/compliance.js';
+import { docsRoutes } from './routes/docs.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
@@ -58,6 +59,8 @@ export interface AppOptions {
   limits?: Partial<ConnectionLimits>;
   /** The configuration the vault was opened with: `GET /v1/compliance/checks` runs the checks over it (absent: no such route). */
   config?: WardConfig;
+  /** Serve the API reference at /docs (Swagger UI, its assets from the package: no CDN). Default off. */
+  docs?: boolean;
 }
 
 /** The app, not yet listening: call `listen()`, or `inject()` in tests. */
@@ -110,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app, declaredNames(app, vault));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, openapiOptions(vault.collectionList()));
+  if (options.docs) await app.register(docsRoutes);
   await app.register(rateLimit, roleRateLimits(vault));
 
   const finishMethods = trackMethods(app);

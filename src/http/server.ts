@@ -52,6 +52,8 @@ export interface ServerOptions {
   limits?: Partial<ConnectionLimits>;
   /** Where Prometheus metrics are served, on a listener of their own; default none (`ward serve`: 127.0.0.1:9464). */
   metrics?: MetricsListen;
+  /** Serve the API reference at /docs; default on outside production, off in production. */
+  docs?: boolean;
 }
 
 /** The configuration: already loaded, or a ward.yaml path to load. */
@@ -103,6 +105,9 @@ export const transportFacts = (options: ServerOptions): TransportFacts => ({
   trustProxy: options.trustProxy?.length ?? 0,
   inspector: inspectorOn(),
 });
+
+/** Whether /docs is served: as asked, else outside production only. */
+export const serveDocs = (tier: string, asked: boolean | undefined): boolean => asked ?? tier !== 'production';
 
 /** A socket error at listen, as a message that names the flag to change. */
 function listenError(e: unknown, options: ServerOptions): unknown {
@@ -158,6 +163,7 @@ export async function startServer(config: ServerConfig, options: ServerOptions =
       vault,
       metrics,
       config: cfg,
+      docs: serveDocs(cfg.space.tier, options.docs),
       ingressAllow: cfg.ingressAllow,
       trustProxy,
       ...(tls ? { tls } : {}),
