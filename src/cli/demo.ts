@@ -88,7 +88,7 @@ function curlGuide(url: string, keys: Record<(typeof ROLES)[number], string>, id
     "#   import { createClient } from '@ward-vault/sdk';",
     `#   const ward = createClient({ baseUrl: '${url}', apiKey: process.env.WARD_API_KEY, purpose: 'treatment' });`,
     `#   const record = await ward.records.get('patients', '${id}');   // WARD_API_KEY=${keys.clinician}`,
-    "#   for await (const e of ward.events.stream('local-dev.patients.refs.v1', { after: '0' })) console.log(e.id);",
+    "#   for await (const e of ward.events.stream('local-dev.patients.refs.v1', { after: 0 })) console.log(e.seq, e.action);",
   ].join('\n');
 }
 
