@@ -56,12 +56,13 @@ const RULES: [PhiType, string, string][] = [
 // A cheap scan for the first word of any label (plain words scan fast); where one starts, the
 // full label pattern (one capture group per rule) runs anchored, then the rule's value after it.
 const HEADS =
-  'mrn mr# med medical chart patient pt hospital unit health plan member subscriber policy insurance medicaid medicare beneficiary mbi hicn billing bank checking savings account acct claim license licence tag plate vin registration vehicle driver nursing professional lic dl certificate cert serial s/n sn device udi imei implant ssn ss# social phone tel telephone cell mobile fax pager call ph zip zipcode postal postcode post plz code age aged nhs iban id# versicherten krankenversicherten versicherungsnummer n° nº numéro numero sécurité securite führerschein fuhrerschein permis bsn burgerservicenummer nino national codice dni nie nif ausweis personalausweis passport pasaporte passeport tél tel télé téléphone telefon telefonnummer teléfono telefono telefone móvil movil handy portable'.split(
+  'mrn mr# med medical chart patient pt hospital unit health plan member subscriber policy insurance medicaid medicare beneficiary mbi hicn billing bank checking savings account acct claim license licence tag plate vin registration vehicle driver nursing professional lic dl certificate cert serial s/n sn device udi imei implant ssn ss# social phone tel telephone cell mobile fax pager call ph zip zipcode postal postcode post[ _-]?code plz code age aged nhs iban id# versicherten krankenversicherten versicherungsnummer n° nº numéro numero sécurité securite führerschein fuhrerschein permis bsn burgerservicenummer nino national codice dni nie nif ausweis personalausweis passport pasaporte passeport tél tel télé téléphone telefon telefonnummer teléfono telefono telefone móvil movil handy portable'.split(
     ' ',
   );
 /**
  * For the detector's prefilter (case-insensitive, after a word boundary): a label word with a
- * digit somewhere in the 40 characters after it, as every labeled value has one.
+ * digit somewhere in the 40 characters after it, as every labeled value has one. ("post" only
+ * as "post code": alone it is the HTTP method of half of all request logs.)
  */
 export const LABEL_TRIGGER = String.raw`(?:${HEADS.join('|')})(?![A-Za-z])(?=[^]{0,40}?\d)`;
 const LABEL_HEAD_RE =
