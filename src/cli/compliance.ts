@@ -4,7 +4,7 @@
  * safeguard. Reports written with --out are signed (FILE.sig) with the audit signing key at a
  * fresh checkpoint; `ward audit verify --report FILE` checks them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { operatorContext } from '../access/actions.js';
 import { ALL_CHECKS } from '../compliance/checks/index.js';
@@ -118,7 +118,9 @@ async function evidence(
   sign?: (v: Vault, text: string) => Promise<void>,
 ): Promise<EvidenceReport> {
   const config = cli.config();
-  if (!o.database) {
+  // Checking never creates a database: an embedded one not made yet is reported as not gathered.
+  const missing = config.database.kind === 'embedded' && !existsSync(config.database.dir);
+  if (!o.database || missing) {
     const now = new Date();
     const masters = await loadMasters(config.keys, cli.io.env);
     try {

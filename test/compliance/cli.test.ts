@@ -4,7 +4,7 @@
  * sampled scan of a nonproduction space, attestations and progress.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initialized, json, ward } from '../cli/harness.js';
@@ -32,6 +32,10 @@ describe('ward check', () => {
     expect(r.stdout).toMatch(/ALARM\s+fail\s+database-server\s+164\.308\(a\)\(7\)\(ii\)\(A\)/);
     // The same configuration without the gate only reports.
     expect((await ward(dir, ['check', '--no-database'])).code).toBe(0);
+    // Checking never creates the embedded database it would report on.
+    const r2 = await ward(dir, ['check', '--format', 'json']);
+    expect(JSON.parse(r2.stdout).checks.gathered).toEqual(['master']);
+    expect(existsSync(join(dir, '.ward', 'pgdata'))).toBe(false);
   });
 
   it("rule: --fail-on high exits 0 on the example's production-ready variant (ward init --production)", async () => {
