@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { operatorContext } from '../access/actions.js';
-import { ALL_CHECKS } from '../compliance/checks/index.js';
+import { ALL_CHECKS, STARTUP_CHECKS } from '../compliance/checks/index.js';
 import { CONTROLS, EDITION, REQUIREMENTS } from '../compliance/citations.js';
 import { toHtml } from '../compliance/html.js';
 import { toOscal } from '../compliance/oscal.js';
@@ -118,18 +118,20 @@ async function evidence(
   sign?: (v: Vault, text: string) => Promise<void>,
 ): Promise<EvidenceReport> {
   const config = cli.config();
-  // Checking never creates a database: an embedded one not made yet is reported as not gathered.
+  const masters = await loadMasters(config.keys, cli.io.env);
+  const { source, dev, exposed } = masters.current;
+  await closeMasters(masters);
+  const master = { source, dev, exposed };
+  // Checking never writes what it reports on: not an embedded database that was never made, and
+  // not a database whose opening the start-up rules refuse (opening records the master key and
+  // makes keys, as start-up would). Their database checks are reported as not gathered.
   const missing = config.database.kind === 'embedded' && !existsSync(config.database.dir);
-  if (!o.database || missing) {
-    const now = new Date();
-    const masters = await loadMasters(config.keys, cli.io.env);
-    try {
-      const { source, dev, exposed } = masters.current;
-      const checks = runChecks({ now, config, master: { source, dev, exposed, createdWithDevKey: false } });
-      return evidenceReport(checks, undefined, lineageTable(config, undefined));
-    } finally {
-      await closeMasters(masters);
-    }
+  const refused = runChecks({ now: new Date(), config, master }, STARTUP_CHECKS).findings.some(
+    (f) => f.status === 'alarm' || f.status === 'error',
+  );
+  if (!o.database || missing || refused) {
+    const checks = runChecks({ now: new Date(), config, master });
+    return evidenceReport(checks, undefined, lineageTable(config, undefined));
   }
   const vault = await openVault(config, { env: cli.io.env, forChecks: true });
   try {

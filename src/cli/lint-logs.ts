@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { LintLogsError, lintLogs, sourceFiles, wardFields } from '../compliance/lint-logs.js';
+import type { LogFinding } from '../compliance/lint-logs.js';
 import { isWardError } from '../errors.js';
 import { type Cli, type GlobalOptions, UsageError } from './run.js';
 
@@ -27,9 +27,12 @@ export function registerLintLogs(program: Command, cli: Cli): void {
     .action(async (dir: string, o: LintLogsOptions) => {
       const root = cli.path(dir);
       if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${dir} is not a directory`);
-      const { config, fields, publicFields } = configFields(program, cli, o.configFields ?? false);
+      // Loaded here, not with the program: the TypeScript compiler takes half a second to load,
+      // and every other ward command (ward serve's workers too) would pay for it.
+      const { LintLogsError, lintLogs, sourceFiles, wardFields } = await import('../compliance/lint-logs.js');
+      const { config, fields, publicFields } = configFields(program, cli, o.configFields ?? false, wardFields);
       let files: string[];
-      let findings: ReturnType<typeof lintLogs>;
+      let findings: LogFinding[];
       try {
         files = sourceFiles(root);
         findings = lintLogs(files, { root, fields, publicFields });
@@ -57,6 +60,7 @@ function configFields(
   program: Command,
   cli: Cli,
   required: boolean,
+  wardFields: typeof import('../compliance/lint-logs.js')['wardFields'],
 ): { config: string | null; fields: Set<string>; publicFields: Set<string> } {
   const file = cli.configFile();
   const named = program.opts<GlobalOptions>().config !== undefined || cli.io.env.WARD_CONFIG !== undefined;

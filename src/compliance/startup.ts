@@ -12,7 +12,7 @@ import type { MasterFacts, TransportFacts } from './types.js';
 export type StartupKey = Omit<MasterFacts, 'createdWithDevKey'>;
 
 /** Throws `unsafe_production` listing every start-up rule the configuration and master key break. */
-export function assertProductionSafe(config: WardConfig, key: StartupKey, createdWithDevKey = false, now = new Date()): void {
+export function assertProductionSafe(config: WardConfig, key: StartupKey, createdWithDevKey?: boolean, now = new Date()): void {
   assertStartupChecks({ now, config, master: { ...key, createdWithDevKey } }, OPENING);
 }
 

@@ -6,18 +6,9 @@
 import { CONTROLS, REQUIREMENTS, SAFEGUARDS, WEIGHTS } from './citations.js';
 import type { EvidenceReport, RequirementStatus, SafeguardProgress } from './report.js';
 import type { CheckReport } from './run.js';
-import type { AttestationFact, DatabaseFacts } from './types.js';
+import { type AttestationFact, currentAttestations, type DatabaseFacts } from './types.js';
 
-/** Attestations in force at `now`: unexpired, the newest per control. */
-export function currentAttestations(all: readonly AttestationFact[], now: Date): AttestationFact[] {
-  const newest = new Map<string, AttestationFact>();
-  for (const a of all) {
-    if (a.expiresAt !== null && new Date(a.expiresAt) <= now) continue;
-    const seen = newest.get(a.control);
-    if (!seen || seen.at < a.at) newest.set(a.control, a);
-  }
-  return [...newest.values()];
-}
+export { currentAttestations };
 
 const PASSING = new Set(['ok', 'info', 'skip']);
 

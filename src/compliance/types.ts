@@ -49,8 +49,8 @@ export interface MasterFacts {
   dev: boolean;
   /** The key file can be read by other users. */
   exposed: boolean;
-  /** The database's keys were first made under a development master key. */
-  createdWithDevKey: boolean;
+  /** The database's keys were first made under a development master key; undefined when the database was not opened. */
+  createdWithDevKey?: boolean | undefined;
 }
 
 /** A running server's transport, as `ward serve` starts it. */
@@ -142,3 +142,16 @@ export const daysBetween = (from: Date | string, to: Date | string): number =>
 /** API keys that still authenticate at `now`: not revoked, not past their expiry. */
 export const activeApiKeys = (database: DatabaseFacts, now: Date): ApiKeyFact[] =>
   database.apiKeys.filter((k) => k.revokedAt === null && (k.expiresAt === null || Date.parse(k.expiresAt) > now.getTime()));
+
+/**
+ * Attestations in force at `now`: the newest per control (a newer one supersedes an older one),
+ * unless that newest one has expired (then the control counts as missing).
+ */
+export function currentAttestations(all: readonly AttestationFact[], now: Date): AttestationFact[] {
+  const newest = new Map<string, AttestationFact>();
+  for (const a of all) {
+    const seen = newest.get(a.control);
+    if (!seen || seen.at < a.at) newest.set(a.control, a);
+  }
+  return [...newest.values()].filter((a) => a.expiresAt === null || new Date(a.expiresAt) > now);
+}

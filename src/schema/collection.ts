@@ -99,7 +99,9 @@ export function recordInputSchema(c: Collection, mode: 'create' | 'update'): Rec
   const properties = Object.fromEntries(
     [...c.fields.values()].map((f) => {
       const s = fieldSchema(f);
-      return [f.name, mode === 'update' && !f.required ? { ...s, type: [s.type, 'null'] } : s];
+      if (mode !== 'update' || f.required) return [f.name, s];
+      // null removes the field (an enum lists it among its values too, or validators refuse it)
+      return [f.name, { ...s, type: [s.type, 'null'], ...(Array.isArray(s.enum) ? { enum: [...s.enum, null] } : {}) }];
     }),
   );
   const required = mode === 'create' ? [...c.fields.values()].filter((f) => f.required).map((f) => f.name) : [];

@@ -472,6 +472,13 @@ export async function rewrapRecords(
 }
 
 /** Up to `limit` live records of a collection after `after`, in id order (a full pass in pages). */
+/** The newest `limit` records of a collection (ids are time-ordered), newest first. */
+export async function selectNewest(q: Queryable, collection: string, limit: number): Promise<{ id: string }[]> {
+  return (
+    await q.query('SELECT id::text AS id FROM ward_records WHERE collection = $1 ORDER BY id DESC LIMIT $2', [collection, limit])
+  ).map((r) => ({ id: r.id as string }));
+}
+
 export async function selectPage(q: Queryable, collection: string, after: string, limit: number): Promise<RecordRow[]> {
   const rows = await q.query(
     `SELECT ${COLUMNS} FROM ward_records WHERE collection = $1 AND id > $2::uuid AND ${LIVE()} ORDER BY id LIMIT $3`,

@@ -7,7 +7,7 @@
  * is audited as the operator's.
  */
 import { createHash } from 'node:crypto';
-import type { RequestContext } from '../access/actions.js';
+import { operatorContext, type RequestContext } from '../access/actions.js';
 import type { Policy } from '../access/policy.js';
 import { exportedSignatureHolds, parseExported } from '../audit/checkpoint.js';
 import type { AuditLog } from '../audit/log.js';
@@ -26,7 +26,7 @@ import { selectAgreements } from '../store/baa.js';
 import { countUses } from '../store/break-glass.js';
 import type { Db } from '../store/db.js';
 import { selectEpochs } from '../store/keys.js';
-import { FIRST_ID, selectPage } from '../store/records.js';
+import { selectNewest } from '../store/records.js';
 import { describe as describeAgreement } from './baa.js';
 import type { RecordView } from './records.js';
 import type { AuditTrail } from './trail.js';
@@ -118,7 +118,11 @@ export class Compliance {
       },
       breakGlass: { uses: uses.uses, unreviewed: uses.unreviewed, oldestUnreviewedAt: iso(uses.oldestUnreviewed) },
       attestations,
-      sample: this.space.tier === 'production' || !o.sample || !o.read ? null : await this.sample(o.sample, o.read),
+      // Only the operator samples (its reads are audited as its own); nothing is sampled for a role over HTTP.
+      sample:
+        this.space.tier === 'production' || !o.sample || !o.read || ctx.principal.operator !== true
+          ? null
+          : await this.sample(o.sample, o.read),
     };
   }
 
@@ -129,7 +133,8 @@ export class Compliance {
     let withPhi = 0;
     const types = new Set<string>();
     for (const c of this.collections) {
-      for (const row of await selectPage(this.db, c, FIRST_ID, per)) {
+      // The newest records: PHI arriving in a space seeded with synthetic data arrives last.
+      for (const row of await selectNewest(this.db, c, per)) {
         const view = await read(c, row.id);
         records++;
         for (const v of Object.values(view.fields)) {
@@ -197,7 +202,9 @@ export class Compliance {
    * Signs a report's bytes with the newest audit signing key, at the checkpoint sealed just
    * before (so the report names a point of the log an auditor can check it against).
    */
-  async sign(bytes: Buffer): Promise<SignedReport> {
+  async sign(bytes: Buffer, ctx: RequestContext = operatorContext()): Promise<SignedReport> {
+    // Making a report is audited, and its own row is sealed into the checkpoint the report names.
+    await this.trail.write(this.trail.row(ctx, 'compliance.report', null, [], []));
     await this.log.seal(10_000);
     const cp = await this.log.checkpoint();
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -225,13 +232,19 @@ export class Compliance {
       throw new WardError('invalid_request', `${source}: not a report signature (ward-signed-report/v1)`);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== sig.sha256) return { ok: false, problem: 'the report was altered: its SHA-256 differs from the signed one' };
+    // Every report names the checkpoint it was made at (sign() seals first): one without is not Ward's.
+    if (!sig.checkpoint) return { ok: false, problem: 'the signature names no checkpoint' };
     const publicKey = Buffer.from(sig.signature.publicKey, 'base64');
-    if (!(await this.log.publicKeys()).some((k) => k.equals(publicKey)))
+    const version = sig.signature.keyVersion;
+    const known = this.log.keys.list().find((k) => k.version === version);
+    await this.log.keys.refresh();
+    const listed = this.log.keys.list().find((k) => k.version === version) ?? known;
+    // The key must be this database's, of the version named, and genuine (made with the master key, not written in by someone).
+    if (!listed || !Buffer.from(listed.publicKey, 'base64').equals(publicKey) || (await this.log.keys.forged()).includes(version))
       return { ok: false, problem: "the report is not signed by one of this database's audit signing keys" };
-    const message = reportMessage(sha256, sig.checkpoint ? JSON.stringify(sig.checkpoint) : '');
+    const message = reportMessage(sha256, JSON.stringify(sig.checkpoint));
     if (!verifySignature(publicKey, message, Buffer.from(sig.signature.value, 'base64')))
       return { ok: false, problem: 'the signature does not hold' };
-    if (!sig.checkpoint) return { ok: true };
     const cp = parseExported(JSON.stringify(sig.checkpoint), `${source} (checkpoint)`);
     if (!exportedSignatureHolds(cp)) return { ok: false, problem: "the checkpoint's signature does not hold" };
     const extended = await this.log.verify(cp);

@@ -95,6 +95,13 @@ describe('attestations in progress', () => {
     expect(met).toMatchObject({ met: true, since: newer.at });
   });
 
+  it('rule: a newer attestation supersedes an older one, so once the newer expires the control is missing', () => {
+    const old = a('risk-analysis', daysAgo(300), null);
+    const newer = a('risk-analysis', daysAgo(100), daysAgo(5));
+    expect(currentAttestations([old, newer], NOW)).toEqual([]);
+    expect(currentAttestations([old], NOW)).toEqual([old]);
+  });
+
   it('rule: a requirement a check alarms on is not met, whatever is attested', () => {
     const f = facts({ master: { source: 'k', dev: true, exposed: false, createdWithDevKey: false } });
     const [q] = requirementStatuses(runChecks(f), [], NOW).filter((r) => r.section === '164.312(a)(2)(iv)');
@@ -136,6 +143,13 @@ describe('each start-up check: one configuration that passes, one that alarms', 
       expect(bad?.reason).toMatch(/keys|database|egress|TLS|--tls-cert|inspector/);
     },
   );
+
+  it('rule: without the database, whether its keys were made under a development key is unknown: skipped, never ok', () => {
+    const check = STARTUP_CHECKS.find((c) => c.id === 'database-production-key');
+    if (!check) throw new Error('no database-production-key');
+    const f = facts({ master: { source: 'WARD_MASTER_KEY', dev: false, exposed: false } });
+    expect(runChecks(f, [check]).findings[0]).toMatchObject({ status: 'skip', reason: expect.stringContaining('needs the database') });
+  });
 
   it('rule: behind a named TLS-terminating proxy, plain HTTP to the proxy is accepted', () => {
     const check = STARTUP_CHECKS.find((c) => c.id === 'ingress-tls');

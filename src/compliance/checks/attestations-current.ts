@@ -4,7 +4,7 @@
  * requirements it covers count as unmet in `ward compliance status` until it is recorded.
  */
 import { CONTROLS } from '../citations.js';
-import { type Check, info, ok, skip } from '../types.js';
+import { type Check, currentAttestations, info, ok, skip } from '../types.js';
 
 export const check: Check = {
   id: 'attestations-current',
@@ -14,12 +14,11 @@ export const check: Check = {
   needs: ['database'],
   run({ database, now }) {
     if (!database) return skip('needs the database');
-    const current = database.attestations.filter((a) => a.expiresAt === null || Date.parse(a.expiresAt) > now.getTime());
+    const current = currentAttestations(database.attestations, now);
     const attested = Object.keys(CONTROLS).filter((c) => current.some((a) => a.control === c));
     const missing = Object.keys(CONTROLS).filter((c) => !attested.includes(c));
-    const expired = [...new Set(database.attestations.filter((a) => !current.includes(a)).map((a) => a.control))].filter((c) =>
-      missing.includes(c),
-    );
+    // Attested once, but the newest attestation has expired.
+    const expired = [...new Set(database.attestations.map((a) => a.control))].filter((c) => missing.includes(c));
     const evidence = { controls: Object.keys(CONTROLS).length, attested, missing, expired };
     if (missing.length)
       return info(

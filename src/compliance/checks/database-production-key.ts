@@ -10,6 +10,7 @@ export const check: Check = {
   run({ config, master }) {
     if (!master) return skip('needs the master key');
     if (config.space.tier !== 'production') return skip('nonproduction space');
+    if (master.createdWithDevKey === undefined) return skip('needs the database: which master key made its keys is recorded there');
     if (master.createdWithDevKey)
       return alarm("keys: this database's keys were created under a development master key; start production on a new database");
     return ok("the database's keys were made under a production master key");

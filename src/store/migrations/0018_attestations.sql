@@ -12,6 +12,8 @@ CREATE TABLE ward_attestations (
   expires_at timestamptz CHECK (expires_at IS NULL OR expires_at > attested_at)
 );
 CREATE INDEX ward_attestations_control ON ward_attestations (control, attested_at DESC);
+-- `ward check` asks when a signed checkpoint was last handed out (audit.checkpoint reads).
+CREATE INDEX ward_audit_events_checkpoint_reads ON ward_audit_events (at) WHERE action = 'audit.checkpoint';
 CREATE TRIGGER ward_attestations_append_only BEFORE UPDATE OR DELETE ON ward_attestations
   FOR EACH ROW EXECUTE FUNCTION ward_audit_append_only();
 CREATE TRIGGER ward_attestations_no_truncate BEFORE TRUNCATE ON ward_attestations
