@@ -14,7 +14,11 @@ export async function docsRoutes(app: FastifyInstance): Promise<void> {
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    staticCSP: true,
+    // Everything from this server: no https: sources, and no upgrade-insecure-requests (which would
+    // break the page over plain HTTP on a nonproduction host; TLS deployments send HSTS anyway).
+    staticCSP:
+      "default-src 'self'; base-uri 'self'; font-src 'self' data:; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; " +
+      "script-src 'self'; script-src-attr 'none'; style-src 'self'; connect-src 'self'; form-action 'self'",
     uiConfig: { deepLinking: true, tryItOutEnabled: false, validatorUrl: null },
   });
 }
