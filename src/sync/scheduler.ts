@@ -3,8 +3,11 @@
  * (`sf_polling_seconds`), by one active runner across processes and servers: every few seconds
  * the runner's lock is tried, and the process holding it runs the passes that are due. A pass's
  * report (counts, timings, state; never a value) goes to `onPass`, a failure to `onFailed`.
+ * When a pass was last finished is read from the database, not only remembered: a runner that
+ * takes the lock over from another does not run again what the other has just run.
  */
 import { Leader } from '../events/leader.js';
+import { selectStates } from '../store/sync.js';
 import type { Vault } from '../vault/vault.js';
 import type { Mapping } from './mapping.js';
 import { type PassReport, type RunOptions, runPass, SYNC_LOCK } from './runner.js';
@@ -47,9 +50,12 @@ export class SyncScheduler {
   /** Runs the passes that are due, when this process holds the runner's lock. */
   private async tick(): Promise<void> {
     if (!(await this.leader.lead().catch(() => false))) return;
+    const finished = new Map<string, number>();
+    for (const st of await selectStates(this.vault.syncPort().db))
+      if (st.lastPass !== null && st.lastPass !== undefined) finished.set(st.mapping, st.updatedAt.getTime());
     for (const m of this.mappings) {
       if (!this.timer) return; // stopping
-      const due = (this.last.get(m.name) ?? 0) + m.pollingSeconds * 1000;
+      const due = Math.max(this.last.get(m.name) ?? 0, finished.get(m.name) ?? 0) + m.pollingSeconds * 1000;
       if (Date.now() < due) continue;
       this.last.set(m.name, Date.now());
       try {

@@ -41,6 +41,32 @@ describe('the sync scheduler', () => {
   });
 });
 
+describe('the sync scheduler, when the lock changes hands', () => {
+  it('rule: a runner taking over from another does not run again what the other has just run', async () => {
+    const t = await testVault('pg', undefined, exampleConfig(SYNC_CONFIG));
+    const dir = scratchDir('ward-sync-handover-');
+    try {
+      const p = canaryPatient(2);
+      writeFileSync(join(dir, 'c.csv'), `Id,MRN__c,Name,SSN__c,Plan__c,Secret_Notes__c,Description\n1,${p.mrn},${p.name},,gold,,\n`);
+      const file = mappingFile(dir, { kind: 'csv', file: 'c.csv' }, { sf_polling_seconds: 3600 });
+      const [m] = loadMappings(file, t.cfg, new Map(t.vault.collectionList().map((c) => [c.name, c]))) as [Mapping];
+      const passes: string[] = [];
+      const on = (who: string) => ({ onPass: () => passes.push(who), onFailed: () => passes.push(`${who} failed`) });
+      const a = new SyncScheduler(t.vault, [m], on('a'), {}, 30);
+      a.start();
+      for (let i = 0; i < 100 && !passes.length; i++) await new Promise((r) => setTimeout(r, 20));
+      await a.stop(); // resigns the lock
+      const b = new SyncScheduler(t.vault, [m], on('b'), {}, 30);
+      b.start();
+      await new Promise((r) => setTimeout(r, 400)); // b leads for many ticks
+      await b.stop();
+      expect(passes).toEqual(['a']);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
+
 describe('sync metrics', () => {
   it('rule: a pass is counted by mapping and outcome, with its duration; no value is a label', async () => {
     const { Metrics } = await import('../../src/http/metrics.js');
