@@ -28,3 +28,10 @@ const SERVING = STARTUP_CHECKS.filter((c) => c.needs.includes('transport'));
 /** The Node inspector is on: from a flag or NODE_OPTIONS. */
 export const inspectorOn = (execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean =>
   [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--inspect(-brk|-port|-wait)?(=|$)/.test(a));
+
+/** What the checks know of a server's transport: HTTPS itself, trusted TLS proxies, the inspector. */
+export const transportFacts = (o: { tls?: unknown; trustProxy?: readonly string[] | undefined }): TransportFacts => ({
+  tls: !!o.tls,
+  trustProxy: o.trustProxy?.length ?? 0,
+  inspector: inspectorOn(),
+});

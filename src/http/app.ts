@@ -7,7 +7,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import { inspectorOn } from '../compliance/startup.js';
+import { transportFacts } from '../compliance/startup.js';
 import type { WardConfig } from '../config/load.js';
 import { WardError } from '../errors.js';
 import type { ApiKeys } from '../vault/apikeys.js';
@@ -121,12 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ignoreBodies(app);
   healthRoutes(app, vault);
   auditRoutes(app, vault);
-  if (options.config)
-    complianceRoutes(app, vault, options.config, {
-      tls: !!options.tls,
-      trustProxy: options.trustProxy?.length ?? 0,
-      inspector: inspectorOn(),
-    });
+  if (options.config) complianceRoutes(app, vault, options.config, transportFacts(options));
   // A stream checks its caller again before each page: a key revoked meanwhile ends it.
   eventRoutes(app, vault, authenticate({ vault, apiKeys }));
   await jsonScope(app, bodyLimit, (json) => {

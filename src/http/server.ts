@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { assertSafeServing, inspectorOn } from '../compliance/startup.js';
-import type { TransportFacts } from '../compliance/types.js';
+import { assertSafeServing, inspectorOn, transportFacts } from '../compliance/startup.js';
 import { configPath, loadConfig, type WardConfig } from '../config/load.js';
 import { defaultCryptoThreads } from '../crypto/threads.js';
 import { isWardError, WardError } from '../errors.js';
@@ -98,13 +97,6 @@ export function assertNoDebugger(
 export function assertSafeTransport(cfg: WardConfig, options: ServerOptions): void {
   assertSafeServing(cfg, transportFacts(options));
 }
-
-/** What the start-up checks and `GET /v1/compliance/checks` know of this server's transport. */
-export const transportFacts = (options: ServerOptions): TransportFacts => ({
-  tls: !!options.tls,
-  trustProxy: options.trustProxy?.length ?? 0,
-  inspector: inspectorOn(),
-});
 
 /** Whether /docs is served: as asked, else outside production only. */
 export const serveDocs = (tier: string, asked: boolean | undefined): boolean => asked ?? tier !== 'production';
